@@ -1,0 +1,362 @@
+//! Typed configuration: TOML files under `config/`, then `GATEWAY_` environment overrides
+//! (`GATEWAY_SERVER__LISTEN=…`, `__` separating levels). Every value is validated at start-up
+//! and a bad one stops the process with a message naming its key.
+
+use crate::crypto::keys::JwtAlgorithm;
+use crate::domain::party::{PartyId, PartyKind};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The development profile `cargo run` starts with.
+pub const DEV_CONFIG: &str = "config/dev.toml";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    #[serde(default)]
+    pub dev: DevConfig,
+    pub parties: Vec<PartyConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The API listener (mutual TLS).
+    pub listen: SocketAddr,
+    /// The operations listener (health, readiness, metrics): plain HTTP, keep it local.
+    pub ops_listen: SocketAddr,
+    pub tls_certificate: PathBuf,
+    pub tls_key: PathBuf,
+}
+
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` (embedded) or `postgres://…` (production).
+    pub url: String,
+    /// PostgreSQL schema to use (created if absent); lets several deployments share a server.
+    #[serde(default)]
+    pub schema: Option<String>,
+    #[serde(default = "default_pool_size")]
+    pub max_connections: u32,
+}
+
+fn default_pool_size() -> u32 {
+    8
+}
+
+impl fmt::Debug for DatabaseConfig {
+    // A PostgreSQL URL may carry a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.url.split(':').next().unwrap_or("");
+        f.debug_struct("DatabaseConfig")
+            .field("url", &format_args!("{scheme}:…"))
+            .field("schema", &self.schema)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The `aud` every token must carry.
+    pub audience: String,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat` (at most 60 s).
+    pub leeway_seconds: u64,
+    /// The longest lifetime (`exp - iat`) accepted (at most 1 hour).
+    pub max_token_lifetime_seconds: u64,
+    /// Strict mode: every token must be bound to the client certificate (RFC 8705).
+    pub require_certificate_binding: bool,
+    /// Verified tokens kept so that a token is verified once, not on every request.
+    pub token_cache_entries: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_body_bytes: usize,
+    pub max_header_bytes: usize,
+    pub request_timeout_ms: u64,
+    pub header_read_timeout_ms: u64,
+    pub handshake_timeout_ms: u64,
+    pub max_connections: usize,
+    pub per_user_per_second: u32,
+    pub per_user_burst: u32,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevConfig {
+    /// Generate the development PKI into `pki_dir` when it is absent. Never in production.
+    #[serde(default)]
+    pub generate_pki: bool,
+    #[serde(default)]
+    pub pki_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyConfig {
+    pub id: PartyId,
+    pub kind: PartyKind,
+    pub name: String,
+    /// CA certificates (PEM) that issue this party's client certificates.
+    pub trusted_ca: PathBuf,
+    /// The subject common name of this party's client certificates.
+    pub certificate_common_name: String,
+    /// The `iss` of tokens from this party's identity provider.
+    pub jwt_issuer: String,
+    pub jwt_keys: Vec<JwtKeyConfig>,
+    pub rate_per_second: u32,
+    pub rate_burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtKeyConfig {
+    pub kid: String,
+    pub algorithm: JwtAlgorithm,
+    pub public_key: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Loads `config/default.toml`, then `file`, then `GATEWAY_…` variables.
+    pub fn load(file: &Path) -> Result<Self, ConfigError> {
+        let defaults = file.with_file_name("default.toml");
+        let mut figment = Figment::new();
+        if defaults.exists() && defaults != file {
+            figment = figment.merge(Toml::file_exact(&defaults));
+        }
+        let config: Config = figment
+            .merge(Toml::file_exact(file))
+            .merge(Env::prefixed("GATEWAY_").split("__"))
+            .extract()
+            .map_err(|error| ConfigError::Load(error.to_string()))?;
+        Ok(config)
+    }
+
+    /// Checks every value that a type alone cannot (ranges, uniqueness, file presence is
+    /// checked when the files are loaded).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if auth.audience.trim().is_empty() {
+            return Err(invalid("auth.audience", "must not be empty"));
+        }
+        if auth.leeway_seconds > 60 {
+            return Err(invalid("auth.leeway_seconds", "at most 60"));
+        }
+        if !(1..=3600).contains(&auth.max_token_lifetime_seconds) {
+            return Err(invalid(
+                "auth.max_token_lifetime_seconds",
+                "between 1 and 3600",
+            ));
+        }
+        if auth.token_cache_entries > 10_000_000 {
+            return Err(invalid("auth.token_cache_entries", "at most 10000000"));
+        }
+        self.validate_limits()?;
+        let db = &self.database;
+        if !(db.url.starts_with("sqlite:")
+            || db.url.starts_with("postgres:")
+            || db.url.starts_with("postgresql:"))
+        {
+            return Err(invalid(
+                "database.url",
+                "must start with sqlite: or postgres:",
+            ));
+        }
+        if let Some(schema) = &db.schema {
+            let ok = !schema.is_empty()
+                && schema.len() <= 63
+                && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && schema
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !ok {
+                return Err(invalid(
+                    "database.schema",
+                    "lowercase letters, digits and _",
+                ));
+            }
+        }
+        if !(1..=1000).contains(&db.max_connections) {
+            return Err(invalid("database.max_connections", "between 1 and 1000"));
+        }
+        self.validate_parties()
+    }
+
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        let checks: [(&str, u64, u64, u64); 8] = [
+            (
+                "limits.max_body_bytes",
+                l.max_body_bytes as u64,
+                1,
+                64 << 20,
+            ),
+            (
+                "limits.max_header_bytes",
+                l.max_header_bytes as u64,
+                1024,
+                1 << 20,
+            ),
+            (
+                "limits.request_timeout_ms",
+                l.request_timeout_ms,
+                10,
+                600_000,
+            ),
+            (
+                "limits.header_read_timeout_ms",
+                l.header_read_timeout_ms,
+                10,
+                600_000,
+            ),
+            (
+                "limits.handshake_timeout_ms",
+                l.handshake_timeout_ms,
+                10,
+                600_000,
+            ),
+            (
+                "limits.max_connections",
+                l.max_connections as u64,
+                1,
+                1_000_000,
+            ),
+            (
+                "limits.per_user_per_second",
+                l.per_user_per_second.into(),
+                1,
+                1_000_000,
+            ),
+            (
+                "limits.per_user_burst",
+                l.per_user_burst.into(),
+                1,
+                1_000_000,
+            ),
+        ];
+        for (key, value, min, max) in checks {
+            if !(min..=max).contains(&value) {
+                return Err(invalid(key, format!("between {min} and {max}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_parties(&self) -> Result<(), ConfigError> {
+        if self.parties.is_empty() {
+            return Err(invalid("parties", "at least one party must be configured"));
+        }
+        let mut ids = HashSet::new();
+        let mut names = HashSet::new();
+        let mut issuers = HashSet::new();
+        for (i, party) in self.parties.iter().enumerate() {
+            let key = |field: &str| format!("parties[{i}].{field}");
+            if !ids.insert(&party.id) {
+                return Err(invalid(
+                    key("id"),
+                    format!("duplicate party id {}", party.id),
+                ));
+            }
+            if party.certificate_common_name.is_empty()
+                || !names.insert(&party.certificate_common_name)
+            {
+                return Err(invalid(
+                    key("certificate_common_name"),
+                    "empty or not unique",
+                ));
+            }
+            if party.jwt_issuer.is_empty() || !issuers.insert(&party.jwt_issuer) {
+                return Err(invalid(key("jwt_issuer"), "empty or not unique"));
+            }
+            if party.jwt_keys.is_empty() {
+                return Err(invalid(key("jwt_keys"), "at least one key"));
+            }
+            let mut kids = HashSet::new();
+            for (k, jwt_key) in party.jwt_keys.iter().enumerate() {
+                if jwt_key.kid.is_empty() || !kids.insert(&jwt_key.kid) {
+                    return Err(invalid(
+                        key(&format!("jwt_keys[{k}].kid")),
+                        "empty or not unique",
+                    ));
+                }
+            }
+            if party.rate_per_second == 0 || party.rate_burst == 0 {
+                return Err(invalid(
+                    key("rate_per_second"),
+                    "rate and burst must be positive",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev() -> Config {
+        let mut figment = Figment::new();
+        for file in ["config/default.toml", DEV_CONFIG] {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment.extract().unwrap()
+    }
+
+    #[test]
+    fn the_shipped_development_configuration_is_valid() {
+        dev().validate().unwrap();
+    }
+
+    #[test]
+    fn a_leeway_above_a_minute_is_refused_naming_the_key() {
+        let mut config = dev();
+        config.auth.leeway_seconds = 61;
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("auth.leeway_seconds"), "{message}");
+    }
+
+    #[test]
+    fn a_duplicate_party_is_refused_naming_its_position() {
+        let mut config = dev();
+        let first = config.parties[0].clone();
+        config.parties.push(first);
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains(&format!("parties[{}].id", config.parties.len() - 1)));
+    }
+
+    #[test]
+    fn the_database_url_is_not_shown_in_debug_output() {
+        let mut config = dev();
+        config.database.url = "postgres://user:secret@db/gateway".into();
+        assert!(!format!("{config:?}").contains("secret"));
+    }
+}

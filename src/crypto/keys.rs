@@ -1,0 +1,88 @@
+//! Loading key material from PEM files, with errors that name the file but never the key.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The JWT signature algorithms a party's identity provider may use (product brief §2).
+/// An allow-list: the token's own `alg` header never chooses the verification algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JwtAlgorithm {
+    EdDSA,
+    ES256,
+}
+
+impl JwtAlgorithm {
+    pub fn to_jsonwebtoken(self) -> Algorithm {
+        match self {
+            Self::EdDSA => Algorithm::EdDSA,
+            Self::ES256 => Algorithm::ES256,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} does not hold {expected}")]
+    Format {
+        path: String,
+        expected: &'static str,
+    },
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
+    std::fs::read(path).map_err(|source| KeyError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn format_error(path: &Path, expected: &'static str) -> KeyError {
+    KeyError::Format {
+        path: path.display().to_string(),
+        expected,
+    }
+}
+
+pub fn jwt_public_key(path: &Path, algorithm: JwtAlgorithm) -> Result<DecodingKey, KeyError> {
+    let pem = read(path)?;
+    match algorithm {
+        JwtAlgorithm::EdDSA => DecodingKey::from_ed_pem(&pem)
+            .map_err(|_| format_error(path, "an Ed25519 public key (SPKI PEM)")),
+        JwtAlgorithm::ES256 => DecodingKey::from_ec_pem(&pem)
+            .map_err(|_| format_error(path, "a P-256 public key (SPKI PEM)")),
+    }
+}
+
+pub fn jwt_signing_key(path: &Path, algorithm: JwtAlgorithm) -> Result<EncodingKey, KeyError> {
+    let pem = read(path)?;
+    match algorithm {
+        JwtAlgorithm::EdDSA => EncodingKey::from_ed_pem(&pem)
+            .map_err(|_| format_error(path, "an Ed25519 private key (PKCS#8 PEM)")),
+        JwtAlgorithm::ES256 => EncodingKey::from_ec_pem(&pem)
+            .map_err(|_| format_error(path, "a P-256 private key (PKCS#8 PEM)")),
+    }
+}
+
+pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, KeyError> {
+    let pem = read(path)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| format_error(path, "PEM certificates"))?;
+    if certs.is_empty() {
+        return Err(format_error(path, "at least one PEM certificate"));
+    }
+    Ok(certs)
+}
+
+pub fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, KeyError> {
+    let pem = read(path)?;
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|_| format_error(path, "a PEM private key"))
+}

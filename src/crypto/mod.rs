@@ -1,0 +1,4 @@
+//! Cryptographic building blocks, all on ring.
+
+pub mod jwt_ring;
+pub mod keys;

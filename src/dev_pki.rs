@@ -1,0 +1,199 @@
+//! The development PKI: a CA, the gateway's server certificate, and per development party a
+//! client certificate and a JWT signing key pair. Generated on first start so that a fresh
+//! clone runs without any manual certificate work; never used in production.
+
+use anyhow::{Context, Result};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, PKCS_ED25519,
+};
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use time::{Duration, OffsetDateTime};
+
+const CA_CERT: &str = "ca.crt";
+const CA_KEY: &str = "ca.key";
+
+/// What `ensure` had to create.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Generated {
+    pub files: Vec<String>,
+}
+
+/// Creates whatever part of the development PKI under `dir` is missing, reusing an existing
+/// CA so that adding a party does not invalidate the certificates already handed out.
+pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut generated = Generated::default();
+    let ca = load_or_create_ca(dir, &mut generated)?;
+    if !dir.join("server.crt").exists() {
+        let mut params = CertificateParams::new(vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ])?;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        issue(dir, "server", params, &ca, &mut generated)?;
+    }
+    for party in parties {
+        if !dir.join(format!("{party}.crt")).exists() {
+            issue(dir, party, client_params(party)?, &ca, &mut generated)?;
+        }
+        if !dir.join(format!("{party}-jwt.key")).exists() {
+            let key = KeyPair::generate_for(&PKCS_ED25519)?;
+            write_secret(
+                dir,
+                &format!("{party}-jwt.key"),
+                &key.serialize_pem(),
+                &mut generated,
+            )?;
+            write_public(
+                dir,
+                &format!("{party}-jwt.pub"),
+                &key.public_key_pem(),
+                &mut generated,
+            )?;
+        }
+    }
+    Ok(generated)
+}
+
+/// Parameters of a client certificate for `common_name`, valid for a year from yesterday.
+pub fn client_params(common_name: &str) -> Result<CertificateParams> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "Joint-client gateway development");
+    // webpki requires the client-auth usage whenever an extended key usage is present.
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - Duration::days(1);
+    params.not_after = now + Duration::days(365);
+    Ok(params)
+}
+
+/// Loads the development CA from `dir` so that callers (tests, tools) can issue more
+/// certificates under it.
+pub fn load_ca(dir: &Path) -> Result<Issuer<'static, KeyPair>> {
+    let cert =
+        std::fs::read_to_string(dir.join(CA_CERT)).context("cannot read the CA certificate")?;
+    let key = std::fs::read_to_string(dir.join(CA_KEY)).context("cannot read the CA key")?;
+    Ok(Issuer::from_ca_cert_pem(&cert, KeyPair::from_pem(&key)?)?)
+}
+
+/// A self-signed CA (not written anywhere): for issuing certificates nobody trusts.
+pub fn new_ca(common_name: &str) -> Result<(String, Issuer<'static, KeyPair>)> {
+    let key = KeyPair::generate()?;
+    let params = ca_params(common_name)?;
+    let cert = params.self_signed(&key)?;
+    Ok((cert.pem(), Issuer::new(params, key)))
+}
+
+fn ca_params(common_name: &str) -> Result<CertificateParams> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - Duration::days(1);
+    params.not_after = now + Duration::days(3650);
+    Ok(params)
+}
+
+fn load_or_create_ca(dir: &Path, generated: &mut Generated) -> Result<Issuer<'static, KeyPair>> {
+    if dir.join(CA_CERT).exists() {
+        return load_ca(dir);
+    }
+    let key = KeyPair::generate()?;
+    let params = ca_params("Joint-client gateway development CA")?;
+    let cert = params.self_signed(&key)?;
+    write_secret(dir, CA_KEY, &key.serialize_pem(), generated)?;
+    write_public(dir, CA_CERT, &cert.pem(), generated)?;
+    Ok(Issuer::new(params, key))
+}
+
+fn issue(
+    dir: &Path,
+    name: &str,
+    params: CertificateParams,
+    ca: &Issuer<'_, KeyPair>,
+    generated: &mut Generated,
+) -> Result<()> {
+    let key = KeyPair::generate()?;
+    let cert = params.signed_by(&key, ca)?;
+    write_secret(dir, &format!("{name}.key"), &key.serialize_pem(), generated)?;
+    write_public(dir, &format!("{name}.crt"), &cert.pem(), generated)?;
+    Ok(())
+}
+
+fn write_secret(dir: &Path, name: &str, contents: &str, generated: &mut Generated) -> Result<()> {
+    write_with_mode(dir, name, contents, 0o600, generated)
+}
+
+fn write_public(dir: &Path, name: &str, contents: &str, generated: &mut Generated) -> Result<()> {
+    write_with_mode(dir, name, contents, 0o644, generated)
+}
+
+fn write_with_mode(
+    dir: &Path,
+    name: &str,
+    contents: &str,
+    mode: u32,
+    generated: &mut Generated,
+) -> Result<()> {
+    let path = dir.join(name);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    generated.files.push(name.to_owned());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_fresh_directory_gets_the_whole_pki_with_private_keys_readable_by_the_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let generated = ensure(dir.path(), &["amal"]).unwrap();
+        assert_eq!(generated.files.len(), 8, "{generated:?}");
+        for key in ["ca.key", "server.key", "amal.key", "amal-jwt.key"] {
+            let mode = std::fs::metadata(dir.path().join(key))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{key}");
+        }
+    }
+
+    #[test]
+    fn a_second_run_keeps_the_ca_and_adds_only_the_new_party() {
+        let dir = tempfile::tempdir().unwrap();
+        ensure(dir.path(), &["amal"]).unwrap();
+        let ca_before = std::fs::read(dir.path().join("ca.crt")).unwrap();
+        let generated = ensure(dir.path(), &["amal", "kbi"]).unwrap();
+        assert_eq!(
+            generated.files,
+            ["kbi.key", "kbi.crt", "kbi-jwt.key", "kbi-jwt.pub"]
+        );
+        assert_eq!(std::fs::read(dir.path().join("ca.crt")).unwrap(), ca_before);
+    }
+}

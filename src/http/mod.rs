@@ -1,0 +1,87 @@
+//! The HTTP edge: routes, layers, the TLS server, and the mapping of errors to problems.
+
+pub mod auth;
+pub mod context;
+pub mod openapi;
+pub mod ops;
+pub mod problem;
+pub mod tls;
+pub mod whoami;
+
+use crate::app::AppState;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The API router with every layer, and the OpenAPI document describing it.
+pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let limits = &state.config.limits;
+    let v1 = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(whoami::router())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
+    let (v1, api) = v1.split_for_parts();
+    let document = Arc::new(api.clone());
+    let router = Router::new()
+        .merge(v1)
+        .route(
+            "/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { Json(document.as_ref().clone()) }
+            }),
+        )
+        .route_layer(middleware::from_fn(record_metrics))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(limits.request_timeout_ms),
+        ))
+        .layer(middleware::map_response(no_sniff))
+        .layer(middleware::from_fn(context::request_context))
+        .with_state(state);
+    (router, api)
+}
+
+async fn no_sniff(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        header::HeaderValue::from_static("max-age=31536000"),
+    );
+    response
+}
+
+/// Request counts and latencies per route template (never per concrete path, which would
+/// carry identifiers into the metrics and explode their cardinality).
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_default();
+    let method = request.method().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("gateway_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("gateway_http_request_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response.into_response()
+}

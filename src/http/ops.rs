@@ -1,0 +1,46 @@
+//! The operations listener: liveness, readiness and Prometheus metrics, on a separate local
+//! address so that none of it is exposed with the API.
+
+use crate::app::AppState;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { (StatusCode::OK, Json(json!({"status": "up"}))) }),
+        )
+        .route("/readyz", get(ready))
+        .route("/metrics", get(render_metrics))
+        .with_state(state)
+}
+
+/// Ready only while personal data could be served safely: the database answers (and, from
+/// the gate on, the audit log is writable).
+async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    let database = state.db.ping().await.is_ok();
+    let status = if database {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if database { "ready" } else { "notReady" },
+        "checks": { "database": database, "keys": true },
+    });
+    (status, Json(body))
+}
+
+async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let text = state
+        .metrics
+        .as_ref()
+        .map(|handle| handle.render())
+        .unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}

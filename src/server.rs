@@ -1,0 +1,133 @@
+//! Assembling and running the gateway: the one composition used by `gateway serve` and by the
+//! integration tests, which bind their own listeners on free ports.
+
+use crate::app::AppState;
+use crate::auth::parties::Parties;
+use crate::config::Config;
+use crate::store;
+use crate::{http, telemetry};
+use anyhow::{Context, Result};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub struct Listeners {
+    pub api: TcpListener,
+    pub ops: TcpListener,
+}
+
+impl Listeners {
+    pub async fn bind(config: &Config) -> Result<Self> {
+        let api = TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("server.listen: cannot bind {}", config.server.listen))?;
+        let ops = TcpListener::bind(config.server.ops_listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "server.ops_listen: cannot bind {}",
+                    config.server.ops_listen
+                )
+            })?;
+        Ok(Self { api, ops })
+    }
+}
+
+/// Everything loaded and checked before the first connection is accepted: a gateway that
+/// cannot load a key or reach its database refuses to start rather than serve half-ready.
+pub struct Prepared {
+    pub state: AppState,
+    pub tls: Arc<rustls::ServerConfig>,
+}
+
+pub async fn prepare(config: Config) -> Result<Prepared> {
+    config.validate()?;
+    crate::crypto::jwt_ring::install();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let parties = Arc::new(Parties::load(&config, &provider)?);
+    let tls = http::tls::server_config(&config.server, &parties, provider)?;
+    let db = store::connect::connect(&config.database)
+        .await
+        .context("database.url: cannot open the database")?;
+    db.migrate()
+        .await
+        .context("applying the database migrations")?;
+    store::instances::register(&db, uuid::Uuid::new_v4(), env!("CARGO_PKG_VERSION")).await?;
+    let state = AppState::new(Arc::new(config), parties, db, telemetry::metrics_handle());
+    Ok(Prepared { state, tls })
+}
+
+/// Serves until `shutdown` completes.
+pub async fn run(
+    prepared: Prepared,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let Prepared { state, tls } = prepared;
+    let (router, _) = http::router(state.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let ops_router = http::ops::router(state.clone());
+    let mut ops_stop = stop_rx.clone();
+    let ops = tokio::spawn(async move {
+        let _ = axum::serve(listeners.ops, ops_router)
+            .with_graceful_shutdown(async move {
+                let _ = ops_stop.wait_for(|stop| *stop).await;
+            })
+            .await;
+    });
+    let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let mut api_stop = stop_rx;
+    http::tls::serve(
+        listeners.api,
+        tls,
+        state.parties.clone(),
+        router,
+        state.config.limits.clone(),
+        async move {
+            let _ = api_stop.wait_for(|stop| *stop).await;
+        },
+    )
+    .await;
+    housekeeping.abort();
+    let _ = ops.await;
+    state.db.close().await;
+    Ok(())
+}
+
+/// Periodic upkeep that keeps memory bounded: rate-limiter state for users no longer seen,
+/// and the Prometheus histograms' windows.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    loop {
+        tick.tick().await;
+        state.user_limiter.retain_recent();
+        state.user_limiter.shrink_to_fit();
+        if let Some(handle) = &state.metrics {
+            handle.run_upkeep();
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

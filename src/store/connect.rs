@@ -1,0 +1,65 @@
+//! Opening the configured database with the settings durability depends on.
+
+use super::{Db, StoreError};
+use crate::config::DatabaseConfig;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, ConnectOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub async fn connect(config: &DatabaseConfig) -> Result<Db, StoreError> {
+    if config.url.starts_with("sqlite:") {
+        connect_sqlite(config).await
+    } else {
+        connect_postgres(config).await
+    }
+}
+
+async fn connect_sqlite(config: &DatabaseConfig) -> Result<Db, StoreError> {
+    let options = SqliteConnectOptions::from_str(&config.url)?;
+    if let Some(parent) = options
+        .get_filename()
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(e.into()))?;
+    }
+    // WAL lets readers proceed during a commit; synchronous=FULL makes every acknowledged
+    // commit survive a power cut, which the audit log's promise rests on.
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        .disable_statement_logging();
+    let pool = SqlitePoolOptions::new()
+        .max_connections(config.max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await?;
+    Ok(Db::Sqlite(pool))
+}
+
+async fn connect_postgres(config: &DatabaseConfig) -> Result<Db, StoreError> {
+    let mut options = PgConnectOptions::from_str(&config.url)?
+        .application_name("joint-client-gateway")
+        .disable_statement_logging();
+    if let Some(schema) = &config.schema {
+        // The schema name was validated to [a-z0-9_] at start-up, so quoting it is safe.
+        let mut conn = PgConnectOptions::from_str(&config.url)?.connect().await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+        )))
+        .execute(&mut conn)
+        .await?;
+        options = options.options([("search_path", schema.as_str())]);
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(config.max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await?;
+    Ok(Db::Postgres(pool))
+}

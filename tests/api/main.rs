@@ -1,0 +1,11 @@
+//! Integration tests: each starts the real gateway on free ports with a fresh PKI and a fresh
+//! database (SQLite, or a PostgreSQL schema when TEST_DATABASE_URL is set), and talks to it
+//! over real mutual TLS.
+
+mod helpers;
+
+mod authentication;
+mod conventions;
+mod limits;
+mod operations;
+mod transport;
