@@ -3,6 +3,7 @@
 use crate::auth::parties::Parties;
 use crate::auth::token::TokenVerifier;
 use crate::config::Config;
+use crate::gate::Gate;
 use crate::store::Db;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub user_quota: u32,
     /// The database (its pools are shared handles).
     pub db: Db,
+    /// The one path to personal data: link checks and the audit log.
+    pub gate: Arc<Gate>,
     /// The Prometheus recorder's handle, rendered on the operations listener.
     pub metrics: Option<PrometheusHandle>,
 }
@@ -34,6 +37,7 @@ impl AppState {
         config: Arc<Config>,
         parties: Arc<Parties>,
         db: Db,
+        gate: Arc<Gate>,
         metrics: Option<PrometheusHandle>,
     ) -> Self {
         let limits = &config.limits;
@@ -48,6 +52,7 @@ impl AppState {
             config,
             parties,
             db,
+            gate,
             metrics,
         }
     }

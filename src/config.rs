@@ -22,6 +22,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
+    pub keys: KeysConfig,
+    pub audit: AuditConfig,
     #[serde(default)]
     pub dev: DevConfig,
     pub parties: Vec<PartyConfig>,
@@ -92,6 +94,32 @@ pub struct LimitsConfig {
     pub max_connections: usize,
     pub per_user_per_second: u32,
     pub per_user_burst: u32,
+}
+
+/// The gateway's own secrets, each a file of 32 random bytes (base64), with an id so that a
+/// stored value says which key made it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    pub pseudonym_key_id: String,
+    pub pseudonym_key: PathBuf,
+    pub encryption_key_id: String,
+    pub encryption_key: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The checkpoint origin and signing key name (C2SP signed-note), e.g. `gateway.example/audit`.
+    pub log_name: String,
+    /// The Ed25519 key (PKCS#8 PEM) that signs checkpoints.
+    pub signing_key: PathBuf,
+    /// A checkpoint is signed at least every this many records…
+    pub checkpoint_every_records: u64,
+    /// …and at least every this many milliseconds while records arrive.
+    pub checkpoint_every_ms: u64,
+    /// The most records one group commit carries.
+    pub max_batch: usize,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -180,6 +208,7 @@ impl Config {
             return Err(invalid("auth.token_cache_entries", "at most 10000000"));
         }
         self.validate_limits()?;
+        self.validate_keys_and_audit()?;
         let db = &self.database;
         if !(db.url.starts_with("sqlite:")
             || db.url.starts_with("postgres:")
@@ -266,6 +295,53 @@ impl Config {
             if !(min..=max).contains(&value) {
                 return Err(invalid(key, format!("between {min} and {max}")));
             }
+        }
+        Ok(())
+    }
+
+    fn validate_keys_and_audit(&self) -> Result<(), ConfigError> {
+        let key_id_ok = |id: &str| {
+            (1..=32).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !key_id_ok(&self.keys.pseudonym_key_id) {
+            return Err(invalid("keys.pseudonym_key_id", "1 to 32 of [A-Za-z0-9_-]"));
+        }
+        if !key_id_ok(&self.keys.encryption_key_id) {
+            return Err(invalid(
+                "keys.encryption_key_id",
+                "1 to 32 of [A-Za-z0-9_-]",
+            ));
+        }
+        let audit = &self.audit;
+        let name_ok = !audit.log_name.is_empty()
+            && audit.log_name.len() <= 128
+            && audit
+                .log_name
+                .chars()
+                .all(|c| c.is_ascii_graphic() && c != '+');
+        if !name_ok {
+            return Err(invalid(
+                "audit.log_name",
+                "1 to 128 visible ASCII characters, no '+'",
+            ));
+        }
+        if !(1..=10_000_000).contains(&audit.checkpoint_every_records) {
+            return Err(invalid(
+                "audit.checkpoint_every_records",
+                "between 1 and 10000000",
+            ));
+        }
+        if !(10..=3_600_000).contains(&audit.checkpoint_every_ms) {
+            return Err(invalid(
+                "audit.checkpoint_every_ms",
+                "between 10 and 3600000",
+            ));
+        }
+        if !(1..=100_000).contains(&audit.max_batch) {
+            return Err(invalid("audit.max_batch", "between 1 and 100000"));
         }
         Ok(())
     }

@@ -40,6 +40,26 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         issue(dir, "server", params, &ca, &mut generated)?;
     }
+    for secret in ["pseudonym.key", "encryption.key"] {
+        if !dir.join(secret).exists() {
+            let key: [u8; 32] = rand_bytes()?;
+            write_secret(
+                dir,
+                secret,
+                &crate::crypto::secrets::encode_key32(&key),
+                &mut generated,
+            )?;
+        }
+    }
+    if !dir.join("audit-signing.key").exists() {
+        let key = KeyPair::generate_for(&PKCS_ED25519)?;
+        write_secret(
+            dir,
+            "audit-signing.key",
+            &key.serialize_pem(),
+            &mut generated,
+        )?;
+    }
     for party in parties {
         if !dir.join(format!("{party}.crt")).exists() {
             issue(dir, party, client_params(party)?, &ca, &mut generated)?;
@@ -61,6 +81,15 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
         }
     }
     Ok(generated)
+}
+
+fn rand_bytes() -> Result<[u8; 32]> {
+    use ring::rand::SecureRandom;
+    let mut key = [0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut key)
+        .map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
+    Ok(key)
 }
 
 /// Parameters of a client certificate for `common_name`, valid for a year from yesterday.
@@ -174,8 +203,16 @@ mod tests {
     fn a_fresh_directory_gets_the_whole_pki_with_private_keys_readable_by_the_owner_only() {
         let dir = tempfile::tempdir().unwrap();
         let generated = ensure(dir.path(), &["amal"]).unwrap();
-        assert_eq!(generated.files.len(), 8, "{generated:?}");
-        for key in ["ca.key", "server.key", "amal.key", "amal-jwt.key"] {
+        assert_eq!(generated.files.len(), 11, "{generated:?}");
+        for key in [
+            "ca.key",
+            "server.key",
+            "amal.key",
+            "amal-jwt.key",
+            "pseudonym.key",
+            "encryption.key",
+            "audit-signing.key",
+        ] {
             let mode = std::fs::metadata(dir.path().join(key))
                 .unwrap()
                 .permissions()

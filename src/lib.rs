@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod dev_pki;
 pub mod dev_token;
 pub mod domain;
+pub mod gate;
 pub mod http;
 pub mod server;
 pub mod store;

@@ -2,15 +2,24 @@
 //! integration tests, which bind their own listeners on free ports.
 
 use crate::app::AppState;
+use crate::audit::checkpoint::NoteSigner;
+use crate::audit::tree;
 use crate::auth::parties::Parties;
 use crate::config::Config;
+use crate::crypto::cipher::FieldCipher;
+use crate::crypto::pseudonym::Pseudonymizer;
+use crate::crypto::{keys, secrets};
+use crate::domain::purpose::permissions_version;
+use crate::gate::Gate;
 use crate::store;
+use crate::store::audit_writer::AuditWriter;
 use crate::{http, telemetry};
 use anyhow::{Context, Result};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 pub struct Listeners {
     pub api: TcpListener,
@@ -54,8 +63,40 @@ pub async fn prepare(config: Config) -> Result<Prepared> {
         .await
         .context("applying the database migrations")?;
     store::instances::register(&db, uuid::Uuid::new_v4(), env!("CARGO_PKG_VERSION")).await?;
-    let state = AppState::new(Arc::new(config), parties, db, telemetry::metrics_handle());
+    let gate = Arc::new(open_gate(&config, db.clone()).await?);
+    let state = AppState::new(
+        Arc::new(config),
+        parties,
+        db,
+        gate,
+        telemetry::metrics_handle(),
+    );
     Ok(Prepared { state, tls })
+}
+
+/// The gate with its keys, audit writer and tree follower. Missing key material stops the
+/// start: the gateway never serves personal data it could not protect or record.
+async fn open_gate(config: &Config, db: store::Db) -> Result<Gate> {
+    let keys = &config.keys;
+    let pseudonym_key = secrets::read_key32(&keys.pseudonym_key).context("keys.pseudonym_key")?;
+    let encryption_key =
+        secrets::read_key32(&keys.encryption_key).context("keys.encryption_key")?;
+    let signing_key = keys::private_key(&config.audit.signing_key).context("audit.signing_key")?;
+    let signer = NoteSigner::from_pkcs8(&config.audit.log_name, signing_key.secret_der())
+        .context("audit.signing_key: not an Ed25519 key usable for checkpoints")?;
+    let appended = Arc::new(Notify::new());
+    let writer = AuditWriter::spawn(db.clone(), config.audit.max_batch, appended.clone());
+    let tree = tree::start(db.clone(), Arc::new(signer), &config.audit, appended)
+        .await
+        .context("resuming the audit log's Merkle tree")?;
+    Ok(Gate::new(
+        db,
+        writer,
+        Pseudonymizer::new(&keys.pseudonym_key_id, &pseudonym_key),
+        FieldCipher::new(&keys.encryption_key_id, &encryption_key),
+        permissions_version(),
+        tree,
+    ))
 }
 
 /// Serves until `shutdown` completes.

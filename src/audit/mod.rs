@@ -1,5 +1,8 @@
-//! The tamper-evident audit log: an RFC 9162 Merkle tree over the records, with checkpoints
-//! in the C2SP signed-note format.
+//! The tamper-evident audit log: records in a canonical encoding, an RFC 9162 Merkle tree over
+//! them, checkpoints in the C2SP signed-note format, proofs, and offline verification.
 
 pub mod checkpoint;
 pub mod merkle;
+pub mod proofs;
+pub mod record;
+pub mod tree;

@@ -1,5 +1,6 @@
 //! The pure core: values and rules of the joint-client exchange. No I/O, no HTTP, no SQL.
 
+pub mod link;
 pub mod party;
 pub mod purpose;
 pub mod role;

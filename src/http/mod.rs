@@ -1,7 +1,11 @@
 //! The HTTP edge: routes, layers, the TLS server, and the mapping of errors to problems.
 
+pub mod audit;
 pub mod auth;
+pub mod clients;
 pub mod context;
+pub mod gate_error;
+pub mod json;
 pub mod openapi;
 pub mod ops;
 pub mod problem;
@@ -27,6 +31,8 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let limits = &state.config.limits;
     let v1 = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(whoami::router())
+        .merge(clients::router())
+        .merge(audit::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -43,7 +49,9 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             }),
         )
         .route_layer(middleware::from_fn(record_metrics))
-        .fallback(|| async { StatusCode::NOT_FOUND })
+        .fallback(|| async {
+            problem::Problem::resource_not_found().detail(problem::NO_SUCH_ROUTE)
+        })
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -8,6 +8,9 @@ use serde::Serialize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The detail of a 404 for a path no operation serves (as opposed to an unknown resource).
+pub const NO_SUCH_ROUTE: &str = "No operation is served at this path";
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {

@@ -3,10 +3,27 @@
 //! sqlx's `Any` driver fails at run time on SQLite booleans and dates and on PostgreSQL
 //! `TIMESTAMPTZ`/`UUID`, so each backend keeps its native pool and types.
 
+pub mod audit;
+pub mod audit_writer;
+pub mod clients;
 pub mod connect;
 pub mod instances;
+pub mod mutations;
 
 use sqlx::{PgPool, SqlitePool};
+
+/// Runs the same body on whichever pool `db` holds. The schemas keep to types that both
+/// backends encode alike (TEXT ids, BIGINT microsecond times, BLOB/BYTEA), so one statement
+/// with one set of bindings serves both.
+#[macro_export]
+macro_rules! with_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
 
 #[derive(Clone, Debug)]
 pub enum Db {

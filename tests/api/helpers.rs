@@ -36,6 +36,9 @@ pub fn test_config(dir: &Path) -> Config {
     let pki = dir.join("pki");
     config.server.tls_certificate = pki.join("server.crt");
     config.server.tls_key = pki.join("server.key");
+    config.keys.pseudonym_key = pki.join("pseudonym.key");
+    config.keys.encryption_key = pki.join("encryption.key");
+    config.audit.signing_key = pki.join("audit-signing.key");
     config.dev.generate_pki = false;
     config.dev.pki_dir = Some(pki.clone());
     for party in &mut config.parties {

@@ -3,9 +3,17 @@
 //! over real mutual TLS.
 
 mod helpers;
+mod process;
 
+mod audit_proofs;
 mod authentication;
 mod conventions;
+mod crash;
+mod fail_closed;
+mod instances;
 mod limits;
+mod links;
+mod logs;
 mod operations;
+mod tamper;
 mod transport;

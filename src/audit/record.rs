@@ -1,0 +1,214 @@
+//! One audit record and its canonical encoding, which is the Merkle leaf (RFC 9162 §2.1.1:
+//! leaf hash = SHA-256(0x00 ‖ encoding)).
+//!
+//! The encoding is UTF-8 JSON with exactly these members in exactly this order, no
+//! insignificant white space, absent values as `null`, empty lists as `[]`:
+//!
+//! ```text
+//! {"v":1,"seq":…,"time":"2026-11-24T22:15:03.123456Z","party":…,"user":…,"roles":[…],
+//!  "purpose":…,"legalBasis":…,"client":…,"action":…,"fields":[…],"outcome":"allowed"|"denied",
+//!  "reason":…,"requestId":…,"relatedTraceId":…,"policyVersion":…}
+//! ```
+//!
+//! `time` is RFC 3339 UTC with microseconds. `client` is the gateway's opaque client id, never
+//! a national register number; `fields` holds field names, never values. A verifier needs only
+//! the bytes: it hashes them as they are stored.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub const ENCODING_VERSION: u8 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Allowed,
+    Denied,
+}
+
+impl Outcome {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Denied => "denied",
+        }
+    }
+}
+
+/// What a request contributes; the writer adds the sequence number and the time at commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditDraft {
+    pub party: String,
+    pub user: String,
+    pub roles: Vec<String>,
+    pub purpose: String,
+    pub legal_basis: Option<String>,
+    pub client: Option<String>,
+    pub action: &'static str,
+    pub fields: Vec<String>,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub request_id: String,
+    pub related_trace_id: Option<String>,
+    pub policy_version: String,
+}
+
+impl AuditDraft {
+    pub fn deny(mut self, reason: &str) -> Self {
+        self.outcome = Outcome::Denied;
+        self.reason = Some(reason.to_owned());
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuditRecord {
+    pub v: u8,
+    pub seq: u64,
+    pub time: String,
+    pub party: String,
+    pub user: String,
+    pub roles: Vec<String>,
+    pub purpose: String,
+    pub legal_basis: Option<String>,
+    pub client: Option<String>,
+    pub action: String,
+    pub fields: Vec<String>,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    pub request_id: String,
+    pub related_trace_id: Option<String>,
+    pub policy_version: String,
+}
+
+impl AuditRecord {
+    pub fn new(draft: AuditDraft, seq: u64, time: OffsetDateTime) -> Self {
+        Self {
+            v: ENCODING_VERSION,
+            seq,
+            time: format_time(time),
+            party: draft.party,
+            user: draft.user,
+            roles: draft.roles,
+            purpose: draft.purpose,
+            legal_basis: draft.legal_basis,
+            client: draft.client,
+            action: draft.action.to_owned(),
+            fields: draft.fields,
+            outcome: draft.outcome,
+            reason: draft.reason,
+            request_id: draft.request_id,
+            related_trace_id: draft.related_trace_id,
+            policy_version: draft.policy_version,
+        }
+    }
+
+    /// The canonical bytes (the Merkle leaf).
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("an audit record always serialises")
+    }
+
+    /// Parses canonical bytes, refusing anything that would not re-encode to the same bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let record: Self = serde_json::from_slice(bytes).map_err(|_| DecodeError::NotARecord)?;
+        if record.v != ENCODING_VERSION {
+            return Err(DecodeError::UnknownVersion(record.v));
+        }
+        if record.encode() != bytes {
+            return Err(DecodeError::NotCanonical);
+        }
+        Ok(record)
+    }
+
+    /// Microseconds since the epoch, as stored in the `recorded_at` column.
+    pub fn time_micros(&self) -> Option<i64> {
+        OffsetDateTime::parse(&self.time, &Rfc3339)
+            .ok()
+            .map(|t| (t.unix_timestamp_nanos() / 1000) as i64)
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("not an audit record")]
+    NotARecord,
+    #[error("unknown encoding version {0}")]
+    UnknownVersion(u8),
+    #[error("not in canonical form")]
+    NotCanonical,
+}
+
+/// RFC 3339 UTC with exactly six fractional digits, so that equal times encode equally.
+pub fn format_time(time: OffsetDateTime) -> String {
+    let t = time.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+pub fn micros(time: OffsetDateTime) -> i64 {
+    (time.unix_timestamp_nanos() / 1000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn draft() -> AuditDraft {
+        AuditDraft {
+            party: "ocmw-gent".into(),
+            user: "sw-1".into(),
+            roles: vec!["caseWorker".into()],
+            purpose: "trajectoryGuidance".into(),
+            legal_basis: Some("publicTask".into()),
+            client: Some("0d9a7c1e-0000-4000-8000-000000000001".into()),
+            action: "lookupClient",
+            fields: vec![],
+            outcome: Outcome::Allowed,
+            reason: None,
+            request_id: "3f1d2a9e-0000-4000-8000-000000000002".into(),
+            related_trace_id: None,
+            policy_version: "p".into(),
+        }
+    }
+
+    #[test]
+    fn the_encoding_is_the_documented_member_order() {
+        let record = AuditRecord::new(draft(), 7, datetime!(2026-11-24 22:15:03.1234567 UTC));
+        let text = String::from_utf8(record.encode()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"v":1,"seq":7,"time":"2026-11-24T22:15:03.123456Z","party":"ocmw-gent","user":"sw-1","roles":["caseWorker"],"purpose":"trajectoryGuidance","legalBasis":"publicTask","client":"0d9a7c1e-0000-4000-8000-000000000001","action":"lookupClient","fields":[],"outcome":"allowed","reason":null,"requestId":"3f1d2a9e-0000-4000-8000-000000000002","relatedTraceId":null,"policyVersion":"p"}"#
+        );
+    }
+
+    #[test]
+    fn a_record_round_trips_and_a_reformatted_one_is_refused() {
+        let record = AuditRecord::new(draft().deny("notLinked"), 1, OffsetDateTime::UNIX_EPOCH);
+        let bytes = record.encode();
+        assert_eq!(AuditRecord::decode(&bytes).unwrap(), record);
+        let spaced = String::from_utf8(bytes).unwrap().replacen(':', ": ", 1);
+        assert_eq!(
+            AuditRecord::decode(spaced.as_bytes()),
+            Err(DecodeError::NotCanonical)
+        );
+        assert_eq!(AuditRecord::decode(b"{}"), Err(DecodeError::NotARecord));
+    }
+
+    #[test]
+    fn the_time_column_agrees_with_the_encoded_time() {
+        let time = datetime!(2026-01-02 03:04:05.000006 UTC);
+        let record = AuditRecord::new(draft(), 0, time);
+        assert_eq!(record.time_micros(), Some(micros(time)));
+    }
+}

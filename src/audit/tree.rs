@@ -1,0 +1,220 @@
+//! Follows the audit log off the request path: hashes each new record into the Merkle tree,
+//! stores the completed perfect subtrees (for proofs), and signs checkpoints at least every N
+//! records or T milliseconds. Every instance runs one; they compute identical nodes and
+//! checkpoints, so whichever stores first wins and the others agree.
+
+use super::checkpoint::{Checkpoint, NoteSigner};
+use super::merkle::{Frontier, Hash, leaf_hash};
+use super::proofs;
+use crate::audit::record::micros;
+use crate::config::AuditConfig;
+use crate::store::{Db, StoreError, audit};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+const CHUNK: u64 = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TreeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the audit log has a gap or a reordering at sequence {0}")]
+    Gap(u64),
+    #[error("signing the checkpoint failed: {0}")]
+    Sign(String),
+    #[error("the tree follower has stopped")]
+    Stopped,
+    #[error("the stored tree cannot be resumed: {0}")]
+    Resume(String),
+}
+
+type Reply = oneshot::Sender<Result<String, TreeError>>;
+
+#[derive(Clone)]
+pub struct TreeHandle {
+    requests: mpsc::Sender<Reply>,
+    signer: Arc<NoteSigner>,
+}
+
+impl TreeHandle {
+    /// A checkpoint signed for the current end of the log.
+    pub async fn checkpoint(&self) -> Result<String, TreeError> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(reply)
+            .await
+            .map_err(|_| TreeError::Stopped)?;
+        answer.await.map_err(|_| TreeError::Stopped)?
+    }
+
+    /// The C2SP note verifier key of the checkpoint signer.
+    pub fn verifier_key(&self) -> String {
+        self.signer.verifier_key()
+    }
+}
+
+struct Follower {
+    db: Db,
+    signer: Arc<NoteSigner>,
+    origin: String,
+    frontier: Frontier,
+    checkpointed: u64,
+    checkpointed_at: Instant,
+    every_records: u64,
+    every: Duration,
+}
+
+pub async fn start(
+    db: Db,
+    signer: Arc<NoteSigner>,
+    config: &AuditConfig,
+    appended: Arc<Notify>,
+) -> Result<TreeHandle, TreeError> {
+    let size = audit::tree_size(&db).await?;
+    let root_parts = right_edge(size);
+    let stored = audit::nodes(&db, &root_parts).await?;
+    let hashes: Vec<Hash> = root_parts
+        .iter()
+        .map(|key| {
+            stored
+                .get(key)
+                .copied()
+                .ok_or_else(|| TreeError::Resume(format!("node {key:?} is missing")))
+        })
+        .collect::<Result<_, _>>()?;
+    let frontier =
+        Frontier::from_parts(size, &hashes).map_err(|e| TreeError::Resume(e.to_string()))?;
+    let checkpointed = audit::latest_checkpoint(&db)
+        .await?
+        .map_or(0, |c| c.tree_size);
+    let (requests, receiver) = mpsc::channel(64);
+    let follower = Follower {
+        db,
+        signer: signer.clone(),
+        origin: config.log_name.clone(),
+        frontier,
+        checkpointed,
+        checkpointed_at: Instant::now(),
+        every_records: config.checkpoint_every_records,
+        every: Duration::from_millis(config.checkpoint_every_ms),
+    };
+    tokio::spawn(follower.run(appended, receiver));
+    Ok(TreeHandle { requests, signer })
+}
+
+/// The perfect subtrees covering `[0, size)`, largest first (the frontier's order).
+fn right_edge(size: u64) -> Vec<(u32, u64)> {
+    let mut start = 0u64;
+    (0..64u32)
+        .rev()
+        .filter(|level| (size >> level) & 1 == 1)
+        .map(|level| {
+            let node = (level, start >> level);
+            start += 1 << level;
+            node
+        })
+        .collect()
+}
+
+impl Follower {
+    async fn run(mut self, appended: Arc<Notify>, mut requests: mpsc::Receiver<Reply>) {
+        loop {
+            let reply = tokio::select! {
+                () = appended.notified() => None,
+                request = requests.recv() => match request {
+                    Some(reply) => Some(reply),
+                    None => return,
+                },
+                () = tokio::time::sleep(self.every) => None,
+            };
+            let result = self.catch_up().await;
+            let due = self.frontier.size() > self.checkpointed
+                && (reply.is_some()
+                    || self.frontier.size() - self.checkpointed >= self.every_records
+                    || self.checkpointed_at.elapsed() >= self.every);
+            let result = match result {
+                Ok(()) if due || (reply.is_some() && self.checkpointed == 0) => self.sign().await,
+                Ok(()) => Ok(()),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = &result {
+                tracing::error!(%error, "the audit tree follower failed; retrying");
+            }
+            if let Some(reply) = reply {
+                let answer = match result {
+                    Ok(()) => self.latest_note().await,
+                    Err(error) => Err(error),
+                };
+                let _ = reply.send(answer);
+            }
+        }
+    }
+
+    async fn catch_up(&mut self) -> Result<(), TreeError> {
+        loop {
+            let rows = audit::records(&self.db, self.frontier.size(), CHUNK).await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut nodes = Vec::with_capacity(rows.len() * 2);
+            for (seq, record) in &rows {
+                if *seq as u64 != self.frontier.size() {
+                    return Err(TreeError::Gap(self.frontier.size()));
+                }
+                nodes.extend(self.frontier.push(leaf_hash(record)).iter());
+            }
+            audit::put_nodes(&self.db, &nodes).await?;
+            metrics::gauge!("gateway_audit_tree_size").set(self.frontier.size() as f64);
+        }
+    }
+
+    async fn sign(&mut self) -> Result<(), TreeError> {
+        let checkpoint = Checkpoint {
+            origin: self.origin.clone(),
+            size: self.frontier.size(),
+            root: self.frontier.root(),
+        };
+        let note = self
+            .signer
+            .sign_checkpoint(&checkpoint)
+            .map_err(|e| TreeError::Sign(e.to_string()))?;
+        let now = micros(OffsetDateTime::now_utc());
+        audit::put_checkpoint(&self.db, checkpoint.size, &checkpoint.root, &note, now).await?;
+        self.checkpointed = checkpoint.size;
+        self.checkpointed_at = Instant::now();
+        Ok(())
+    }
+
+    async fn latest_note(&mut self) -> Result<String, TreeError> {
+        if let Some(stored) = audit::latest_checkpoint(&self.db).await? {
+            return Ok(stored.note);
+        }
+        // An empty log still has a signed head: size 0, the empty-tree hash.
+        let root = proofs::root(&self.db, 0)
+            .await
+            .map_err(|e| TreeError::Resume(e.to_string()))?;
+        let checkpoint = Checkpoint {
+            origin: self.origin.clone(),
+            size: 0,
+            root,
+        };
+        self.signer
+            .sign_checkpoint(&checkpoint)
+            .map_err(|e| TreeError::Sign(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_right_edge_of_a_tree_is_its_binary_decomposition_largest_first() {
+        assert_eq!(right_edge(0), vec![]);
+        assert_eq!(right_edge(1), vec![(0, 0)]);
+        assert_eq!(right_edge(6), vec![(2, 0), (1, 2)]);
+        assert_eq!(right_edge(7), vec![(2, 0), (1, 2), (0, 6)]);
+    }
+}

@@ -1,0 +1,227 @@
+//! THE path for personal data. Every read, write and refusal that concerns a client passes
+//! here: the caller's link to the client is checked, and an audit record is appended durably
+//! before an answer is given (product brief §2, §6). A handler that needs client data has no
+//! other way to get it.
+
+use crate::audit::record::{AuditDraft, Outcome};
+use crate::audit::tree::TreeHandle;
+use crate::auth::principal::Principal;
+use crate::crypto::cipher::FieldCipher;
+use crate::crypto::pseudonym::Pseudonymizer;
+use crate::domain::link::{DossierReference, LegalBasis};
+use crate::domain::ssin::Ssin;
+use crate::http::context::RequestContext;
+use crate::store::audit_writer::{AuditUnavailable, AuditWriter};
+use crate::store::clients::{self, Presence};
+use crate::store::mutations::{Applied, Mutation, Registration};
+use crate::store::{Db, StoreError};
+use uuid::Uuid;
+
+pub struct Gate {
+    db: Db,
+    writer: AuditWriter,
+    pseudonyms: Pseudonymizer,
+    cipher: FieldCipher,
+    policy_version: String,
+    pub tree: TreeHandle,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// Unknown, or not linked to the caller: the two are indistinguishable by design.
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    AuditUnavailable(#[from] AuditUnavailable),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("the change failed")]
+    Failed,
+    #[error("encryption failed")]
+    Crypto,
+}
+
+/// The operations audited, named as the API's operation ids.
+pub mod action {
+    pub const REGISTER_CLIENT: &str = "registerClient";
+    pub const LOOKUP_CLIENT: &str = "lookupClient";
+    pub const END_LINK: &str = "endClientLink";
+    pub const GET_CHECKPOINT: &str = "getAuditCheckpoint";
+    pub const GET_INCLUSION_PROOF: &str = "getAuditInclusionProof";
+    pub const GET_CONSISTENCY_PROOF: &str = "getAuditConsistencyProof";
+}
+
+pub struct Registered {
+    pub client_id: String,
+    /// False when the caller's party was already linked (an idempotent repeat).
+    pub new_link: bool,
+}
+
+impl Gate {
+    pub fn new(
+        db: Db,
+        writer: AuditWriter,
+        pseudonyms: Pseudonymizer,
+        cipher: FieldCipher,
+        policy_version: String,
+        tree: TreeHandle,
+    ) -> Self {
+        Self {
+            db,
+            writer,
+            pseudonyms,
+            cipher,
+            policy_version,
+            tree,
+        }
+    }
+
+    pub fn audit_is_healthy(&self) -> bool {
+        self.writer.is_healthy()
+    }
+
+    fn draft(&self, who: &Principal, context: &RequestContext, action: &'static str) -> AuditDraft {
+        AuditDraft {
+            party: who.party.id.to_string(),
+            user: who.user.to_string(),
+            roles: who
+                .acting_roles
+                .iter()
+                .map(|role| role.as_str().to_owned())
+                .collect(),
+            purpose: who.purpose.as_str().to_owned(),
+            legal_basis: None,
+            client: None,
+            action,
+            fields: Vec::new(),
+            outcome: Outcome::Allowed,
+            reason: None,
+            request_id: context.trace_id.to_string(),
+            related_trace_id: context.related_trace_id.clone(),
+            policy_version: self.policy_version.clone(),
+        }
+    }
+
+    /// Links the caller's party to the person with `ssin`, creating the client if needed.
+    pub async fn register_client(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        ssin: &Ssin,
+        legal_basis: LegalBasis,
+        dossier: &DossierReference,
+    ) -> Result<Registered, GateError> {
+        let new_client_id = Uuid::new_v4().to_string();
+        let ciphertext = self
+            .cipher
+            .seal(ssin.as_str().as_bytes(), new_client_id.as_bytes())
+            .map_err(|_| GateError::Crypto)?;
+        let mutation = Mutation::RegisterClient(Registration {
+            pseudonym: self.pseudonyms.pseudonym(ssin),
+            pseudonym_key_id: self.pseudonyms.key_id().to_owned(),
+            new_client_id,
+            ciphertext,
+            encryption_key_id: self.cipher.key_id().to_owned(),
+            party: who.party.id.to_string(),
+            legal_basis: legal_basis.as_str().to_owned(),
+            dossier_reference: dossier.as_str().to_owned(),
+        });
+        let mut draft = self.draft(who, context, action::REGISTER_CLIENT);
+        draft.legal_basis = Some(legal_basis.as_str().to_owned());
+        match self.writer.submit(Some(mutation), draft).await? {
+            Applied::Registered {
+                client_id,
+                new_link,
+            } => Ok(Registered {
+                client_id,
+                new_link,
+            }),
+            _ => Err(GateError::Failed),
+        }
+    }
+
+    /// The client id of the person with `ssin`, only if the caller's party is linked.
+    pub async fn lookup_client(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        ssin: &Ssin,
+    ) -> Result<String, GateError> {
+        let pseudonym = self.pseudonyms.pseudonym(ssin);
+        let presence =
+            clients::find_by_pseudonym(&self.db, &pseudonym, who.party.id.as_str()).await?;
+        let mut draft = self.draft(who, context, action::LOOKUP_CLIENT);
+        // The caller gets the same answer whether the person is unknown or only not linked.
+        // The record keeps the client id of a known person, so that the person's access
+        // report shows the attempt; audit review shows that id only to linked parties.
+        let found = match presence {
+            Presence::Unknown => {
+                draft = draft.deny("notFound");
+                None
+            }
+            Presence::NotLinked { client_id } => {
+                draft.client = Some(client_id);
+                draft = draft.deny("notFound");
+                None
+            }
+            Presence::Linked {
+                client_id,
+                legal_basis,
+            } => {
+                draft.client = Some(client_id.clone());
+                draft.legal_basis = Some(legal_basis);
+                Some(client_id)
+            }
+        };
+        self.writer.submit(None, draft).await?;
+        found.ok_or(GateError::NotFound)
+    }
+
+    /// Ends the caller's party's link with `client_id`.
+    pub async fn end_link(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        client_id: &Uuid,
+    ) -> Result<(), GateError> {
+        let client_id = client_id.to_string();
+        let mut draft = self.draft(who, context, action::END_LINK);
+        draft.client = Some(client_id.clone());
+        let mutation = Mutation::EndLink {
+            client_id,
+            party: who.party.id.to_string(),
+        };
+        match self.writer.submit(Some(mutation), draft).await? {
+            Applied::LinkEnded => Ok(()),
+            Applied::NotLinked => Err(GateError::NotFound),
+            _ => Err(GateError::Failed),
+        }
+    }
+
+    /// Records a refused request that concerned a client (invalid input, a purpose that does
+    /// not cover the operation, …) so that refusals are on record as much as accesses.
+    pub async fn refuse(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        action: &'static str,
+        reason: &str,
+    ) -> Result<(), GateError> {
+        let draft = self.draft(who, context, action).deny(reason);
+        self.writer.submit(None, draft).await?;
+        Ok(())
+    }
+
+    /// Records a privacy officer's use of the audit log itself.
+    pub async fn audit_review(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        action: &'static str,
+    ) -> Result<(), GateError> {
+        self.writer
+            .submit(None, self.draft(who, context, action))
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,234 @@
+//! The audit log's proofs for privacy officers and outside verifiers (role `privacyOfficer`,
+//! purpose `auditReview`): the signed checkpoint, the verifier key, inclusion and consistency
+//! proofs in RFC 9162 form. Each use is itself audited.
+
+use super::problem::{InputIssue, Problem};
+use crate::app::AppState;
+use crate::audit::proofs::{self, ProofError};
+use crate::auth::principal::Principal;
+use crate::domain::purpose::Purpose;
+use crate::gate::action;
+use crate::http::context::RequestContext;
+use axum::Json;
+use axum::extract::{Extension, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_audit_checkpoint))
+        .routes(routes!(get_audit_verifier_key))
+        .routes(routes!(get_audit_inclusion_proof))
+        .routes(routes!(get_audit_consistency_proof))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InclusionProof {
+    leaf_index: u64,
+    tree_size: u64,
+    /// Base64 of the record's canonical bytes (the Merkle leaf).
+    leaf: String,
+    /// Base64 SHA-256 hashes, RFC 9162 §2.1.3 order.
+    proof: Vec<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConsistencyProof {
+    from: u64,
+    to: u64,
+    /// Base64 SHA-256 hashes, RFC 9162 §2.1.4 order.
+    proof: Vec<String>,
+}
+
+const TEXT: &str = "text/plain; charset=utf-8";
+
+async fn review(
+    state: &AppState,
+    who: &Principal,
+    ctx: &RequestContext,
+    action: &'static str,
+) -> Result<(), Response> {
+    if who.purpose != Purpose::AuditReview {
+        return Err(Problem::missing_scope(
+            "the audit log is reviewed with the purpose auditReview",
+        )
+        .into_response());
+    }
+    state
+        .gate
+        .audit_review(who, ctx, action)
+        .await
+        .map_err(|error| Problem::from(error).into_response())
+}
+
+/// Reads the named query parameters as numbers; any other parameter is refused.
+fn numbers<const N: usize>(
+    query: &BTreeMap<String, String>,
+    names: [&str; N],
+) -> Result<[u64; N], Problem> {
+    let mut issues = Vec::new();
+    for name in query.keys().filter(|key| !names.contains(&key.as_str())) {
+        issues.push(InputIssue::new("query", name.clone(), "unknown parameter"));
+    }
+    let mut values = [0u64; N];
+    for (slot, name) in values.iter_mut().zip(names) {
+        match query.get(name).map(|text| text.parse::<u64>()) {
+            Some(Ok(value)) => *slot = value,
+            Some(Err(_)) => issues.push(
+                InputIssue::new("query", name, "a non-negative integer")
+                    .with_value(query[name].clone()),
+            ),
+            None => issues.push(InputIssue::new("query", name, "required")),
+        }
+    }
+    if issues.is_empty() {
+        Ok(values)
+    } else {
+        Err(Problem::bad_request(issues))
+    }
+}
+
+fn proof_problem(error: ProofError, parameter: &str) -> Problem {
+    match error {
+        ProofError::BeyondTree { available } => Problem::bad_request(vec![InputIssue::new(
+            "query",
+            parameter,
+            format!(
+                "beyond the tree: {available} leaves are hashed so far; take sizes from a checkpoint"
+            ),
+        )]),
+        ProofError::Range(detail) => {
+            Problem::bad_request(vec![InputIssue::new("query", parameter, detail)])
+        }
+        other => {
+            tracing::error!(error = %other, "a proof could not be computed");
+            Problem::internal()
+        }
+    }
+}
+
+fn b64(hashes: Vec<[u8; 32]>) -> Vec<String> {
+    hashes.iter().map(|hash| STANDARD.encode(hash)).collect()
+}
+
+/// The C2SP signed note (tlog-checkpoint) for the current end of the audit log.
+#[utoipa::path(get, path = "/v1/audit/checkpoint", operation_id = "getAuditCheckpoint", tag = "audit",
+    params(("Processing-Purpose" = String, Header, description = "auditReview")),
+    responses((status = 200, description = "The signed checkpoint", body = String, content_type = "text/plain"),
+              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn get_audit_checkpoint(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+) -> Response {
+    if let Err(refusal) = review(&state, &who, &ctx, action::GET_CHECKPOINT).await {
+        return refusal;
+    }
+    match state.gate.tree.checkpoint().await {
+        Ok(note) => (
+            [
+                (header::CONTENT_TYPE, TEXT),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            note,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "no checkpoint could be produced");
+            Problem::service_unavailable().into_response()
+        }
+    }
+}
+
+/// The note verifier key of the checkpoint signer: `<name>+<hex keyhash>+<base64(0x01‖key)>`.
+#[utoipa::path(get, path = "/v1/audit/verifier-key", operation_id = "getAuditVerifierKey", tag = "audit",
+    params(("Processing-Purpose" = String, Header, description = "auditReview")),
+    responses((status = 200, description = "The verifier key", body = String, content_type = "text/plain")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn get_audit_verifier_key(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+) -> Response {
+    if who.purpose != Purpose::AuditReview {
+        return Problem::missing_scope("the audit log is reviewed with the purpose auditReview")
+            .into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, TEXT)],
+        format!("{}\n", state.gate.tree.verifier_key()),
+    )
+        .into_response()
+}
+
+/// The inclusion proof of record `index` in the tree of size `treeSize` (RFC 9162 §2.1.3).
+#[utoipa::path(get, path = "/v1/audit/proofs/inclusion", operation_id = "getAuditInclusionProof", tag = "audit",
+    params(("index" = u64, Query, description = "Leaf index (the record's sequence number)"),
+           ("treeSize" = u64, Query, description = "Tree size, from a checkpoint"),
+           ("Processing-Purpose" = String, Header, description = "auditReview")),
+    responses((status = 200, description = "The proof", body = InclusionProof),
+              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn get_audit_inclusion_proof(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    if let Err(refusal) = review(&state, &who, &ctx, action::GET_INCLUSION_PROOF).await {
+        return refusal;
+    }
+    let [index, tree_size] = match numbers(&query, ["index", "treeSize"]) {
+        Ok(values) => values,
+        Err(problem) => return problem.into_response(),
+    };
+    match proofs::inclusion(&state.db, index, tree_size).await {
+        Ok((leaf, proof)) => Json(InclusionProof {
+            leaf_index: index,
+            tree_size,
+            leaf: STANDARD.encode(leaf),
+            proof: b64(proof),
+        })
+        .into_response(),
+        Err(error) => proof_problem(error, "treeSize").into_response(),
+    }
+}
+
+/// The consistency proof between tree sizes `from` and `to` (RFC 9162 §2.1.4).
+#[utoipa::path(get, path = "/v1/audit/proofs/consistency", operation_id = "getAuditConsistencyProof", tag = "audit",
+    params(("from" = u64, Query, description = "The older tree size"),
+           ("to" = u64, Query, description = "The newer tree size"),
+           ("Processing-Purpose" = String, Header, description = "auditReview")),
+    responses((status = 200, description = "The proof", body = ConsistencyProof),
+              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn get_audit_consistency_proof(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    if let Err(refusal) = review(&state, &who, &ctx, action::GET_CONSISTENCY_PROOF).await {
+        return refusal;
+    }
+    let [from, to] = match numbers(&query, ["from", "to"]) {
+        Ok(values) => values,
+        Err(problem) => return problem.into_response(),
+    };
+    match proofs::consistency(&state.db, from, to).await {
+        Ok(proof) => Json(ConsistencyProof {
+            from,
+            to,
+            proof: b64(proof),
+        })
+        .into_response(),
+        Err(error) => proof_problem(error, "to").into_response(),
+    }
+}

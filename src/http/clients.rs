@@ -1,0 +1,276 @@
+//! The reference directory: registering a client as one of the caller's own, looking one up,
+//! and ending the link (product brief §2). National register numbers travel only in bodies.
+
+use super::json::JsonBody;
+use super::problem::{InputIssue, Problem};
+use crate::app::AppState;
+use crate::auth::principal::Principal;
+use crate::domain::link::{DossierReference, LegalBasis};
+use crate::domain::ssin::Ssin;
+use crate::gate::action;
+use crate::http::context::RequestContext;
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_client))
+        .routes(routes!(lookup_client))
+        .routes(routes!(end_client_link))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RegisterClientRequest {
+    /// The national register number (INSZ/SSIN), 11 digits.
+    ssin: String,
+    /// `legalObligation`, `publicTask` or `consent`.
+    legal_basis: String,
+    /// The caller's own dossier reference.
+    dossier_reference: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupClientRequest {
+    /// The national register number (INSZ/SSIN), 11 digits.
+    ssin: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientReference {
+    /// The gateway's opaque identifier of the client.
+    client_id: String,
+}
+
+type Refusal = Response;
+
+/// Refuses a request, after putting the refusal on record (fail closed if that fails).
+async fn refuse(
+    state: &AppState,
+    who: &Principal,
+    ctx: &RequestContext,
+    action: &'static str,
+    reason: &str,
+    problem: Problem,
+) -> Refusal {
+    match state.gate.refuse(who, ctx, action, reason).await {
+        Ok(()) => problem.into_response(),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+async fn require_case_work(
+    state: &AppState,
+    who: &Principal,
+    ctx: &RequestContext,
+    action: &'static str,
+) -> Result<(), Refusal> {
+    if who.purpose.is_case_work() {
+        return Ok(());
+    }
+    let problem = Problem::missing_scope(format!(
+        "the purpose {} does not cover work on individual clients",
+        who.purpose
+    ));
+    Err(refuse(state, who, ctx, action, "purposeNotAllowed", problem).await)
+}
+
+fn ssin_issue(ssin: &str) -> Result<Ssin, InputIssue> {
+    // The value is never echoed: it is, or nearly is, a national register number.
+    Ssin::parse(ssin).map_err(|error| InputIssue::new("body", "/ssin", error.reason()))
+}
+
+fn personal(status: StatusCode, body: impl IntoResponse) -> Response {
+    (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()
+}
+
+/// Registers the caller's party as linked to a person, creating the client if it is new.
+#[utoipa::path(
+    post,
+    path = "/v1/clients",
+    operation_id = "registerClient",
+    tag = "clients",
+    request_body = RegisterClientRequest,
+    params(("Processing-Purpose" = String, Header, description = "A case-work purpose")),
+    responses(
+        (status = 201, description = "Linked now", body = ClientReference),
+        (status = 200, description = "Already linked (idempotent repeat)", body = ClientReference),
+        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No, or an invalid, access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Purpose not allowed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("mutualTLS" = [], "bearer" = []))
+)]
+pub async fn register_client(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    body: Result<JsonBody<RegisterClientRequest>, Problem>,
+) -> Response {
+    let act = action::REGISTER_CLIENT;
+    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
+        return refusal;
+    }
+    let JsonBody(body) = match body {
+        Ok(body) => body,
+        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+    };
+    let ssin = ssin_issue(&body.ssin);
+    let basis =
+        serde_json::from_value::<LegalBasis>(body.legal_basis.clone().into()).map_err(|_| {
+            InputIssue::new(
+                "body",
+                "/legalBasis",
+                "one of legalObligation, publicTask, consent",
+            )
+            .with_value(body.legal_basis.clone())
+        });
+    let dossier = DossierReference::parse(&body.dossier_reference)
+        .map_err(|error| InputIssue::new("body", "/dossierReference", error.to_string()));
+    let (ssin, basis, dossier) = match (ssin, basis, dossier) {
+        (Ok(ssin), Ok(basis), Ok(dossier)) => (ssin, basis, dossier),
+        (ssin, basis, dossier) => {
+            let issues = [ssin.err(), basis.err(), dossier.err()]
+                .into_iter()
+                .flatten()
+                .collect();
+            return refuse(
+                &state,
+                &who,
+                &ctx,
+                act,
+                "invalidInput",
+                Problem::bad_request(issues),
+            )
+            .await;
+        }
+    };
+    match state
+        .gate
+        .register_client(&who, &ctx, &ssin, basis, &dossier)
+        .await
+    {
+        Ok(registered) => {
+            let status = if registered.new_link {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            let location = format!("/v1/clients/{}", registered.client_id);
+            let mut response = personal(
+                status,
+                Json(ClientReference {
+                    client_id: registered.client_id,
+                }),
+            );
+            if let Ok(value) = header::HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
+        }
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+/// Finds the client id of a person by national register number; only a linked party gets it.
+#[utoipa::path(
+    post,
+    path = "/v1/clients/lookup",
+    operation_id = "lookupClient",
+    tag = "clients",
+    request_body = LookupClientRequest,
+    params(("Processing-Purpose" = String, Header, description = "A case-work purpose")),
+    responses(
+        (status = 200, description = "The caller's party is linked to this client", body = ClientReference),
+        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("mutualTLS" = [], "bearer" = []))
+)]
+pub async fn lookup_client(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    body: Result<JsonBody<LookupClientRequest>, Problem>,
+) -> Response {
+    let act = action::LOOKUP_CLIENT;
+    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
+        return refusal;
+    }
+    let ssin = match body.map(|JsonBody(body)| body) {
+        Ok(body) => match ssin_issue(&body.ssin) {
+            Ok(ssin) => ssin,
+            Err(issue) => {
+                return refuse(
+                    &state,
+                    &who,
+                    &ctx,
+                    act,
+                    "invalidInput",
+                    Problem::bad_request(vec![issue]),
+                )
+                .await;
+            }
+        },
+        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+    };
+    match state.gate.lookup_client(&who, &ctx, &ssin).await {
+        Ok(client_id) => personal(StatusCode::OK, Json(ClientReference { client_id })),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+/// Ends the caller's party's link with a client; the client is then invisible to it.
+#[utoipa::path(
+    delete,
+    path = "/v1/clients/{clientId}/link",
+    operation_id = "endClientLink",
+    tag = "clients",
+    params(
+        ("clientId" = String, Path, description = "The client id"),
+        ("Processing-Purpose" = String, Header, description = "A case-work purpose"),
+    ),
+    responses(
+        (status = 204, description = "The link has ended"),
+        (status = 400, description = "Malformed client id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("mutualTLS" = [], "bearer" = []))
+)]
+pub async fn end_client_link(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(client_id): Path<String>,
+) -> Response {
+    let act = action::END_LINK;
+    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
+        return refusal;
+    }
+    let Ok(client_id) = uuid::Uuid::parse_str(&client_id) else {
+        let issue = InputIssue::new("path", "clientId", "not a client id");
+        return refuse(
+            &state,
+            &who,
+            &ctx,
+            act,
+            "invalidInput",
+            Problem::bad_request(vec![issue]),
+        )
+        .await;
+    };
+    match state.gate.end_link(&who, &ctx, &client_id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}

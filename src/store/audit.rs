@@ -1,0 +1,158 @@
+//! Reading the audit log and persisting its Merkle tree and checkpoints.
+
+use super::{Db, StoreError};
+use crate::audit::merkle::Hash;
+use crate::with_pool;
+use sqlx::AssertSqlSafe;
+use std::collections::HashMap;
+
+/// The number of records appended (the next sequence number).
+pub async fn log_size(db: &Db) -> Result<u64, StoreError> {
+    let next: i64 = with_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT next_seq FROM audit_head WHERE id = 1")
+            .fetch_one(pool)
+            .await?
+    });
+    Ok(next as u64)
+}
+
+/// Records `[from, from + limit)` in order, as `(seq, canonical bytes)`.
+pub async fn records(db: &Db, from: u64, limit: u64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as("SELECT seq, record FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2")
+            .bind(from as i64)
+            .bind(limit as i64)
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+pub async fn record(db: &Db, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT record FROM audit_log WHERE seq = $1")
+            .bind(seq as i64)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+/// How many leaves the stored tree covers (level-0 nodes are written in order).
+pub async fn tree_size(db: &Db) -> Result<u64, StoreError> {
+    let size: i64 = with_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_nodes WHERE level = 0")
+            .fetch_one(pool)
+            .await?
+    });
+    Ok(size as u64)
+}
+
+/// Stores perfect-subtree hashes. Every instance computes the same hashes, so a node that
+/// another instance stored first is simply kept.
+pub async fn put_nodes(db: &Db, nodes: &[(u32, u64, Hash)]) -> Result<(), StoreError> {
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        for (level, index, hash) in nodes {
+            sqlx::query("INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT (level, idx) DO NOTHING")
+                .bind(*level as i32)
+                .bind(*index as i64)
+                .bind(hash.as_slice())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// The requested perfect-subtree hashes, in one round trip.
+pub async fn nodes(
+    db: &Db,
+    wanted: &[(u32, u64)],
+) -> Result<HashMap<(u32, u64), Hash>, StoreError> {
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Only generated placeholders go into the text; the values are bound.
+    let clauses: Vec<String> = (0..wanted.len())
+        .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT level, idx, hash FROM audit_nodes WHERE {}",
+        clauses.join(" OR ")
+    );
+    let rows: Vec<(i32, i64, Vec<u8>)> = with_pool!(db, |pool| {
+        let mut query = sqlx::query_as(AssertSqlSafe(sql.clone()));
+        for (level, index) in wanted {
+            query = query.bind(*level as i32).bind(*index as i64);
+        }
+        query.fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .filter_map(|(level, index, hash)| {
+            let hash: Hash = hash.try_into().ok()?;
+            Some(((level as u32, index as u64), hash))
+        })
+        .collect())
+}
+
+pub struct StoredCheckpoint {
+    pub tree_size: u64,
+    pub root: Vec<u8>,
+    pub note: String,
+}
+
+pub async fn put_checkpoint(
+    db: &Db,
+    size: u64,
+    root: &Hash,
+    note: &str,
+    at_micros: i64,
+) -> Result<(), StoreError> {
+    with_pool!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (tree_size, root_hash, note, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tree_size) DO NOTHING",
+        )
+        .bind(size as i64)
+        .bind(root.as_slice())
+        .bind(note)
+        .bind(at_micros)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn latest_checkpoint(db: &Db) -> Result<Option<StoredCheckpoint>, StoreError> {
+    Ok(checkpoints_query(
+        db,
+        "SELECT tree_size, root_hash, note FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1",
+    )
+    .await?
+    .pop())
+}
+
+pub async fn checkpoints(db: &Db) -> Result<Vec<StoredCheckpoint>, StoreError> {
+    checkpoints_query(
+        db,
+        "SELECT tree_size, root_hash, note FROM audit_checkpoints ORDER BY tree_size",
+    )
+    .await
+}
+
+async fn checkpoints_query(
+    db: &Db,
+    sql: &'static str,
+) -> Result<Vec<StoredCheckpoint>, StoreError> {
+    let rows: Vec<(i64, Vec<u8>, String)> =
+        with_pool!(db, |pool| { sqlx::query_as(sql).fetch_all(pool).await? });
+    Ok(rows
+        .into_iter()
+        .map(|(size, root, note)| StoredCheckpoint {
+            tree_size: size as u64,
+            root,
+            note,
+        })
+        .collect())
+}

@@ -1,0 +1,186 @@
+//! The group-commit writer: the one place audit records are appended.
+//!
+//! Requests hand over their mutation (if any) and audit draft and wait. The writer takes
+//! whatever has queued up, and in one transaction reserves a range of sequence numbers on the
+//! log head, applies each mutation under its own savepoint, appends each audit record, and
+//! commits once — one fsync for the whole batch instead of one per request. Only then are the
+//! requests answered, so no response leaves before its record is durable.
+
+use super::Db;
+use super::mutations::{Applied, Mutation, apply_postgres, apply_sqlite};
+use crate::audit::record::{AuditDraft, AuditRecord, Outcome, micros};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use time::OffsetDateTime;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+/// The audit log could not be written: nothing may be served (fail closed).
+#[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
+#[error("the audit log cannot be written")]
+pub struct AuditUnavailable;
+
+struct Job {
+    mutation: Option<Mutation>,
+    draft: AuditDraft,
+    reply: oneshot::Sender<Result<Applied, AuditUnavailable>>,
+}
+
+#[derive(Clone)]
+pub struct AuditWriter {
+    sender: mpsc::Sender<Job>,
+    healthy: Arc<AtomicBool>,
+}
+
+impl AuditWriter {
+    /// Starts the writer task. `appended` is notified after every commit (the Merkle tree
+    /// follows the log from there, off the request path).
+    pub fn spawn(db: Db, max_batch: usize, appended: Arc<Notify>) -> Self {
+        let (sender, receiver) = mpsc::channel(max_batch.saturating_mul(8).max(64));
+        let healthy = Arc::new(AtomicBool::new(true));
+        tokio::spawn(run(db, receiver, max_batch, appended, healthy.clone()));
+        Self { sender, healthy }
+    }
+
+    /// Whether the last commit succeeded (readiness).
+    pub fn is_healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Applies `mutation` and appends the audit record, durably, before returning.
+    pub async fn submit(
+        &self,
+        mutation: Option<Mutation>,
+        draft: AuditDraft,
+    ) -> Result<Applied, AuditUnavailable> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(Job {
+                mutation,
+                draft,
+                reply,
+            })
+            .await
+            .map_err(|_| AuditUnavailable)?;
+        answer.await.map_err(|_| AuditUnavailable)?
+    }
+}
+
+async fn run(
+    db: Db,
+    mut receiver: mpsc::Receiver<Job>,
+    max_batch: usize,
+    appended: Arc<Notify>,
+    healthy: Arc<AtomicBool>,
+) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while receiver.recv_many(&mut batch, max_batch).await > 0 {
+        let jobs: Vec<(Option<Mutation>, AuditDraft)> = batch
+            .iter_mut()
+            .map(|job| (job.mutation.take(), job.draft.clone()))
+            .collect();
+        let started = std::time::Instant::now();
+        let outcome = match &db {
+            Db::Sqlite(pool) => commit_sqlite(pool, &jobs).await,
+            Db::Postgres(pool) => commit_postgres(pool, &jobs).await,
+        };
+        metrics::histogram!("gateway_audit_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("gateway_audit_batch_records").record(jobs.len() as f64);
+        match outcome {
+            Ok(applied) => {
+                healthy.store(true, Ordering::Relaxed);
+                appended.notify_one();
+                for (job, applied) in batch.drain(..).zip(applied) {
+                    let _ = job.reply.send(Ok(applied));
+                }
+            }
+            Err(error) => {
+                healthy.store(false, Ordering::Relaxed);
+                metrics::counter!("gateway_audit_commit_failures_total").increment(1);
+                tracing::error!(%error, records = jobs.len(), "audit commit failed; refusing the batch");
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(AuditUnavailable));
+                }
+            }
+        }
+    }
+}
+
+/// The audit draft as the mutation's result completes it.
+fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
+    match applied {
+        Applied::Registered { client_id, .. } => draft.client = Some(client_id.clone()),
+        Applied::NotLinked => draft = draft.deny("notFound"),
+        Applied::Failed => draft = draft.deny("internalError"),
+        Applied::Nothing | Applied::LinkEnded => {}
+    }
+    draft
+}
+
+macro_rules! commit_fn {
+    ($name:ident, $db:ty, $apply:ident) => {
+        async fn $name(
+            pool: &sqlx::Pool<$db>,
+            jobs: &[(Option<Mutation>, AuditDraft)],
+        ) -> Result<Vec<Applied>, sqlx::Error> {
+            use sqlx::Acquire;
+            let mut tx = pool.begin().await?;
+            let count = jobs.len() as i64;
+            // Taking the head row serialises appenders, across instances too: one order, no gap.
+            let next: i64 = sqlx::query_scalar(
+                "UPDATE audit_head SET next_seq = next_seq + $1 WHERE id = 1 RETURNING next_seq",
+            )
+            .bind(count)
+            .fetch_one(&mut *tx)
+            .await?;
+            let first = next - count;
+            let now = OffsetDateTime::now_utc();
+            let now_micros = micros(now);
+            let mut results = Vec::with_capacity(jobs.len());
+            for (offset, (mutation, draft)) in jobs.iter().enumerate() {
+                let applied = match mutation {
+                    None => Applied::Nothing,
+                    Some(mutation) => {
+                        let mut savepoint = tx.begin().await?;
+                        let applied = $apply(&mut *savepoint, mutation, now_micros).await;
+                        match applied {
+                            Ok(applied) => {
+                                savepoint.commit().await?;
+                                applied
+                            }
+                            Err(error) => {
+                                // One bad change must not take the batch's other requests
+                                // down with it; its refusal is recorded like any other.
+                                savepoint.rollback().await?;
+                                tracing::error!(%error, "a change failed and was rolled back");
+                                Applied::Failed
+                            }
+                        }
+                    }
+                };
+                let draft = complete(draft.clone(), &applied);
+                let record = AuditRecord::new(draft, (first + offset as i64) as u64, now);
+                sqlx::query(
+                    "INSERT INTO audit_log (seq, recorded_at, party_id, user_id, client_id, action, outcome, request_id, record) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(record.seq as i64)
+                .bind(now_micros)
+                .bind(&record.party)
+                .bind(&record.user)
+                .bind(&record.client)
+                .bind(&record.action)
+                .bind(Outcome::as_str(record.outcome))
+                .bind(&record.request_id)
+                .bind(record.encode())
+                .execute(&mut *tx)
+                .await?;
+                results.push(applied);
+            }
+            tx.commit().await?;
+            Ok(results)
+        }
+    };
+}
+
+commit_fn!(commit_sqlite, sqlx::Sqlite, apply_sqlite);
+commit_fn!(commit_postgres, sqlx::Postgres, apply_postgres);
