@@ -1,5 +1,6 @@
 //! The `gateway` command line: one file per command.
 
+mod audit;
 mod config_check;
 mod dev_pki;
 mod migrate;
@@ -42,6 +43,9 @@ enum Command {
     /// Configuration commands.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The audit log: verify, export, verifier key.
+    #[command(subcommand)]
+    Audit(audit::Command),
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +72,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::DevPki(args) => dev_pki::run(&config, args),
         Command::Token(args) => token::run(&config, args),
         Command::Config(ConfigCommand::Check) => config_check::run(config),
+        Command::Audit(command) => audit::run(config, command),
     }
 }
 

@@ -1,0 +1,164 @@
+//! Offline verification of the whole audit log: every record in sequence without a gap, in
+//! canonical form, agreeing with its search columns and with the leaf hash stored when it was
+//! appended; the tree recomputed from the records; every checkpoint's signature and root.
+//! The first record that does not match is named.
+
+use super::checkpoint::{self, NoteVerifier};
+use super::merkle::{Frontier, leaf_hash};
+use super::record::AuditRecord;
+use crate::store::{Db, StoreError, audit};
+use crate::with_pool;
+
+const PAGE: i64 = 20_000;
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub records: u64,
+    pub checkpoints: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("record {seq}: {problem}")]
+    Record { seq: u64, problem: String },
+    #[error("checkpoint at tree size {size}: {problem}")]
+    Checkpoint { size: u64, problem: String },
+    #[error("the log head says {head} records but {found} are stored")]
+    Head { head: u64, found: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    Option<Vec<u8>>,
+);
+
+async fn page(db: &Db, from: i64) -> Result<Vec<Row>, StoreError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT l.seq, l.recorded_at, l.party_id, l.user_id, l.client_id, l.action, l.outcome, l.request_id, l.record, n.hash \
+             FROM audit_log l LEFT JOIN audit_nodes n ON n.level = 0 AND n.idx = l.seq \
+             WHERE l.seq >= $1 ORDER BY l.seq LIMIT $2",
+        )
+        .bind(from)
+        .bind(PAGE)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+pub async fn verify(
+    db: &Db,
+    verifier: &NoteVerifier,
+    origin: &str,
+) -> Result<Verified, VerifyError> {
+    let checkpoints = audit::checkpoints(db).await?;
+    let mut pending = checkpoints.iter().peekable();
+    let mut frontier = Frontier::new();
+    let mut checked = 0;
+    loop {
+        let rows = page(db, frontier.size() as i64).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for row in rows {
+            let seq = frontier.size();
+            check_row(seq, &row)?;
+            frontier.push(leaf_hash(&row.8));
+            while let Some(stored) = pending.next_if(|c| c.tree_size == frontier.size()) {
+                check_checkpoint(stored, &frontier, verifier, origin)?;
+                checked += 1;
+            }
+        }
+    }
+    if let Some(stored) = pending.next() {
+        return Err(VerifyError::Checkpoint {
+            size: stored.tree_size,
+            problem: format!(
+                "signed for more records than the {} stored",
+                frontier.size()
+            ),
+        });
+    }
+    let head = audit::log_size(db).await?;
+    if head != frontier.size() {
+        return Err(VerifyError::Head {
+            head,
+            found: frontier.size(),
+        });
+    }
+    Ok(Verified {
+        records: frontier.size(),
+        checkpoints: checked,
+    })
+}
+
+fn check_row(seq: u64, row: &Row) -> Result<(), VerifyError> {
+    let fail = |problem: &str| VerifyError::Record {
+        seq,
+        problem: problem.to_owned(),
+    };
+    let (stored_seq, recorded_at, party, user, client, action, outcome, request_id, bytes, leaf) =
+        row;
+    if *stored_seq as u64 != seq {
+        return Err(VerifyError::Record {
+            seq,
+            problem: format!("missing (the next stored record is {stored_seq})"),
+        });
+    }
+    if let Some(leaf) = leaf {
+        if leaf.as_slice() != leaf_hash(bytes) {
+            return Err(fail(
+                "its bytes differ from the leaf hash stored when it was appended",
+            ));
+        }
+    }
+    let record =
+        AuditRecord::decode(bytes).map_err(|e| fail(&format!("not a valid record ({e})")))?;
+    let columns_agree = record.seq == seq
+        && record.time_micros() == Some(*recorded_at)
+        && &record.party == party
+        && &record.user == user
+        && &record.client == client
+        && &record.action == action
+        && record.outcome.as_str() == outcome
+        && &record.request_id == request_id;
+    if !columns_agree {
+        return Err(fail("its search columns do not agree with the record"));
+    }
+    Ok(())
+}
+
+fn check_checkpoint(
+    stored: &audit::StoredCheckpoint,
+    frontier: &Frontier,
+    verifier: &NoteVerifier,
+    origin: &str,
+) -> Result<(), VerifyError> {
+    let fail = |problem: String| VerifyError::Checkpoint {
+        size: stored.tree_size,
+        problem,
+    };
+    let opened = checkpoint::open(&stored.note, verifier).map_err(|e| fail(e.to_string()))?;
+    if opened.origin != origin {
+        return Err(fail(format!("signed for the log {:?}", opened.origin)));
+    }
+    if opened.size != stored.tree_size || stored.root != opened.root {
+        return Err(fail("its columns do not agree with its signed note".into()));
+    }
+    if opened.root != frontier.root() {
+        return Err(fail(
+            "the records before it do not hash to its signed root (a record and its stored leaf hash were altered)".into(),
+        ));
+    }
+    Ok(())
+}
