@@ -115,12 +115,13 @@ fn check_row(seq: u64, row: &Row) -> Result<(), VerifyError> {
             problem: format!("missing (the next stored record is {stored_seq})"),
         });
     }
-    if let Some(leaf) = leaf {
-        if leaf.as_slice() != leaf_hash(bytes) {
-            return Err(fail(
-                "its bytes differ from the leaf hash stored when it was appended",
-            ));
-        }
+    if leaf
+        .as_ref()
+        .is_some_and(|leaf| leaf.as_slice() != leaf_hash(bytes))
+    {
+        return Err(fail(
+            "its bytes differ from the leaf hash stored when it was appended",
+        ));
     }
     let record =
         AuditRecord::decode(bytes).map_err(|e| fail(&format!("not a valid record ({e})")))?;
