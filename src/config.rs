@@ -120,6 +120,11 @@ pub struct AuditConfig {
     pub checkpoint_every_ms: u64,
     /// The most records one group commit carries.
     pub max_batch: usize,
+    /// Parties whose privacy officers review the whole log (the gateway's own officer); every
+    /// other party's officers see their own users' records and those about clients their party
+    /// is linked to.
+    #[serde(default)]
+    pub review_all_parties: Vec<PartyId>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

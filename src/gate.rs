@@ -3,12 +3,13 @@
 //! before an answer is given (product brief §2, §6). A handler that needs client data has no
 //! other way to get it.
 
-use crate::audit::record::{AuditDraft, Outcome};
+use crate::audit::record::{AuditDraft, AuditRecord, Outcome};
 use crate::audit::tree::TreeHandle;
 use crate::auth::principal::Principal;
 use crate::crypto::cipher::FieldCipher;
 use crate::crypto::pseudonym::Pseudonymizer;
 use crate::domain::link::{DossierReference, LegalBasis};
+use crate::domain::party::PartyId;
 use crate::domain::ssin::Ssin;
 use crate::http::context::RequestContext;
 use crate::store::audit_writer::{AuditUnavailable, AuditWriter};
@@ -23,6 +24,7 @@ pub struct Gate {
     pseudonyms: Pseudonymizer,
     cipher: FieldCipher,
     policy_version: String,
+    review_all_parties: Vec<PartyId>,
     pub tree: TreeHandle,
 }
 
@@ -64,6 +66,7 @@ impl Gate {
         pseudonyms: Pseudonymizer,
         cipher: FieldCipher,
         policy_version: String,
+        review_all_parties: Vec<PartyId>,
         tree: TreeHandle,
     ) -> Self {
         Self {
@@ -72,12 +75,23 @@ impl Gate {
             pseudonyms,
             cipher,
             policy_version,
+            review_all_parties,
             tree,
         }
     }
 
-    pub fn audit_is_healthy(&self) -> bool {
-        self.writer.is_healthy()
+    /// Whether an audit record could be appended now. After a failed commit the writer is
+    /// marked unhealthy; an instance taken out of rotation gets no traffic to prove otherwise,
+    /// so a trial append (rolled back) decides.
+    pub async fn audit_is_writable(&self) -> bool {
+        if self.writer.is_healthy() {
+            return true;
+        }
+        let writable = crate::store::audit::probe_append(&self.db).await.is_ok();
+        if writable {
+            self.writer.mark_healthy();
+        }
+        writable
     }
 
     fn draft(&self, who: &Principal, context: &RequestContext, action: &'static str) -> AuditDraft {
@@ -212,16 +226,39 @@ impl Gate {
         Ok(())
     }
 
-    /// Records a privacy officer's use of the audit log itself.
+    /// Records a privacy officer's use of the audit log itself, allowed or refused.
     pub async fn audit_review(
         &self,
         who: &Principal,
         context: &RequestContext,
         action: &'static str,
+        refusal: Option<&str>,
     ) -> Result<(), GateError> {
-        self.writer
-            .submit(None, self.draft(who, context, action))
-            .await?;
+        let mut draft = self.draft(who, context, action);
+        if let Some(reason) = refusal {
+            draft = draft.deny(reason);
+        }
+        self.writer.submit(None, draft).await?;
         Ok(())
+    }
+
+    /// Whether `who` may see `record` in audit review: records of the officer's own party's
+    /// users, records about clients the party is linked to, or all records for the parties
+    /// configured to review the whole log.
+    pub async fn may_review(
+        &self,
+        who: &Principal,
+        record: &AuditRecord,
+    ) -> Result<bool, GateError> {
+        let party = who.party.id.as_str();
+        if record.party == party || self.review_all_parties.iter().any(|p| p.as_str() == party) {
+            return Ok(true);
+        }
+        match &record.client {
+            Some(client) => Ok(clients::active_link(&self.db, client, party)
+                .await?
+                .is_some()),
+            None => Ok(false),
+        }
     }
 }

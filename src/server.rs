@@ -95,6 +95,7 @@ async fn open_gate(config: &Config, db: store::Db) -> Result<Gate> {
         Pseudonymizer::new(&keys.pseudonym_key_id, &pseudonym_key),
         FieldCipher::new(&keys.encryption_key_id, &encryption_key),
         permissions_version(),
+        config.audit.review_all_parties.clone(),
         tree,
     ))
 }

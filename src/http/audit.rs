@@ -5,6 +5,7 @@
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
 use crate::audit::proofs::{self, ProofError};
+use crate::audit::record::AuditRecord;
 use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
 use crate::gate::action;
@@ -49,23 +50,36 @@ pub struct ConsistencyProof {
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
-async fn review(
+/// A refused review: the problem for the caller and the reason for the record.
+type Refusal = (Box<Problem>, &'static str);
+
+/// Puts the review request on record with its outcome, then answers: the answer leaves only
+/// if the record is durable (fail closed).
+async fn recorded(
     state: &AppState,
     who: &Principal,
     ctx: &RequestContext,
     action: &'static str,
-) -> Result<(), Response> {
-    if who.purpose != Purpose::AuditReview {
-        return Err(Problem::missing_scope(
-            "the audit log is reviewed with the purpose auditReview",
-        )
-        .into_response());
+    outcome: Result<Response, Refusal>,
+) -> Response {
+    let refusal = outcome.as_ref().err().map(|(_, reason)| *reason);
+    if let Err(error) = state.gate.audit_review(who, ctx, action, refusal).await {
+        return Problem::from(error).into_response();
     }
-    state
-        .gate
-        .audit_review(who, ctx, action)
-        .await
-        .map_err(|error| Problem::from(error).into_response())
+    outcome.unwrap_or_else(|(problem, _)| problem.into_response())
+}
+
+fn require_review(who: &Principal) -> Result<(), Refusal> {
+    if who.purpose == Purpose::AuditReview {
+        Ok(())
+    } else {
+        Err((
+            Box::new(Problem::missing_scope(
+                "the audit log is reviewed with the purpose auditReview",
+            )),
+            "purposeNotAllowed",
+        ))
+    }
 }
 
 /// Reads the named query parameters as numbers; any other parameter is refused.
@@ -129,23 +143,27 @@ pub async fn get_audit_checkpoint(
     Extension(who): Extension<Principal>,
     Extension(ctx): Extension<RequestContext>,
 ) -> Response {
-    if let Err(refusal) = review(&state, &who, &ctx, action::GET_CHECKPOINT).await {
-        return refusal;
-    }
-    match state.gate.tree.checkpoint().await {
-        Ok(note) => (
-            [
-                (header::CONTENT_TYPE, TEXT),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            note,
-        )
-            .into_response(),
-        Err(error) => {
-            tracing::error!(%error, "no checkpoint could be produced");
-            Problem::service_unavailable().into_response()
-        }
-    }
+    let outcome = match require_review(&who) {
+        Ok(()) => match state.gate.tree.checkpoint().await {
+            Ok(note) => Ok((
+                [
+                    (header::CONTENT_TYPE, TEXT),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                note,
+            )
+                .into_response()),
+            Err(error) => {
+                tracing::error!(%error, "no checkpoint could be produced");
+                Err((
+                    Box::new(Problem::service_unavailable()),
+                    "checkpointUnavailable",
+                ))
+            }
+        },
+        Err(refusal) => Err(refusal),
+    };
+    recorded(&state, &who, &ctx, action::GET_CHECKPOINT, outcome).await
 }
 
 /// The note verifier key of the checkpoint signer: `<name>+<hex keyhash>+<base64(0x01‖key)>`.
@@ -174,7 +192,8 @@ pub async fn get_audit_verifier_key(
            ("treeSize" = u64, Query, description = "Tree size, from a checkpoint"),
            ("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The proof", body = InclusionProof),
-              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")),
+              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "A record the officer may not review", body = Problem, content_type = "application/problem+json")),
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn get_audit_inclusion_proof(
     State(state): State<AppState>,
@@ -182,23 +201,40 @@ pub async fn get_audit_inclusion_proof(
     Extension(ctx): Extension<RequestContext>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    if let Err(refusal) = review(&state, &who, &ctx, action::GET_INCLUSION_PROOF).await {
-        return refusal;
-    }
-    let [index, tree_size] = match numbers(&query, ["index", "treeSize"]) {
-        Ok(values) => values,
-        Err(problem) => return problem.into_response(),
+    let outcome = inclusion(&state, &who, &query).await;
+    recorded(&state, &who, &ctx, action::GET_INCLUSION_PROOF, outcome).await
+}
+
+async fn inclusion(
+    state: &AppState,
+    who: &Principal,
+    query: &BTreeMap<String, String>,
+) -> Result<Response, Refusal> {
+    require_review(who)?;
+    let [index, tree_size] =
+        numbers(query, ["index", "treeSize"]).map_err(|p| (Box::new(p), "invalidInput"))?;
+    let (leaf, proof) = proofs::inclusion(&state.db, index, tree_size)
+        .await
+        .map_err(|error| (Box::new(proof_problem(error, "treeSize")), "invalidInput"))?;
+    // The leaf is the record itself: it is shown only to an officer who may review it.
+    let visible = match AuditRecord::decode(&leaf) {
+        Ok(record) => state
+            .gate
+            .may_review(who, &record)
+            .await
+            .map_err(|e| (Box::new(Problem::from(e)), "internalError"))?,
+        Err(_) => false,
     };
-    match proofs::inclusion(&state.db, index, tree_size).await {
-        Ok((leaf, proof)) => Json(InclusionProof {
-            leaf_index: index,
-            tree_size,
-            leaf: STANDARD.encode(leaf),
-            proof: b64(proof),
-        })
-        .into_response(),
-        Err(error) => proof_problem(error, "treeSize").into_response(),
+    if !visible {
+        return Err((Box::new(Problem::resource_not_found()), "notFound"));
     }
+    Ok(Json(InclusionProof {
+        leaf_index: index,
+        tree_size,
+        leaf: STANDARD.encode(leaf),
+        proof: b64(proof),
+    })
+    .into_response())
 }
 
 /// The consistency proof between tree sizes `from` and `to` (RFC 9162 §2.1.4).
@@ -215,20 +251,24 @@ pub async fn get_audit_consistency_proof(
     Extension(ctx): Extension<RequestContext>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    if let Err(refusal) = review(&state, &who, &ctx, action::GET_CONSISTENCY_PROOF).await {
-        return refusal;
-    }
-    let [from, to] = match numbers(&query, ["from", "to"]) {
-        Ok(values) => values,
-        Err(problem) => return problem.into_response(),
-    };
-    match proofs::consistency(&state.db, from, to).await {
-        Ok(proof) => Json(ConsistencyProof {
-            from,
-            to,
-            proof: b64(proof),
-        })
-        .into_response(),
-        Err(error) => proof_problem(error, "to").into_response(),
-    }
+    let outcome = consistency(&state, &who, &query).await;
+    recorded(&state, &who, &ctx, action::GET_CONSISTENCY_PROOF, outcome).await
+}
+
+async fn consistency(
+    state: &AppState,
+    who: &Principal,
+    query: &BTreeMap<String, String>,
+) -> Result<Response, Refusal> {
+    require_review(who)?;
+    let [from, to] = numbers(query, ["from", "to"]).map_err(|p| (Box::new(p), "invalidInput"))?;
+    let proof = proofs::consistency(&state.db, from, to)
+        .await
+        .map_err(|error| (Box::new(proof_problem(error, "to")), "invalidInput"))?;
+    Ok(Json(ConsistencyProof {
+        from,
+        to,
+        proof: b64(proof),
+    })
+    .into_response())
 }

@@ -29,7 +29,7 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
         "request",
         trace_id = %trace_id,
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %loggable_path(request.uri().path()),
         party = tracing::field::Empty,
         user = tracing::field::Empty,
         purpose = tracing::field::Empty,
@@ -67,6 +67,29 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
     response
 }
 
+/// The path for the log, with any segment that could hold a national register number masked
+/// (six or more digits, however punctuated): no route of ours puts one in a URL, but a caller
+/// may, and the log must not keep it. Client ids (UUIDs) have letters and stay readable.
+fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let digits = segment.bytes().filter(u8::is_ascii_digit).count();
+            let numeric = segment
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b".-_ %+".contains(&b));
+            let long_run = segment
+                .split(|c: char| !c.is_ascii_digit())
+                .any(|run| run.len() >= 6);
+            if (numeric && digits >= 6) || long_run {
+                "******"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// A caller's trace id is echoed back and kept in the audit record, so it is restricted to a
 /// short token of visible ASCII.
 fn related_trace_id(value: &HeaderValue) -> Result<String, InputIssue> {
@@ -101,4 +124,23 @@ fn ensure_problem(response: Response) -> Response {
         }
     }
     replaced
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digit_runs_that_could_be_a_national_register_number_are_masked_in_logged_paths() {
+        assert_eq!(
+            loggable_path("/v1/clients/85073003328/link"),
+            "/v1/clients/******/link"
+        );
+        assert_eq!(
+            loggable_path("/v1/x85.07.30-033.28"),
+            "/v1/x85.07.30-033.28"
+        );
+        assert_eq!(loggable_path("/v1/whoami"), "/v1/whoami");
+        assert_eq!(loggable_path("/v1/a/12345"), "/v1/a/12345");
+    }
 }

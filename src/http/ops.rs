@@ -20,18 +20,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Ready only while personal data could be served safely: the database answers (and, from
-/// the gate on, the audit log is writable).
+/// Ready only while personal data could be served safely: the database answers and the
+/// audit log takes appends. Keys are loaded at start-up or the process does not start.
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let database = state.db.ping().await.is_ok();
-    let status = if database {
+    let audit_log = state.gate.audit_is_writable().await;
+    let ready = database && audit_log;
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = json!({
-        "status": if database { "ready" } else { "notReady" },
-        "checks": { "database": database, "keys": true },
+        "status": if ready { "ready" } else { "notReady" },
+        "checks": { "database": database, "auditLog": audit_log, "keys": true },
     });
     (status, Json(body))
 }

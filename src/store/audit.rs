@@ -1,5 +1,6 @@
 //! Reading the audit log and persisting its Merkle tree and checkpoints.
 
+use super::batch::{CHUNK_ROWS, insert_sql};
 use super::{Db, StoreError};
 use crate::audit::merkle::Hash;
 use crate::with_pool;
@@ -14,6 +15,23 @@ pub async fn log_size(db: &Db) -> Result<u64, StoreError> {
             .await?
     });
     Ok(next as u64)
+}
+
+/// Appends a record and rolls it back: whether the audit log takes appends (constraints and
+/// triggers included) without leaving anything behind.
+pub async fn probe_append(db: &Db) -> Result<(), StoreError> {
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO audit_log (seq, recorded_at, party_id, user_id, client_id, action, outcome, request_id, record) \
+             VALUES (-1, 0, 'probe', 'probe', NULL, 'probe', 'allowed', 'probe', $1)",
+        )
+        .bind(b"probe".to_vec())
+        .execute(&mut *tx)
+        .await?;
+        tx.rollback().await?;
+    });
+    Ok(())
 }
 
 /// Records `[from, from + limit)` in order, as `(seq, canonical bytes)`.
@@ -51,13 +69,21 @@ pub async fn tree_size(db: &Db) -> Result<u64, StoreError> {
 pub async fn put_nodes(db: &Db, nodes: &[(u32, u64, Hash)]) -> Result<(), StoreError> {
     with_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
-        for (level, index, hash) in nodes {
-            sqlx::query("INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT (level, idx) DO NOTHING")
-                .bind(*level as i32)
-                .bind(*index as i64)
-                .bind(hash.as_slice())
-                .execute(&mut *tx)
-                .await?;
+        for chunk in nodes.chunks(CHUNK_ROWS) {
+            let sql = insert_sql(
+                "audit_nodes",
+                &["level", "idx", "hash"],
+                chunk.len(),
+                "ON CONFLICT (level, idx) DO NOTHING",
+            );
+            let mut query = sqlx::query(sql);
+            for (level, index, hash) in chunk {
+                query = query
+                    .bind(*level as i32)
+                    .bind(*index as i64)
+                    .bind(hash.to_vec());
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
     });

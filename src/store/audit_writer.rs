@@ -7,8 +7,9 @@
 //! requests answered, so no response leaves before its record is durable.
 
 use super::Db;
+use super::batch::{CHUNK_ROWS, insert_sql};
 use super::mutations::{Applied, Mutation, apply_postgres, apply_sqlite};
-use crate::audit::record::{AuditDraft, AuditRecord, Outcome, micros};
+use crate::audit::record::{AuditDraft, AuditRecord, micros};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use time::OffsetDateTime;
@@ -18,6 +19,18 @@ use tokio::sync::{Notify, mpsc, oneshot};
 #[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
 #[error("the audit log cannot be written")]
 pub struct AuditUnavailable;
+
+const AUDIT_COLUMNS: [&str; 9] = [
+    "seq",
+    "recorded_at",
+    "party_id",
+    "user_id",
+    "client_id",
+    "action",
+    "outcome",
+    "request_id",
+    "record",
+];
 
 struct Job {
     mutation: Option<Mutation>,
@@ -44,6 +57,10 @@ impl AuditWriter {
     /// Whether the last commit succeeded (readiness).
     pub fn is_healthy(&self) -> bool {
         self.healthy.load(Ordering::Relaxed)
+    }
+
+    pub fn mark_healthy(&self) {
+        self.healthy.store(true, Ordering::Relaxed);
     }
 
     /// Applies `mutation` and appends the audit record, durably, before returning.
@@ -136,6 +153,7 @@ macro_rules! commit_fn {
             let now = OffsetDateTime::now_utc();
             let now_micros = micros(now);
             let mut results = Vec::with_capacity(jobs.len());
+            let mut records = Vec::with_capacity(jobs.len());
             for (offset, (mutation, draft)) in jobs.iter().enumerate() {
                 let applied = match mutation {
                     None => Applied::Nothing,
@@ -158,23 +176,25 @@ macro_rules! commit_fn {
                     }
                 };
                 let draft = complete(draft.clone(), &applied);
-                let record = AuditRecord::new(draft, (first + offset as i64) as u64, now);
-                sqlx::query(
-                    "INSERT INTO audit_log (seq, recorded_at, party_id, user_id, client_id, action, outcome, request_id, record) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(record.seq as i64)
-                .bind(now_micros)
-                .bind(&record.party)
-                .bind(&record.user)
-                .bind(&record.client)
-                .bind(&record.action)
-                .bind(Outcome::as_str(record.outcome))
-                .bind(&record.request_id)
-                .bind(record.encode())
-                .execute(&mut *tx)
-                .await?;
+                records.push(AuditRecord::new(draft, (first + offset as i64) as u64, now));
                 results.push(applied);
+            }
+            for chunk in records.chunks(CHUNK_ROWS) {
+                let sql = insert_sql("audit_log", &AUDIT_COLUMNS, chunk.len(), "");
+                let mut query = sqlx::query(sql);
+                for record in chunk {
+                    query = query
+                        .bind(record.seq as i64)
+                        .bind(now_micros)
+                        .bind(record.party.clone())
+                        .bind(record.user.clone())
+                        .bind(record.client.clone())
+                        .bind(record.action.clone())
+                        .bind(record.outcome.as_str())
+                        .bind(record.request_id.clone())
+                        .bind(record.encode());
+                }
+                query.execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(results)

@@ -49,11 +49,22 @@ async fn connect_postgres(config: &DatabaseConfig) -> Result<Db, StoreError> {
     if let Some(schema) = &config.schema {
         // The schema name was validated to [a-z0-9_] at start-up, so quoting it is safe.
         let mut conn = PgConnectOptions::from_str(&config.url)?.connect().await?;
-        sqlx::query(AssertSqlSafe(format!(
+        let created = sqlx::query(AssertSqlSafe(format!(
             "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
         )))
         .execute(&mut conn)
-        .await?;
+        .await;
+        // IF NOT EXISTS is not atomic: instances starting together race to create the schema,
+        // and the losers see a duplicate. The schema exists either way.
+        if let Err(error) = created {
+            let duplicate = error
+                .as_database_error()
+                .and_then(|e| e.code())
+                .is_some_and(|code| code == "23505" || code == "42P06");
+            if !duplicate {
+                return Err(error.into());
+            }
+        }
         options = options.options([("search_path", schema.as_str())]);
     }
     let pool = PgPoolOptions::new()

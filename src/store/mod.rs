@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod audit_writer;
+pub mod batch;
 pub mod clients;
 pub mod connect;
 pub mod instances;
