@@ -56,7 +56,7 @@ fn draft(i: u64) -> AuditDraft {
         fields: vec![],
         outcome: Outcome::Allowed,
         reason: None,
-        request_id: uuid::Uuid::new_v4().to_string(),
+        request_id: uuid::Uuid::now_v7().to_string(),
         related_trace_id: None,
         policy_version: "bench".into(),
     }

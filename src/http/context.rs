@@ -24,7 +24,9 @@ pub struct RequestContext {
 
 pub async fn request_context(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let trace_id = Uuid::new_v4();
+    // Time-ordered (v7): the audit log indexes request ids, and ordered keys append to the
+    // index instead of dirtying a random page per record.
+    let trace_id = Uuid::now_v7();
     let span = tracing::info_span!(
         "request",
         trace_id = %trace_id,
