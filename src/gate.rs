@@ -8,13 +8,15 @@ use crate::audit::tree::TreeHandle;
 use crate::auth::principal::Principal;
 use crate::crypto::cipher::FieldCipher;
 use crate::crypto::pseudonym::Pseudonymizer;
+use crate::domain::consent::{Consent, NewConsent};
 use crate::domain::link::{DossierReference, LegalBasis};
 use crate::domain::party::PartyId;
 use crate::domain::ssin::Ssin;
 use crate::http::context::RequestContext;
 use crate::store::audit_writer::{AuditUnavailable, AuditWriter};
 use crate::store::clients::{self, Presence};
-use crate::store::mutations::{Applied, Mutation, Registration};
+use crate::store::consents;
+use crate::store::mutations::{Applied, ConsentRow, Mutation, Registration};
 use crate::store::{Db, StoreError};
 use uuid::Uuid;
 
@@ -41,6 +43,9 @@ pub enum GateError {
     Failed,
     #[error("encryption failed")]
     Crypto,
+    /// The consent was withdrawn before.
+    #[error("already withdrawn")]
+    AlreadyWithdrawn,
 }
 
 /// The operations audited, named as the API's operation ids.
@@ -51,6 +56,9 @@ pub mod action {
     pub const GET_CHECKPOINT: &str = "getAuditCheckpoint";
     pub const GET_INCLUSION_PROOF: &str = "getAuditInclusionProof";
     pub const GET_CONSISTENCY_PROOF: &str = "getAuditConsistencyProof";
+    pub const RECORD_CONSENT: &str = "recordConsent";
+    pub const LIST_CONSENTS: &str = "listConsents";
+    pub const WITHDRAW_CONSENT: &str = "withdrawConsent";
 }
 
 pub struct Registered {
@@ -259,6 +267,114 @@ impl Gate {
                 .await?
                 .is_some()),
             None => Ok(false),
+        }
+    }
+
+    /// The caller's party's legal basis for `client_id`, or a recorded refusal that reads like
+    /// an unknown client.
+    async fn linked(
+        &self,
+        who: &Principal,
+        draft: &AuditDraft,
+        client_id: &str,
+    ) -> Result<String, GateError> {
+        match clients::active_link(&self.db, client_id, who.party.id.as_str()).await? {
+            Some(basis) => Ok(basis),
+            None => {
+                self.writer
+                    .submit(None, draft.clone().deny("notFound"))
+                    .await?;
+                Err(GateError::NotFound)
+            }
+        }
+    }
+
+    /// Records a client's consent, given to the caller's party (which must be linked).
+    pub async fn record_consent(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        client_id: &Uuid,
+        consent: &NewConsent,
+    ) -> Result<Consent, GateError> {
+        let client_id = client_id.to_string();
+        let mut draft = self.draft(who, context, action::RECORD_CONSENT);
+        draft.client = Some(client_id.clone());
+        draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+        let consent_id = Uuid::now_v7().to_string();
+        let row = ConsentRow {
+            consent_id: consent_id.clone(),
+            client_id: client_id.clone(),
+            recipient_party: consent.recipient.to_string(),
+            purpose: consent.purpose.as_str().to_owned(),
+            categories: consent
+                .categories
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            legal_text_version: consent.legal_text_version.clone(),
+            language: consent.language.clone(),
+            evidence_reference: consent.evidence_reference.clone(),
+            recorded_by_party: who.party.id.to_string(),
+            recorded_by_user: who.user.to_string(),
+            valid_from: consents::date_text(consent.valid_from),
+            valid_until: consent.valid_until.map(consents::date_text),
+        };
+        match self
+            .writer
+            .submit(Some(Mutation::RecordConsent(row)), draft)
+            .await?
+        {
+            Applied::ConsentRecorded => consents::find(&self.db, &client_id, &consent_id)
+                .await?
+                .ok_or(GateError::Failed),
+            _ => Err(GateError::Failed),
+        }
+    }
+
+    /// Every consent recorded for a client the caller's party is linked to.
+    pub async fn list_consents(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        client_id: &Uuid,
+    ) -> Result<Vec<Consent>, GateError> {
+        let client_id = client_id.to_string();
+        let mut draft = self.draft(who, context, action::LIST_CONSENTS);
+        draft.client = Some(client_id.clone());
+        draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+        let consents = consents::for_client(&self.db, &client_id).await?;
+        self.writer.submit(None, draft).await?;
+        Ok(consents)
+    }
+
+    /// Withdraws a consent. Any linked party may record it: withdrawing is as easy as giving
+    /// (GDPR art. 7(3)), whichever party the client tells. It holds from the next read on.
+    pub async fn withdraw_consent(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        client_id: &Uuid,
+        consent_id: &Uuid,
+    ) -> Result<Consent, GateError> {
+        let (client_id, consent_id) = (client_id.to_string(), consent_id.to_string());
+        let mut draft = self.draft(who, context, action::WITHDRAW_CONSENT);
+        draft.client = Some(client_id.clone());
+        draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+        let mutation = Mutation::WithdrawConsent {
+            client_id: client_id.clone(),
+            consent_id: consent_id.clone(),
+            party: who.party.id.to_string(),
+            user: who.user.to_string(),
+        };
+        let applied = self.writer.submit(Some(mutation), draft).await?;
+        let current = consents::find(&self.db, &client_id, &consent_id).await?;
+        match (applied, current) {
+            (Applied::ConsentWithdrawn, Some(consent)) => Ok(consent),
+            (Applied::ConsentNotWithdrawable, Some(_)) => Err(GateError::AlreadyWithdrawn),
+            (Applied::ConsentNotWithdrawable, None) => Err(GateError::NotFound),
+            _ => Err(GateError::Failed),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The pure core: values and rules of the joint-client exchange. No I/O, no HTTP, no SQL.
 
+pub mod consent;
 pub mod link;
 pub mod party;
 pub mod purpose;
+pub mod record;
 pub mod role;
 pub mod ssin;

@@ -1,6 +1,7 @@
 //! The reference directory: registering a client as one of the caller's own, looking one up,
 //! and ending the link (product brief §2). National register numbers travel only in bodies.
 
+use super::case_work::{path_id, personal, refuse, require_case_work};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -49,46 +50,9 @@ pub struct ClientReference {
     client_id: String,
 }
 
-type Refusal = Response;
-
-/// Refuses a request, after putting the refusal on record (fail closed if that fails).
-async fn refuse(
-    state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
-    action: &'static str,
-    reason: &str,
-    problem: Problem,
-) -> Refusal {
-    match state.gate.refuse(who, ctx, action, reason).await {
-        Ok(()) => problem.into_response(),
-        Err(error) => Problem::from(error).into_response(),
-    }
-}
-
-async fn require_case_work(
-    state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
-    action: &'static str,
-) -> Result<(), Refusal> {
-    if who.purpose.is_case_work() {
-        return Ok(());
-    }
-    let problem = Problem::missing_scope(format!(
-        "the purpose {} does not cover work on individual clients",
-        who.purpose
-    ));
-    Err(refuse(state, who, ctx, action, "purposeNotAllowed", problem).await)
-}
-
 fn ssin_issue(ssin: &str) -> Result<Ssin, InputIssue> {
     // The value is never echoed: it is, or nearly is, a national register number.
     Ssin::parse(ssin).map_err(|error| InputIssue::new("body", "/ssin", error.reason()))
-}
-
-fn personal(status: StatusCode, body: impl IntoResponse) -> Response {
-    (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 
 /// Registers the caller's party as linked to a person, creating the client if it is new.
@@ -257,17 +221,9 @@ pub async fn end_client_link(
     if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
         return refusal;
     }
-    let Ok(client_id) = uuid::Uuid::parse_str(&client_id) else {
-        let issue = InputIssue::new("path", "clientId", "not a client id");
-        return refuse(
-            &state,
-            &who,
-            &ctx,
-            act,
-            "invalidInput",
-            Problem::bad_request(vec![issue]),
-        )
-        .await;
+    let client_id = match path_id(&state, &who, &ctx, act, "clientId", &client_id).await {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
     };
     match state.gate.end_link(&who, &ctx, &client_id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),

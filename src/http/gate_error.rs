@@ -14,6 +14,12 @@ impl From<GateError> for Problem {
                 "Audit Unavailable",
             )
             .detail("The access cannot be recorded in the audit log, so no data is served"),
+            GateError::AlreadyWithdrawn => Problem::new(
+                StatusCode::CONFLICT,
+                "urn:problem-type:gateway:consentAlreadyWithdrawn",
+                "Consent Already Withdrawn",
+            )
+            .detail("The consent was withdrawn before"),
             other => {
                 tracing::error!(error = %other, "the gate failed");
                 Problem::internal()

@@ -2,7 +2,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod case_work;
 pub mod clients;
+pub mod consents;
 pub mod context;
 pub mod gate_error;
 pub mod json;
@@ -32,6 +34,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let v1 = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(whoami::router())
         .merge(clients::router())
+        .merge(consents::router())
         .merge(audit::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -128,7 +128,13 @@ fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
         Applied::Registered { client_id, .. } => draft.client = Some(client_id.clone()),
         Applied::NotLinked => draft = draft.deny("notFound"),
         Applied::Failed => draft = draft.deny("internalError"),
-        Applied::Nothing | Applied::LinkEnded => {}
+        Applied::Stale => draft = draft.deny("preconditionFailed"),
+        Applied::ConsentNotWithdrawable => draft = draft.deny("notWithdrawable"),
+        Applied::Nothing
+        | Applied::LinkEnded
+        | Applied::RecordUpdated { .. }
+        | Applied::ConsentRecorded
+        | Applied::ConsentWithdrawn => {}
     }
     draft
 }

@@ -8,8 +8,10 @@ pub mod audit_writer;
 pub mod batch;
 pub mod clients;
 pub mod connect;
+pub mod consents;
 pub mod instances;
 pub mod mutations;
+pub mod records;
 
 use sqlx::{PgPool, SqlitePool};
 

@@ -9,6 +9,38 @@ pub enum Mutation {
     RegisterClient(Registration),
     /// End the caller's party's active link with a client.
     EndLink { client_id: String, party: String },
+    /// Replace a record, only if it is still at `expected_version` (optimistic concurrency).
+    UpdateRecord {
+        client_id: String,
+        expected_version: i64,
+        record_json: String,
+    },
+    /// Record a consent.
+    RecordConsent(ConsentRow),
+    /// Withdraw a consent (effective at once).
+    WithdrawConsent {
+        client_id: String,
+        consent_id: String,
+        party: String,
+        user: String,
+    },
+}
+
+/// A consent as written: the domain values rendered to the portable column types.
+#[derive(Debug, Clone)]
+pub struct ConsentRow {
+    pub consent_id: String,
+    pub client_id: String,
+    pub recipient_party: String,
+    pub purpose: String,
+    pub categories: String,
+    pub legal_text_version: String,
+    pub language: String,
+    pub evidence_reference: String,
+    pub recorded_by_party: String,
+    pub recorded_by_user: String,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +66,15 @@ pub enum Applied {
     },
     LinkEnded,
     NotLinked,
+    RecordUpdated {
+        version: i64,
+    },
+    /// The record changed since the caller read it.
+    Stale,
+    ConsentRecorded,
+    ConsentWithdrawn,
+    /// No such consent for this client, or it was withdrawn before.
+    ConsentNotWithdrawable,
     /// The change failed in the database and was rolled back.
     Failed,
 }
@@ -80,6 +121,76 @@ macro_rules! apply_fn {
                     Ok(Applied::Registered {
                         client_id,
                         new_link: inserted.rows_affected() == 1,
+                    })
+                }
+                Mutation::UpdateRecord { client_id, expected_version, record_json } => {
+                    let written = if *expected_version == 0 {
+                        sqlx::query(
+                            "INSERT INTO client_records (client_id, record, version, updated_at) VALUES ($1, $2, 1, $3) \
+                             ON CONFLICT (client_id) DO NOTHING",
+                        )
+                        .bind(client_id)
+                        .bind(record_json)
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?
+                    } else {
+                        sqlx::query(
+                            "UPDATE client_records SET record = $1, version = version + 1, updated_at = $2 \
+                             WHERE client_id = $3 AND version = $4",
+                        )
+                        .bind(record_json)
+                        .bind(now)
+                        .bind(client_id)
+                        .bind(expected_version)
+                        .execute(&mut *conn)
+                        .await?
+                    };
+                    Ok(if written.rows_affected() == 1 {
+                        Applied::RecordUpdated { version: expected_version + 1 }
+                    } else {
+                        Applied::Stale
+                    })
+                }
+                Mutation::RecordConsent(c) => {
+                    sqlx::query(
+                        "INSERT INTO consents (consent_id, client_id, recipient_party, purpose, categories, legal_text_version, \
+                         language, evidence_reference, recorded_by_party, recorded_by_user, recorded_at, valid_from, valid_until) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    )
+                    .bind(&c.consent_id)
+                    .bind(&c.client_id)
+                    .bind(&c.recipient_party)
+                    .bind(&c.purpose)
+                    .bind(&c.categories)
+                    .bind(&c.legal_text_version)
+                    .bind(&c.language)
+                    .bind(&c.evidence_reference)
+                    .bind(&c.recorded_by_party)
+                    .bind(&c.recorded_by_user)
+                    .bind(now)
+                    .bind(&c.valid_from)
+                    .bind(&c.valid_until)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(Applied::ConsentRecorded)
+                }
+                Mutation::WithdrawConsent { client_id, consent_id, party, user } => {
+                    let withdrawn = sqlx::query(
+                        "UPDATE consents SET withdrawn_at = $1, withdrawn_by_party = $2, withdrawn_by_user = $3 \
+                         WHERE client_id = $4 AND consent_id = $5 AND withdrawn_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(party)
+                    .bind(user)
+                    .bind(client_id)
+                    .bind(consent_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(if withdrawn.rows_affected() == 1 {
+                        Applied::ConsentWithdrawn
+                    } else {
+                        Applied::ConsentNotWithdrawable
                     })
                 }
                 Mutation::EndLink { client_id, party } => {

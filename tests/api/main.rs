@@ -7,6 +7,7 @@ mod process;
 
 mod audit_proofs;
 mod authentication;
+mod consents;
 mod conventions;
 mod crash;
 mod fail_closed;

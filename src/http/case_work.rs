@@ -1,0 +1,73 @@
+//! What every case-work route shares: refusals that are put on record before they are sent,
+//! the purpose check, client ids from the path, and responses that must not be cached.
+
+use super::problem::{InputIssue, Problem};
+use crate::app::AppState;
+use crate::auth::principal::Principal;
+use crate::http::context::RequestContext;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+/// Refuses a request, after putting the refusal on record (fail closed if that fails).
+pub async fn refuse(
+    state: &AppState,
+    who: &Principal,
+    ctx: &RequestContext,
+    action: &'static str,
+    reason: &str,
+    problem: Problem,
+) -> Response {
+    match state.gate.refuse(who, ctx, action, reason).await {
+        Ok(()) => problem.into_response(),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+/// Case work on individual clients needs a case-work purpose (not audit review or monitoring).
+pub async fn require_case_work(
+    state: &AppState,
+    who: &Principal,
+    ctx: &RequestContext,
+    action: &'static str,
+) -> Result<(), Response> {
+    if who.purpose.is_case_work() {
+        return Ok(());
+    }
+    let problem = Problem::missing_scope(format!(
+        "the purpose {} does not cover work on individual clients",
+        who.purpose
+    ));
+    Err(refuse(state, who, ctx, action, "purposeNotAllowed", problem).await)
+}
+
+/// An id from the path; a malformed one is refused on record.
+pub async fn path_id(
+    state: &AppState,
+    who: &Principal,
+    ctx: &RequestContext,
+    action: &'static str,
+    name: &'static str,
+    raw: &str,
+) -> Result<Uuid, Response> {
+    match Uuid::parse_str(raw) {
+        Ok(id) => Ok(id),
+        Err(_) => {
+            let issue = InputIssue::new("path", name, "not a valid id");
+            Err(refuse(
+                state,
+                who,
+                ctx,
+                action,
+                "invalidInput",
+                Problem::bad_request(vec![issue]),
+            )
+            .await)
+        }
+    }
+}
+
+/// A response carrying personal data: never stored by a cache.
+pub fn personal(status: StatusCode, body: impl IntoResponse) -> Response {
+    (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()
+}

@@ -1,0 +1,338 @@
+//! Consent records for a client (product brief §5): record, list, withdraw. Only a party
+//! linked to the client sees or changes them; every use is audited.
+
+use super::case_work::{path_id, personal, refuse, require_case_work};
+use super::json::JsonBody;
+use super::problem::{InputIssue, Problem};
+use crate::app::AppState;
+use crate::auth::principal::Principal;
+use crate::domain::consent::{self, Consent, NewConsent};
+use crate::domain::party::PartyId;
+use crate::domain::record::field::Category;
+use crate::gate::action;
+use crate::http::context::RequestContext;
+use crate::store::consents::date_text;
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::Date;
+use time::format_description::well_known::Iso8601;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_consents, record_consent))
+        .routes(routes!(withdraw_consent))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConsentRequest {
+    /// The party that may receive the data.
+    recipient_party: String,
+    /// The purpose for which it may receive them.
+    purpose: String,
+    /// The data categories consented to.
+    categories: Vec<String>,
+    /// The version of the privacy notice the client was informed by.
+    legal_text_version: String,
+    /// The notice's language: nl, fr, de or en.
+    language: String,
+    /// Where the proof (a signed form) is kept.
+    evidence_reference: String,
+    /// First day of validity (ISO 8601 date).
+    valid_from: String,
+    /// Last day of validity, if any.
+    #[serde(default)]
+    valid_until: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    party: String,
+    user: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    state: &'static str,
+    at: String,
+    by: Actor,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentView {
+    consent_id: String,
+    client_id: String,
+    recipient_party: String,
+    purpose: String,
+    categories: Vec<Category>,
+    legal_text_version: String,
+    language: String,
+    evidence_reference: String,
+    recorded_by: Actor,
+    recorded_at: String,
+    valid_from: String,
+    valid_until: Option<String>,
+    withdrawn_at: Option<String>,
+    /// pending, active, expired or withdrawn, today.
+    state: &'static str,
+    history: Vec<HistoryEntry>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConsentList {
+    items: Vec<ConsentView>,
+}
+
+fn view(c: Consent) -> ConsentView {
+    let today = time::OffsetDateTime::now_utc().date();
+    let time = crate::audit::record::format_time;
+    let mut history = vec![HistoryEntry {
+        state: "given",
+        at: time(c.recorded_at),
+        by: Actor {
+            party: c.recorded_by_party.clone(),
+            user: c.recorded_by_user.clone(),
+        },
+    }];
+    if let Some(w) = &c.withdrawn {
+        history.push(HistoryEntry {
+            state: "withdrawn",
+            at: time(w.at),
+            by: Actor {
+                party: w.by_party.clone(),
+                user: w.by_user.clone(),
+            },
+        });
+    }
+    ConsentView {
+        state: c.state(today).as_str(),
+        consent_id: c.consent_id,
+        client_id: c.client_id,
+        recipient_party: c.recipient.to_string(),
+        purpose: c.purpose.as_str().to_owned(),
+        categories: c.categories,
+        legal_text_version: c.legal_text_version,
+        language: c.language,
+        evidence_reference: c.evidence_reference,
+        recorded_by: Actor {
+            party: c.recorded_by_party,
+            user: c.recorded_by_user,
+        },
+        recorded_at: time(c.recorded_at),
+        valid_from: date_text(c.valid_from),
+        valid_until: c.valid_until.map(date_text),
+        withdrawn_at: c.withdrawn.as_ref().map(|w| time(w.at)),
+        history,
+    }
+}
+
+/// Checks a submitted consent, naming every member that is wrong.
+fn parse(state: &AppState, body: ConsentRequest) -> Result<NewConsent, Vec<InputIssue>> {
+    let mut issues = Vec::new();
+    let recipient = PartyId::parse(&body.recipient_party)
+        .ok()
+        .filter(|id| state.parties.by_id(id.as_str()).is_some());
+    if recipient.is_none() {
+        issues.push(InputIssue::new(
+            "body",
+            "/recipientParty",
+            "not a configured party",
+        ));
+    }
+    let purpose = body.purpose.parse().ok();
+    if purpose.is_none() {
+        issues.push(InputIssue::new(
+            "body",
+            "/purpose",
+            "unknown processing purpose",
+        ));
+    }
+    let categories: Vec<Option<Category>> =
+        body.categories.iter().map(|c| Category::parse(c)).collect();
+    for (i, category) in categories.iter().enumerate() {
+        if category.is_none() {
+            issues.push(InputIssue::new(
+                "body",
+                format!("/categories/{i}"),
+                "unknown category",
+            ));
+        }
+    }
+    let date = |text: &str, pointer: &'static str, issues: &mut Vec<InputIssue>| {
+        let parsed = Date::parse(text, &Iso8601::DATE)
+            .ok()
+            .filter(|_| text.len() == 10);
+        if parsed.is_none() {
+            issues.push(InputIssue::new(
+                "body",
+                pointer,
+                "an ISO 8601 date (YYYY-MM-DD)",
+            ));
+        }
+        parsed
+    };
+    let valid_from = date(&body.valid_from, "/validFrom", &mut issues);
+    let valid_until = body
+        .valid_until
+        .as_deref()
+        .map(|t| date(t, "/validUntil", &mut issues));
+    let (Some(recipient), Some(purpose), Some(valid_from)) = (recipient, purpose, valid_from)
+    else {
+        return Err(issues);
+    };
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let consent = NewConsent {
+        recipient,
+        purpose,
+        categories: categories.into_iter().flatten().collect(),
+        legal_text_version: body.legal_text_version,
+        language: body.language,
+        evidence_reference: body.evidence_reference,
+        valid_from,
+        valid_until: valid_until.flatten(),
+    };
+    let issues: Vec<InputIssue> = consent::check(&consent)
+        .into_iter()
+        .map(|(pointer, detail)| InputIssue::new("body", pointer, detail))
+        .collect();
+    if issues.is_empty() {
+        Ok(consent)
+    } else {
+        Err(issues)
+    }
+}
+
+/// Records a client's consent (the caller's party must be linked to the client).
+#[utoipa::path(post, path = "/v1/clients/{clientId}/consents", operation_id = "recordConsent", tag = "consents",
+    request_body = ConsentRequest,
+    params(("clientId" = String, Path, description = "The client id"),
+           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
+    responses((status = 201, description = "Recorded", body = ConsentView),
+              (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn record_consent(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(client_id): Path<String>,
+    body: Result<JsonBody<ConsentRequest>, Problem>,
+) -> Response {
+    let act = action::RECORD_CONSENT;
+    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
+        return refusal;
+    }
+    let client_id = match path_id(&state, &who, &ctx, act, "clientId", &client_id).await {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
+    };
+    let consent = match body.map(|JsonBody(body)| parse(&state, body)) {
+        Ok(Ok(consent)) => consent,
+        Ok(Err(issues)) => {
+            return refuse(
+                &state,
+                &who,
+                &ctx,
+                act,
+                "invalidInput",
+                Problem::bad_request(issues),
+            )
+            .await;
+        }
+        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+    };
+    match state
+        .gate
+        .record_consent(&who, &ctx, &client_id, &consent)
+        .await
+    {
+        Ok(recorded) => {
+            let location = format!("/v1/clients/{client_id}/consents/{}", recorded.consent_id);
+            let mut response = personal(StatusCode::CREATED, Json(view(recorded)));
+            if let Ok(value) = header::HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
+        }
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+/// Lists the consents recorded for a client.
+#[utoipa::path(get, path = "/v1/clients/{clientId}/consents", operation_id = "listConsents", tag = "consents",
+    params(("clientId" = String, Path, description = "The client id"),
+           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
+    responses((status = 200, description = "The consents", body = ConsentList),
+              (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn list_consents(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(client_id): Path<String>,
+) -> Response {
+    let act = action::LIST_CONSENTS;
+    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
+        return refusal;
+    }
+    let client_id = match path_id(&state, &who, &ctx, act, "clientId", &client_id).await {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
+    };
+    match state.gate.list_consents(&who, &ctx, &client_id).await {
+        Ok(consents) => personal(
+            StatusCode::OK,
+            Json(ConsentList {
+                items: consents.into_iter().map(view).collect(),
+            }),
+        ),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+/// Withdraws a consent, with effect from the very next read (GDPR art. 7(3)).
+#[utoipa::path(post, path = "/v1/clients/{clientId}/consents/{consentId}/withdrawal", operation_id = "withdrawConsent", tag = "consents",
+    params(("clientId" = String, Path, description = "The client id"),
+           ("consentId" = String, Path, description = "The consent id"),
+           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
+    responses((status = 200, description = "Withdrawn", body = ConsentView),
+              (status = 404, description = "Unknown consent, or client unknown or not linked", body = Problem, content_type = "application/problem+json"),
+              (status = 409, description = "Withdrawn before", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn withdraw_consent(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Path((client_id, consent_id)): Path<(String, String)>,
+) -> Response {
+    let act = action::WITHDRAW_CONSENT;
+    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
+        return refusal;
+    }
+    let client_id = match path_id(&state, &who, &ctx, act, "clientId", &client_id).await {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
+    };
+    let consent_id = match path_id(&state, &who, &ctx, act, "consentId", &consent_id).await {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
+    };
+    match state
+        .gate
+        .withdraw_consent(&who, &ctx, &client_id, &consent_id)
+        .await
+    {
+        Ok(consent) => personal(StatusCode::OK, Json(view(consent))),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
