@@ -24,6 +24,9 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub keys: KeysConfig,
     pub audit: AuditConfig,
+    /// The data-access policy (product brief §5); an invalid one stops the start.
+    #[serde(default = "default_policy_file")]
+    pub policy_file: PathBuf,
     #[serde(default)]
     pub dev: DevConfig,
     pub parties: Vec<PartyConfig>,
@@ -50,6 +53,10 @@ pub struct DatabaseConfig {
     pub schema: Option<String>,
     #[serde(default = "default_pool_size")]
     pub max_connections: u32,
+}
+
+fn default_policy_file() -> PathBuf {
+    PathBuf::from(crate::policy::DEFAULT_POLICY)
 }
 
 fn default_pool_size() -> u32 {

@@ -11,13 +11,21 @@ use crate::crypto::pseudonym::Pseudonymizer;
 use crate::domain::consent::{Consent, NewConsent};
 use crate::domain::link::{DossierReference, LegalBasis};
 use crate::domain::party::PartyId;
+use crate::domain::record::field::Field;
+use crate::domain::record::patch::{self, PatchRejection, StatusClass};
+use crate::domain::record::values::ClientRecord;
+use crate::domain::rules;
 use crate::domain::ssin::Ssin;
 use crate::http::context::RequestContext;
+use crate::policy::{CategorySet, Filtered, Policy, filter};
 use crate::store::audit_writer::{AuditUnavailable, AuditWriter};
 use crate::store::clients::{self, Presence};
 use crate::store::consents;
 use crate::store::mutations::{Applied, ConsentRow, Mutation, Registration};
+use crate::store::records;
 use crate::store::{Db, StoreError};
+use std::sync::Arc;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub struct Gate {
@@ -25,7 +33,7 @@ pub struct Gate {
     writer: AuditWriter,
     pseudonyms: Pseudonymizer,
     cipher: FieldCipher,
-    policy_version: String,
+    pub policy: Arc<Policy>,
     review_all_parties: Vec<PartyId>,
     pub tree: TreeHandle,
 }
@@ -46,6 +54,30 @@ pub enum GateError {
     /// The consent was withdrawn before.
     #[error("already withdrawn")]
     AlreadyWithdrawn,
+    /// A write without `If-Match`.
+    #[error("precondition required")]
+    PreconditionRequired,
+    /// A write against a version that is no longer current.
+    #[error("precondition failed")]
+    PreconditionFailed,
+    /// The patch was refused; every issue is named.
+    #[error("patch refused")]
+    Patch(PatchRejection),
+}
+
+/// A client's record as one caller may see it, with its version (the ETag).
+pub struct RecordView {
+    pub client_id: String,
+    pub version: i64,
+    pub filtered: Filtered,
+    pub changed: Vec<Field>,
+    /// The change moved direction or sanction authority (SWO art. 6).
+    pub significant_change: bool,
+}
+
+/// The strong entity tag of a record version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
 }
 
 /// The operations audited, named as the API's operation ids.
@@ -59,6 +91,9 @@ pub mod action {
     pub const RECORD_CONSENT: &str = "recordConsent";
     pub const LIST_CONSENTS: &str = "listConsents";
     pub const WITHDRAW_CONSENT: &str = "withdrawConsent";
+    pub const READ_CLIENT: &str = "readClient";
+    pub const UPDATE_CLIENT: &str = "updateClient";
+    pub const EXPLAIN: &str = "explainVisibility";
 }
 
 pub struct Registered {
@@ -73,7 +108,7 @@ impl Gate {
         writer: AuditWriter,
         pseudonyms: Pseudonymizer,
         cipher: FieldCipher,
-        policy_version: String,
+        policy: Arc<Policy>,
         review_all_parties: Vec<PartyId>,
         tree: TreeHandle,
     ) -> Self {
@@ -82,7 +117,7 @@ impl Gate {
             writer,
             pseudonyms,
             cipher,
-            policy_version,
+            policy,
             review_all_parties,
             tree,
         }
@@ -120,7 +155,7 @@ impl Gate {
             reason: None,
             request_id: context.trace_id.to_string(),
             related_trace_id: context.related_trace_id.clone(),
-            policy_version: self.policy_version.clone(),
+            policy_version: self.policy.version().to_owned(),
         }
     }
 
@@ -376,5 +411,139 @@ impl Gate {
             (Applied::ConsentNotWithdrawable, None) => Err(GateError::NotFound),
             _ => Err(GateError::Failed),
         }
+    }
+
+    /// What the policy lets the caller see of a record, given the consents active today.
+    async fn view(
+        &self,
+        who: &Principal,
+        client_id: &str,
+        record: &ClientRecord,
+    ) -> Result<(Filtered, rules::Derived), GateError> {
+        let today = OffsetDateTime::now_utc().date();
+        let consented: CategorySet = consents::active_categories(
+            &self.db,
+            client_id,
+            who.party.id.as_str(),
+            who.purpose,
+            today,
+        )
+        .await?
+        .into_iter()
+        .collect();
+        // Referrals are not exchanged yet, so none to the agency has been made.
+        let derived = rules::derive(record, today, false);
+        let decision = self
+            .policy
+            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
+        Ok((filter(record, &derived, &decision), derived))
+    }
+
+    async fn stored_record(&self, client_id: &str) -> Result<(ClientRecord, i64), GateError> {
+        let stored = records::load(&self.db, client_id).await?;
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&stored.json).map_err(|_| GateError::Failed)?;
+        let record = ClientRecord::from_json(&map).map_err(|_| GateError::Failed)?;
+        Ok((record, stored.version))
+    }
+
+    /// The record of a linked client, filtered by policy and consent, its reading on record.
+    pub async fn read_record(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        client_id: &Uuid,
+    ) -> Result<RecordView, GateError> {
+        let client_id = client_id.to_string();
+        let mut draft = self.draft(who, context, action::READ_CLIENT);
+        draft.client = Some(client_id.clone());
+        draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+        let (record, version) = self.stored_record(&client_id).await?;
+        let (filtered, _) = self.view(who, &client_id, &record).await?;
+        draft.fields = filtered
+            .read
+            .iter()
+            .map(|f| f.as_str().to_owned())
+            .collect();
+        self.writer.submit(None, draft).await?;
+        Ok(RecordView {
+            client_id,
+            version,
+            filtered,
+            changed: Vec::new(),
+            significant_change: false,
+        })
+    }
+
+    /// Applies a JSON merge patch (RFC 7396) to a linked client's record, only against the
+    /// current version (`If-Match`), only to fields the caller's party owns; all or nothing.
+    pub async fn patch_record(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        client_id: &Uuid,
+        if_match: Option<&str>,
+        patch: &serde_json::Value,
+    ) -> Result<RecordView, GateError> {
+        let client_id = client_id.to_string();
+        let mut draft = self.draft(who, context, action::UPDATE_CLIENT);
+        draft.client = Some(client_id.clone());
+        draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+        let (record, version) = self.stored_record(&client_id).await?;
+        let refused = |draft: AuditDraft, reason: &'static str, error: GateError| async move {
+            self.writer.submit(None, draft.deny(reason)).await?;
+            Err::<RecordView, GateError>(error)
+        };
+        let Some(if_match) = if_match else {
+            return refused(
+                draft,
+                "preconditionRequired",
+                GateError::PreconditionRequired,
+            )
+            .await;
+        };
+        if if_match.trim() != "*" && if_match.trim() != etag(version) {
+            return refused(draft, "preconditionFailed", GateError::PreconditionFailed).await;
+        }
+        let (updated, changed) = match patch::apply(&record, patch, who.party.kind) {
+            Ok(applied) => applied,
+            Err(rejection) => {
+                let reason = match rejection.status_class() {
+                    StatusClass::Forbidden => "fieldNotOwned",
+                    StatusClass::BadRequest => "invalidInput",
+                    StatusClass::Unprocessable => "invalidValue",
+                };
+                return refused(draft, reason, GateError::Patch(rejection)).await;
+            }
+        };
+        draft.fields = changed.iter().map(|f| f.as_str().to_owned()).collect();
+        let today = OffsetDateTime::now_utc().date();
+        let significant_change = rules::significant_change(
+            &rules::derive(&record, today, false),
+            &rules::derive(&updated, today, false),
+        );
+        let new_version = if changed.is_empty() {
+            self.writer.submit(None, draft).await?;
+            version
+        } else {
+            let mutation = Mutation::UpdateRecord {
+                client_id: client_id.clone(),
+                expected_version: version,
+                record_json: serde_json::Value::Object(updated.to_json()).to_string(),
+            };
+            match self.writer.submit(Some(mutation), draft).await? {
+                Applied::RecordUpdated { version } => version,
+                Applied::Stale => return Err(GateError::PreconditionFailed),
+                _ => return Err(GateError::Failed),
+            }
+        };
+        let (filtered, _) = self.view(who, &client_id, &updated).await?;
+        Ok(RecordView {
+            client_id,
+            version: new_version,
+            filtered,
+            changed,
+            significant_change,
+        })
     }
 }

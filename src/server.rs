@@ -9,8 +9,8 @@ use crate::config::Config;
 use crate::crypto::cipher::FieldCipher;
 use crate::crypto::pseudonym::Pseudonymizer;
 use crate::crypto::{keys, secrets};
-use crate::domain::purpose::permissions_version;
 use crate::gate::Gate;
+use crate::policy::Policy;
 use crate::store;
 use crate::store::audit_writer::AuditWriter;
 use crate::{http, telemetry};
@@ -84,6 +84,7 @@ async fn open_gate(config: &Config, db: store::Db) -> Result<Gate> {
     let signing_key = keys::private_key(&config.audit.signing_key).context("audit.signing_key")?;
     let signer = NoteSigner::from_pkcs8(&config.audit.log_name, signing_key.secret_der())
         .context("audit.signing_key: not an Ed25519 key usable for checkpoints")?;
+    let policy = Policy::load(&config.policy_file)?;
     let appended = Arc::new(Notify::new());
     let writer = AuditWriter::spawn(db.clone(), config.audit.max_batch, appended.clone());
     let tree = tree::start(db.clone(), Arc::new(signer), &config.audit, appended)
@@ -94,7 +95,7 @@ async fn open_gate(config: &Config, db: store::Db) -> Result<Gate> {
         writer,
         Pseudonymizer::new(&keys.pseudonym_key_id, &pseudonym_key),
         FieldCipher::new(&keys.encryption_key_id, &encryption_key),
-        permissions_version(),
+        Arc::new(policy),
         config.audit.review_all_parties.clone(),
         tree,
     ))
@@ -155,21 +156,16 @@ async fn housekeeping(state: AppState) {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Registers for SIGTERM and SIGINT at once — a signal that arrives before the handlers exist
+/// would kill the process instead of shutting it down — and resolves on the first.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
+    })
 }

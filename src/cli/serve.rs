@@ -17,11 +17,12 @@ pub fn run(config: Config) -> Result<()> {
         }
     }
     runtime()?.block_on(async move {
+        let shutdown = server::shutdown_signal()?;
         let listeners = Listeners::bind(&config).await?;
         let banner = banner(&config);
         let prepared = server::prepare(config).await?;
         println!("{banner}");
-        server::run(prepared, listeners, server::shutdown_signal()).await
+        server::run(prepared, listeners, shutdown).await
     })
 }
 

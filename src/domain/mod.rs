@@ -6,4 +6,5 @@ pub mod party;
 pub mod purpose;
 pub mod record;
 pub mod role;
+pub mod rules;
 pub mod ssin;

@@ -98,29 +98,6 @@ impl Purpose {
     }
 }
 
-/// A digest of the purpose permissions, written into every audit record as the version of the
-/// rules that decided the access.
-pub fn permissions_version() -> String {
-    use super::party::PartyKind::*;
-    use super::role::Role;
-    let mut table = String::new();
-    for purpose in Purpose::ALL {
-        for kind in [Ocmw, IntegrationAgency, Kbi] {
-            for role in Role::ALL {
-                if purpose.permits(kind, role) {
-                    table.push_str(&format!("{purpose} {kind} {role}\n"));
-                }
-            }
-        }
-    }
-    let digest = ring::digest::digest(&ring::digest::SHA256, table.as_bytes());
-    let hex: String = digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("purposes-{hex}")
-}
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("unknown processing purpose")]
 pub struct UnknownPurpose;

@@ -67,6 +67,19 @@ pub async fn path_id(
     }
 }
 
+/// The checks every route about one client starts with: a case-work purpose and a
+/// well-formed client id in the path, each refusal on record.
+pub async fn client_in_path(
+    state: &AppState,
+    who: &Principal,
+    ctx: &RequestContext,
+    action: &'static str,
+    raw: &str,
+) -> Result<Uuid, Response> {
+    require_case_work(state, who, ctx, action).await?;
+    path_id(state, who, ctx, action, "clientId", raw).await
+}
+
 /// A response carrying personal data: never stored by a cache.
 pub fn personal(status: StatusCode, body: impl IntoResponse) -> Response {
     (status, [(header::CACHE_CONTROL, "no-store")], body).into_response()

@@ -1,7 +1,7 @@
 //! The reference directory: registering a client as one of the caller's own, looking one up,
 //! and ending the link (product brief §2). National register numbers travel only in bodies.
 
-use super::case_work::{path_id, personal, refuse, require_case_work};
+use super::case_work::{client_in_path, personal, refuse, require_case_work};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -218,10 +218,7 @@ pub async fn end_client_link(
     Path(client_id): Path<String>,
 ) -> Response {
     let act = action::END_LINK;
-    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
-        return refusal;
-    }
-    let client_id = match path_id(&state, &who, &ctx, act, "clientId", &client_id).await {
+    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };

@@ -1,7 +1,7 @@
 //! Consent records for a client (product brief §5): record, list, withdraw. Only a party
 //! linked to the client sees or changes them; every use is audited.
 
-use super::case_work::{path_id, personal, refuse, require_case_work};
+use super::case_work::{client_in_path, path_id, personal, refuse};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -229,10 +229,7 @@ pub async fn record_consent(
     body: Result<JsonBody<ConsentRequest>, Problem>,
 ) -> Response {
     let act = action::RECORD_CONSENT;
-    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
-        return refusal;
-    }
-    let client_id = match path_id(&state, &who, &ctx, act, "clientId", &client_id).await {
+    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
@@ -282,10 +279,7 @@ pub async fn list_consents(
     Path(client_id): Path<String>,
 ) -> Response {
     let act = action::LIST_CONSENTS;
-    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
-        return refusal;
-    }
-    let client_id = match path_id(&state, &who, &ctx, act, "clientId", &client_id).await {
+    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
@@ -316,10 +310,7 @@ pub async fn withdraw_consent(
     Path((client_id, consent_id)): Path<(String, String)>,
 ) -> Response {
     let act = action::WITHDRAW_CONSENT;
-    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
-        return refusal;
-    }
-    let client_id = match path_id(&state, &who, &ctx, act, "clientId", &client_id).await {
+    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };

@@ -1,6 +1,7 @@
 //! How the gate's refusals and failures reach the caller.
 
-use super::problem::Problem;
+use super::problem::{InputIssue, Problem};
+use crate::domain::record::patch::{PatchIssueKind, PatchRejection, StatusClass};
 use crate::gate::GateError;
 use axum::http::StatusCode;
 
@@ -20,10 +21,66 @@ impl From<GateError> for Problem {
                 "Consent Already Withdrawn",
             )
             .detail("The consent was withdrawn before"),
+            GateError::PreconditionRequired => Problem::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "urn:problem-type:gateway:preconditionRequired",
+                "Precondition Required",
+            )
+            .detail("Send If-Match with the ETag of the record as read"),
+            GateError::PreconditionFailed => Problem::new(
+                StatusCode::PRECONDITION_FAILED,
+                "urn:problem-type:gateway:preconditionFailed",
+                "Precondition Failed",
+            )
+            .detail("The record changed since it was read; read it again"),
+            GateError::Patch(rejection) => patch_problem(&rejection),
             other => {
                 tracing::error!(error = %other, "the gate failed");
                 Problem::internal()
             }
         }
     }
+}
+
+/// Every issue of a refused patch, each with its own type, under the status of the gravest.
+fn patch_problem(rejection: &PatchRejection) -> Problem {
+    let mut problem = match rejection.status_class() {
+        StatusClass::Forbidden => Problem::new(
+            StatusCode::FORBIDDEN,
+            "urn:problem-type:gateway:fieldNotOwned",
+            "Field Not Owned",
+        )
+        .detail("Only a field's owner writes it, and derived fields are written by nobody"),
+        StatusClass::BadRequest => Problem::bad_request(Vec::new()),
+        StatusClass::Unprocessable => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "urn:problem-type:gateway:invalidFieldValue",
+            "Invalid Field Value",
+        )
+        .detail("A value is not valid for its field"),
+    };
+    problem.issues = rejection
+        .issues
+        .iter()
+        .map(|issue| {
+            let mut input = InputIssue::new(
+                "body",
+                format!("/{}", issue.member.replace('.', "/")),
+                issue.kind.detail(),
+            );
+            input.issue_type = match issue.kind {
+                PatchIssueKind::NotOwned => "urn:problem-type:gateway:fieldNotOwned",
+                PatchIssueKind::DerivedField => "urn:problem-type:gateway:derivedField",
+                PatchIssueKind::UnknownField => {
+                    "urn:problem-type:belgif:input-validation:unknownInput"
+                }
+                PatchIssueKind::NotAnObject => {
+                    "urn:problem-type:belgif:input-validation:schemaViolation"
+                }
+                PatchIssueKind::InvalidValue(_) => "urn:problem-type:gateway:invalidFieldValue",
+            };
+            input
+        })
+        .collect();
+    problem
 }

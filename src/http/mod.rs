@@ -11,6 +11,7 @@ pub mod json;
 pub mod openapi;
 pub mod ops;
 pub mod problem;
+pub mod records;
 pub mod tls;
 pub mod whoami;
 
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(whoami::router())
         .merge(clients::router())
         .merge(consents::router())
+        .merge(records::router())
         .merge(audit::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

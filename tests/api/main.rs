@@ -16,5 +16,6 @@ mod limits;
 mod links;
 mod logs;
 mod operations;
+mod records;
 mod tamper;
 mod transport;

@@ -7,7 +7,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A data category: the unit in which policy grants reading and consent is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum Category {
     /// Obligated/entitled status, first contract, national-register date (SWO art. 3).
@@ -147,7 +159,10 @@ impl Field {
     }
 
     pub fn in_category(category: Category) -> impl Iterator<Item = Field> {
-        Self::ALL.iter().copied().filter(move |f| f.category() == category)
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(move |f| f.category() == category)
     }
 }
 

@@ -2,3 +2,5 @@
 //! values, and the rules that derive values from them.
 
 pub mod field;
+pub mod patch;
+pub mod values;

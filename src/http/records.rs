@@ -1,0 +1,132 @@
+//! The joint-client record (product brief §3): read what the policy and the client's consents
+//! let the caller see, and write the fields its party owns with a merge patch against the
+//! version it read.
+
+use super::case_work::{client_in_path, personal, refuse};
+use super::json::JsonBody;
+use super::problem::Problem;
+use crate::app::AppState;
+use crate::auth::principal::Principal;
+use crate::gate::{RecordView, action, etag};
+use crate::http::context::RequestContext;
+use crate::policy::Withheld;
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(read_client, update_client))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientRecordView {
+    client_id: String,
+    /// The visible fields (a visible field that is not set is null).
+    #[schema(value_type = Object)]
+    fields: Map<String, Value>,
+    /// The visible derived values, each `{value, article}`.
+    #[schema(value_type = Object)]
+    derived: Map<String, Value>,
+    /// Categories not shown, and why: `notPermitted` or `consentMissing`.
+    #[schema(value_type = Vec<Object>)]
+    withheld: Vec<Withheld>,
+    /// On a write: the fields that changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changed_fields: Option<Vec<String>>,
+    /// On a write: whether it moved direction or sanction authority (SWO art. 6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    significant_change: Option<bool>,
+}
+
+fn respond(view: RecordView, written: bool) -> Response {
+    let tag = etag(view.version);
+    let body = ClientRecordView {
+        client_id: view.client_id,
+        fields: view.filtered.fields,
+        derived: view.filtered.derived,
+        withheld: view.filtered.withheld,
+        changed_fields: written
+            .then(|| view.changed.iter().map(|f| f.as_str().to_owned()).collect()),
+        significant_change: written.then_some(view.significant_change),
+    };
+    let mut response = personal(StatusCode::OK, Json(body));
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// Reads a linked client's record: the visible fields, the derived values with their articles,
+/// and the withheld categories with the reason.
+#[utoipa::path(get, path = "/v1/clients/{clientId}", operation_id = "readClient", tag = "clients",
+    params(("clientId" = String, Path, description = "The client id"),
+           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
+    responses((status = 200, description = "The record as the caller may see it; ETag header", body = ClientRecordView),
+              (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
+              (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn read_client(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(client_id): Path<String>,
+) -> Response {
+    let act = action::READ_CLIENT;
+    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
+    };
+    match state.gate.read_record(&who, &ctx, &client_id).await {
+        Ok(view) => respond(view, false),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+/// Writes fields the caller's party owns (JSON merge patch, RFC 7396), only against the
+/// version it read (`If-Match`, RFC 9110). All or nothing: a refused patch changes nothing.
+#[utoipa::path(patch, path = "/v1/clients/{clientId}", operation_id = "updateClient", tag = "clients",
+    request_body(content = Object, content_type = "application/merge-patch+json"),
+    params(("clientId" = String, Path, description = "The client id"),
+           ("If-Match" = String, Header, description = "The ETag of the record as read"),
+           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
+    responses((status = 200, description = "Written; the record as the caller may see it", body = ClientRecordView),
+              (status = 400, description = "Unknown member or not an object", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "A field the caller does not own, or a derived field (all named)", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "Unknown, or not linked to the caller", body = Problem, content_type = "application/problem+json"),
+              (status = 412, description = "The record changed since it was read", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid values (all named)", body = Problem, content_type = "application/problem+json"),
+              (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn update_client(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<JsonBody<Value>, Problem>,
+) -> Response {
+    let act = action::UPDATE_CLIENT;
+    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
+        Ok(id) => id,
+        Err(refusal) => return refusal,
+    };
+    let JsonBody(patch) = match body {
+        Ok(body) => body,
+        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+    };
+    let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
+    match state
+        .gate
+        .patch_record(&who, &ctx, &client_id, if_match, &patch)
+        .await
+    {
+        Ok(view) => respond(view, true),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}

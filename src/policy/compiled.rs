@@ -1,0 +1,814 @@
+//! The policy compiled for the request path: a dense table indexed by (purpose, reader kind,
+//! role) holding, per basis, the bit set of fields granted. `decide` ORs a few words together
+//! and allocates nothing, so it costs nanoseconds on every read, event and webhook delivery.
+//!
+//! Its speed is measured by a benchmark, never asserted by a timed test: timings on a shared,
+//! busy machine make such tests flaky without proving anything.
+
+use super::model::{Basis, Grant, KINDS, PolicyError, PolicyModel, PurposeEntry};
+use crate::domain::party::PartyKind;
+use crate::domain::purpose::Purpose;
+use crate::domain::record::field::{Category, Field, Owner};
+use crate::domain::role::{Role, RoleSet};
+use serde::{Serialize, Serializer};
+use std::path::Path;
+
+// Bit positions are the fields' positions in `Field::ALL`, which the enum's order matches.
+const _: () = assert!(Field::ALL.len() <= 64);
+const _: () = assert!(Category::ALL.len() <= 8);
+
+/// A set of record fields, one bit per field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct FieldSet(u64);
+
+impl FieldSet {
+    pub const EMPTY: FieldSet = FieldSet(0);
+    pub const ALL: FieldSet = FieldSet(u64::MAX >> (64 - Field::ALL.len()));
+
+    pub const fn of(field: Field) -> Self {
+        Self(1 << field as u32)
+    }
+
+    /// Every field of a category.
+    pub const fn of_category(category: Category) -> Self {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < Field::ALL.len() {
+            if Field::ALL[i].category() as usize == category as usize {
+                bits |= 1 << i;
+            }
+            i += 1;
+        }
+        Self(bits)
+    }
+
+    /// Every field a party of `kind` owns (writes).
+    pub const fn owned_by(kind: PartyKind) -> Self {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < Field::ALL.len() {
+            if let Owner::Party(owner) = Field::ALL[i].owner()
+                && owner as usize == kind as usize
+            {
+                bits |= 1 << i;
+            }
+            i += 1;
+        }
+        Self(bits)
+    }
+
+    pub const fn contains(self, field: Field) -> bool {
+        self.0 & Self::of(field).0 != 0
+    }
+
+    pub fn insert(&mut self, field: Field) {
+        self.0 |= Self::of(field).0;
+    }
+
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    pub const fn intersection(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+
+    pub const fn difference(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub const fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    /// The fields in `Field::ALL` order.
+    pub fn iter(self) -> impl Iterator<Item = Field> {
+        Field::ALL
+            .iter()
+            .copied()
+            .filter(move |f| self.contains(*f))
+    }
+}
+
+impl FromIterator<Field> for FieldSet {
+    fn from_iter<I: IntoIterator<Item = Field>>(iter: I) -> Self {
+        let mut set = Self::EMPTY;
+        for field in iter {
+            set.insert(field);
+        }
+        set
+    }
+}
+
+impl Serialize for FieldSet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter().map(Field::as_str))
+    }
+}
+
+/// A set of categories, one bit per category: the categories for which an active consent
+/// exists for one (recipient party, purpose), as the caller computes it from consent records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct CategorySet(u8);
+
+impl CategorySet {
+    pub const EMPTY: CategorySet = CategorySet(0);
+    pub const ALL: CategorySet = CategorySet(u8::MAX >> (8 - Category::ALL.len()));
+
+    pub const fn of(category: Category) -> Self {
+        Self(1 << category as u32)
+    }
+
+    pub const fn contains(self, category: Category) -> bool {
+        self.0 & Self::of(category).0 != 0
+    }
+
+    pub fn insert(&mut self, category: Category) {
+        self.0 |= Self::of(category).0;
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Category> {
+        Category::ALL.into_iter().filter(move |c| self.contains(*c))
+    }
+
+    /// Every field of the categories in the set.
+    pub fn fields(self) -> FieldSet {
+        self.iter().fold(FieldSet::EMPTY, |set, c| {
+            set.union(FieldSet::of_category(c))
+        })
+    }
+}
+
+impl FromIterator<Category> for CategorySet {
+    fn from_iter<I: IntoIterator<Item = Category>>(iter: I) -> Self {
+        let mut set = Self::EMPTY;
+        for category in iter {
+            set.insert(category);
+        }
+        set
+    }
+}
+
+impl Serialize for CategorySet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+/// On what ground a visible field was read; the audit record names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReadBasis {
+    /// The reader owns (writes) the field (product brief §5).
+    Own,
+    LegalObligation,
+    PublicTask,
+    Consent,
+}
+
+impl ReadBasis {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Own => "own",
+            Self::LegalObligation => "legalObligation",
+            Self::PublicTask => "publicTask",
+            Self::Consent => "consent",
+        }
+    }
+}
+
+impl From<Basis> for ReadBasis {
+    fn from(basis: Basis) -> Self {
+        match basis {
+            Basis::LegalObligation => Self::LegalObligation,
+            Basis::PublicTask => Self::PublicTask,
+            Basis::Consent => Self::Consent,
+        }
+    }
+}
+
+/// Why a category was left out of a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum WithheldReason {
+    /// No grant lets this reader have it for this purpose.
+    NotPermitted,
+    /// Only consent-based grants cover it and no active consent does.
+    ConsentMissing,
+}
+
+impl WithheldReason {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NotPermitted => "notPermitted",
+            Self::ConsentMissing => "consentMissing",
+        }
+    }
+}
+
+/// The outcome of one policy decision: which fields are visible, on which basis, and which
+/// categories are withheld and why.
+///
+/// A category is reported withheld only when none of its fields is visible. A category that
+/// is partly visible (an individually granted field, or a field the reader owns) is not
+/// listed, so that a response never names as withheld a category whose values it carries;
+/// `explain` answers for each single field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    visible: FieldSet,
+    own: FieldSet,
+    legal_obligation: FieldSet,
+    public_task: FieldSet,
+    not_permitted: CategorySet,
+    consent_missing: CategorySet,
+}
+
+impl Decision {
+    pub const fn visible(&self) -> FieldSet {
+        self.visible
+    }
+
+    pub const fn is_visible(&self, field: Field) -> bool {
+        self.visible.contains(field)
+    }
+
+    /// The basis on which a visible field is read; `None` when it is not visible.
+    pub const fn basis(&self, field: Field) -> Option<ReadBasis> {
+        if !self.visible.contains(field) {
+            None
+        } else if self.own.contains(field) {
+            Some(ReadBasis::Own)
+        } else if self.legal_obligation.contains(field) {
+            Some(ReadBasis::LegalObligation)
+        } else if self.public_task.contains(field) {
+            Some(ReadBasis::PublicTask)
+        } else {
+            Some(ReadBasis::Consent)
+        }
+    }
+
+    pub const fn withheld_reason(&self, category: Category) -> Option<WithheldReason> {
+        if self.consent_missing.contains(category) {
+            Some(WithheldReason::ConsentMissing)
+        } else if self.not_permitted.contains(category) {
+            Some(WithheldReason::NotPermitted)
+        } else {
+            None
+        }
+    }
+
+    /// The withheld categories in `Category::ALL` order.
+    pub fn withheld(&self) -> impl Iterator<Item = (Category, WithheldReason)> + use<> {
+        let this = *self;
+        Category::ALL
+            .into_iter()
+            .filter_map(move |c| this.withheld_reason(c).map(|r| (c, r)))
+    }
+}
+
+const ROLES: usize = Role::ALL.len();
+const CELLS: usize = Purpose::ALL.len() * KINDS.len() * ROLES;
+
+/// The fields granted to one (purpose, kind, role), per basis, before the best basis is chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Cell {
+    pub legal_obligation: FieldSet,
+    pub public_task: FieldSet,
+    pub consent: FieldSet,
+}
+
+impl Cell {
+    fn union(self, other: Cell) -> Cell {
+        Cell {
+            legal_obligation: self.legal_obligation.union(other.legal_obligation),
+            public_task: self.public_task.union(other.public_task),
+            consent: self.consent.union(other.consent),
+        }
+    }
+
+    /// Each field under its best basis only: a legal basis beats consent, so a consent grant
+    /// never downgrades a field a legal grant already gives.
+    pub(super) fn resolved(self) -> Cell {
+        let public_task = self.public_task.difference(self.legal_obligation);
+        let legal = self.legal_obligation.union(public_task);
+        Cell {
+            legal_obligation: self.legal_obligation,
+            public_task,
+            consent: self.consent.difference(legal),
+        }
+    }
+
+    pub(super) fn basis(self, field: Field) -> Option<Basis> {
+        let r = self.resolved();
+        if r.legal_obligation.contains(field) {
+            Some(Basis::LegalObligation)
+        } else if r.public_task.contains(field) {
+            Some(Basis::PublicTask)
+        } else if r.consent.contains(field) {
+            Some(Basis::Consent)
+        } else {
+            None
+        }
+    }
+}
+
+const fn cell_index(purpose: Purpose, kind: PartyKind, role: Role) -> usize {
+    (purpose as usize * KINDS.len() + kind as usize) * ROLES + role as usize
+}
+
+/// A loaded, validated and compiled policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub(super) model: PolicyModel,
+    version: String,
+    table: [Cell; CELLS],
+}
+
+impl Policy {
+    /// Reads, validates and compiles the policy file; any error stops start-up.
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let bytes = std::fs::read(path).map_err(|e| PolicyError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Self::from_bytes(&bytes)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, PolicyError> {
+        let source = std::str::from_utf8(bytes)
+            .map_err(|_| PolicyError::Parse("the file is not UTF-8".into()))?;
+        let model = PolicyModel::parse(source)?;
+        let version = format!("{}+{}", model.version, digest16(bytes));
+        let mut table = [Cell::default(); CELLS];
+        for grant in &model.grants {
+            let fields = grant.field_set();
+            for role in grant.roles.iter() {
+                let cell = &mut table[cell_index(grant.purpose, grant.party_kind, role)];
+                match grant.basis {
+                    Basis::LegalObligation => cell.legal_obligation.insert_all(fields),
+                    Basis::PublicTask => cell.public_task.insert_all(fields),
+                    Basis::Consent => cell.consent.insert_all(fields),
+                }
+            }
+        }
+        Ok(Self {
+            model,
+            version,
+            table,
+        })
+    }
+
+    /// `<version>+<first 16 hex digits of the file's SHA-256>`: written in every audit record,
+    /// it changes with any edit to the file, even one made without bumping `version`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn grants(&self) -> &[Grant] {
+        &self.model.grants
+    }
+
+    pub fn purpose_entry(&self, purpose: Purpose) -> Option<&PurposeEntry> {
+        self.model
+            .purposes
+            .iter()
+            .find(|(p, _)| *p == purpose)
+            .map(|(_, e)| e)
+    }
+
+    /// The grants of the acting roles together; roles that may not use the purpose (as
+    /// `Purpose::permits` says) count for nothing, nor does a purpose that reads no record.
+    pub(super) fn cell(
+        &self,
+        purpose: Purpose,
+        kind: PartyKind,
+        acting_roles: RoleSet,
+    ) -> (Cell, bool) {
+        let mut cell = Cell::default();
+        let mut may_act = false;
+        for role in acting_roles.iter() {
+            if purpose.permits(kind, role) {
+                may_act = true;
+                cell = cell.union(self.table[cell_index(purpose, kind, role)]);
+            }
+        }
+        (cell, may_act && purpose.is_case_work())
+    }
+
+    /// Which fields a party of `kind`, acting in `acting_roles` for `purpose`, may read of a
+    /// client's record, given the categories with an active consent for it. Deny by default.
+    pub fn decide(
+        &self,
+        purpose: Purpose,
+        kind: PartyKind,
+        acting_roles: RoleSet,
+        consented: CategorySet,
+    ) -> Decision {
+        let (cell, reads_records) = self.cell(purpose, kind, acting_roles);
+        let own = if reads_records {
+            FieldSet::owned_by(kind)
+        } else {
+            FieldSet::EMPTY
+        };
+        let granted = cell.resolved();
+        let legal_obligation = granted.legal_obligation.difference(own);
+        let public_task = granted.public_task.difference(own);
+        let consent = granted
+            .consent
+            .intersection(consented.fields())
+            .difference(own);
+        let visible = own
+            .union(legal_obligation)
+            .union(public_task)
+            .union(consent);
+        let mut not_permitted = CategorySet::EMPTY;
+        let mut consent_missing = CategorySet::EMPTY;
+        for category in Category::ALL {
+            let fields = FieldSet::of_category(category);
+            if !visible.intersection(fields).is_empty() {
+                continue;
+            }
+            // Nothing visible, so any consent grant here lacks its consent.
+            if granted.consent.intersection(fields).is_empty() {
+                not_permitted.insert(category);
+            } else {
+                consent_missing.insert(category);
+            }
+        }
+        Decision {
+            visible,
+            own,
+            legal_obligation,
+            public_task,
+            not_permitted,
+            consent_missing,
+        }
+    }
+}
+
+impl FieldSet {
+    fn insert_all(&mut self, other: FieldSet) {
+        self.0 |= other.0;
+    }
+}
+
+fn digest16(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use PartyKind::*;
+    use Purpose::*;
+
+    pub fn shipped() -> Policy {
+        Policy::from_bytes(include_bytes!("../../config/policy.toml")).unwrap()
+    }
+
+    pub fn roles(names: &[&str]) -> RoleSet {
+        RoleSet::parse(names.iter().copied()).unwrap()
+    }
+
+    const REGISTER: &str = "[purposes.trajectoryGuidance]\ndescription = \"d\"\nlegal_reference = \"l\"\nretention = \"r\"\n";
+
+    fn policy(grants: &str) -> Policy {
+        Policy::from_bytes(format!("version = \"t\"\n{REGISTER}{grants}").as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn field_bits_follow_the_order_of_field_all() {
+        for (i, field) in Field::ALL.iter().enumerate() {
+            assert_eq!(*field as usize, i);
+        }
+        assert_eq!(FieldSet::ALL.len(), Field::ALL.len());
+        assert_eq!(CategorySet::ALL.iter().count(), Category::ALL.len());
+    }
+
+    #[test]
+    fn the_shipped_policy_loads() {
+        let policy = shipped();
+        assert!(!policy.grants().is_empty());
+        let (declared, digest) = policy.version().split_once('+').unwrap();
+        assert!(!declared.is_empty());
+        assert_eq!(digest.len(), 16);
+        assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()));
+        let on_disk = Policy::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/config/policy.toml"
+        )))
+        .unwrap();
+        assert_eq!(on_disk.version(), policy.version());
+    }
+
+    #[test]
+    fn the_shipped_ocmw_without_consent_sees_trajectory_progress_withheld_as_consent_missing() {
+        let policy = shipped();
+        for purpose in [TrajectoryGuidance, SocialAssistance] {
+            let d = policy.decide(purpose, Ocmw, roles(&["caseWorker"]), CategorySet::EMPTY);
+            assert_eq!(
+                d.withheld_reason(Category::TrajectoryProgress),
+                Some(WithheldReason::ConsentMissing)
+            );
+            assert!(d.is_visible(Field::IntegrationStatus) && d.is_visible(Field::Direction));
+            assert!(!d.is_visible(Field::Nt2Level));
+            let given = CategorySet::of(Category::TrajectoryProgress);
+            let d = policy.decide(purpose, Ocmw, roles(&["caseWorker"]), given);
+            assert_eq!(d.basis(Field::Nt2Level), Some(ReadBasis::Consent));
+        }
+    }
+
+    #[test]
+    fn the_shipped_policy_gives_kbi_and_the_review_roles_nothing_of_others() {
+        let policy = shipped();
+        let d = policy.decide(
+            AttestRegistration,
+            Kbi,
+            roles(&["system"]),
+            CategorySet::ALL,
+        );
+        assert_eq!(d.visible(), FieldSet::of(Field::Attest));
+        for (purpose, role) in [(AuditReview, "privacyOfficer"), (Monitoring, "coordinator")] {
+            let d = policy.decide(purpose, Ocmw, roles(&[role]), CategorySet::ALL);
+            assert!(d.visible().is_empty());
+            assert_eq!(d.withheld().count(), Category::ALL.len());
+        }
+    }
+
+    #[test]
+    fn deny_by_default() {
+        let policy = policy("");
+        let d = policy.decide(
+            TrajectoryGuidance,
+            Ocmw,
+            roles(&["caseWorker"]),
+            CategorySet::ALL,
+        );
+        assert_eq!(d.visible(), FieldSet::owned_by(Ocmw));
+        assert_eq!(
+            d.withheld_reason(Category::Coordination),
+            Some(WithheldReason::NotPermitted)
+        );
+        assert_eq!(d.withheld_reason(Category::Income), None);
+        // A role that may not use the purpose reads nothing at all, not even its own fields.
+        let d = policy.decide(
+            TrajectoryGuidance,
+            Ocmw,
+            roles(&["coordinator"]),
+            CategorySet::ALL,
+        );
+        assert!(d.visible().is_empty());
+    }
+
+    #[test]
+    fn own_fields_are_always_visible_for_a_purpose_the_party_may_use() {
+        let policy = policy("");
+        for purpose in Purpose::ALL.into_iter().filter(|p| p.is_case_work()) {
+            for kind in KINDS {
+                for role in Role::ALL.into_iter().filter(|r| purpose.permits(kind, *r)) {
+                    let d = policy.decide(
+                        purpose,
+                        kind,
+                        RoleSet::from_iter([role]),
+                        CategorySet::EMPTY,
+                    );
+                    for field in FieldSet::owned_by(kind).iter() {
+                        assert_eq!(
+                            d.basis(field),
+                            Some(ReadBasis::Own),
+                            "{purpose} {kind} {field}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    const CONSENT_PROGRESS: &str = "[[grants]]\npurpose = \"trajectoryGuidance\"\nparty_kind = \"ocmw\"\nroles = [\"caseWorker\"]\ncategories = [\"trajectoryProgress\"]\nbasis = \"consent\"\nreason = \"SWO art. 5\"\n";
+
+    #[test]
+    fn consent_turns_consent_missing_into_visible() {
+        let policy = policy(CONSENT_PROGRESS);
+        let cw = roles(&["caseWorker"]);
+        let without = policy.decide(TrajectoryGuidance, Ocmw, cw, CategorySet::EMPTY);
+        assert_eq!(
+            without.withheld().collect::<Vec<_>>()[..2],
+            [
+                (Category::IntegrationStatus, WithheldReason::NotPermitted),
+                (Category::Activation, WithheldReason::NotPermitted)
+            ]
+        );
+        assert_eq!(
+            without.withheld_reason(Category::TrajectoryProgress),
+            Some(WithheldReason::ConsentMissing)
+        );
+        // Consent to another category does not help.
+        let other = policy.decide(
+            TrajectoryGuidance,
+            Ocmw,
+            cw,
+            CategorySet::of(Category::Activation),
+        );
+        assert!(!other.is_visible(Field::Nt2Level));
+        let with = policy.decide(
+            TrajectoryGuidance,
+            Ocmw,
+            cw,
+            CategorySet::of(Category::TrajectoryProgress),
+        );
+        for field in Field::in_category(Category::TrajectoryProgress) {
+            assert_eq!(with.basis(field), Some(ReadBasis::Consent));
+        }
+        assert_eq!(with.withheld_reason(Category::TrajectoryProgress), None);
+    }
+
+    #[test]
+    fn a_legal_grant_is_not_downgraded_by_a_consent_grant() {
+        let legal = CONSENT_PROGRESS
+            .replace("consent", "legalObligation")
+            .replace(
+                "categories = [\"trajectoryProgress\"]",
+                "fields = [\"nt2Level\"]",
+            )
+            .replace("caseWorker", "system");
+        let policy = policy(&format!("{CONSENT_PROGRESS}{legal}"));
+        let both = roles(&["caseWorker", "system"]);
+        for consented in [CategorySet::EMPTY, CategorySet::ALL] {
+            let d = policy.decide(TrajectoryGuidance, Ocmw, both, consented);
+            assert_eq!(d.basis(Field::Nt2Level), Some(ReadBasis::LegalObligation));
+        }
+        let d = policy.decide(TrajectoryGuidance, Ocmw, both, CategorySet::EMPTY);
+        assert!(!d.is_visible(Field::MoStatus));
+        // Partly visible through the field grant: not reported as withheld.
+        assert_eq!(d.withheld_reason(Category::TrajectoryProgress), None);
+    }
+
+    #[test]
+    fn the_version_changes_when_the_file_bytes_change() {
+        let source = format!("version = \"t\"\n{REGISTER}{CONSENT_PROGRESS}");
+        let a = Policy::from_bytes(source.as_bytes()).unwrap();
+        let b = Policy::from_bytes(format!("{source}# a comment\n").as_bytes()).unwrap();
+        assert!(a.version().starts_with("t+") && b.version().starts_with("t+"));
+        assert_ne!(a.version(), b.version());
+        let again = Policy::from_bytes(source.as_bytes()).unwrap();
+        assert_eq!(a.version(), again.version());
+    }
+
+    /// splitmix64: a small deterministic generator, so a failure replays exactly.
+    pub struct Rng(u64);
+
+    impl Rng {
+        pub fn new(seed: u64) -> Self {
+            Self(seed)
+        }
+
+        pub fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        pub fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        pub fn chance(&mut self, one_in: usize) -> bool {
+            self.below(one_in) == 0
+        }
+    }
+
+    /// A random valid policy: grants only for roles `Purpose::permits`, never of what the
+    /// reader owns (validation refuses those).
+    pub fn random_policy(rng: &mut Rng) -> Policy {
+        let mut source = String::from("version = \"p\"\n");
+        for purpose in Purpose::ALL.into_iter().filter(|p| p.is_case_work()) {
+            source.push_str(&format!(
+                "[purposes.{purpose}]\ndescription = \"d\"\nlegal_reference = \"l\"\nretention = \"r\"\n"
+            ));
+        }
+        for _ in 0..rng.below(12) {
+            let purpose = Purpose::ALL[rng.below(5)];
+            let kind = KINDS[rng.below(3)];
+            let permitted: Vec<Role> = Role::ALL
+                .into_iter()
+                .filter(|r| purpose.permits(kind, *r))
+                .collect();
+            if permitted.is_empty() {
+                continue;
+            }
+            let mut roles: Vec<&str> = permitted
+                .iter()
+                .filter(|_| rng.chance(2))
+                .map(|r| r.as_str())
+                .collect();
+            if roles.is_empty() {
+                roles.push(permitted[0].as_str());
+            }
+            let categories: Vec<&str> = Category::ALL
+                .into_iter()
+                .filter(|c| !Field::in_category(*c).all(|f| f.is_owned_by(kind)) && rng.chance(4))
+                .map(Category::as_str)
+                .collect();
+            let mut fields: Vec<&str> = Field::ALL
+                .iter()
+                .filter(|f| !f.is_owned_by(kind) && rng.chance(6))
+                .map(|f| f.as_str())
+                .collect();
+            if categories.is_empty() && fields.is_empty() {
+                fields.push(Field::Direction.as_str());
+            }
+            let basis = Basis::ALL[rng.below(3)];
+            source.push_str(&format!(
+                "[[grants]]\npurpose = \"{purpose}\"\nparty_kind = \"{kind}\"\nroles = {roles:?}\ncategories = {categories:?}\nfields = {fields:?}\nbasis = \"{}\"\nreason = \"r\"\n",
+                basis.as_str()
+            ));
+        }
+        Policy::from_bytes(source.as_bytes()).unwrap()
+    }
+
+    /// The best basis on which the written grants (not the compiled table) allow the field.
+    fn oracle(
+        policy: &Policy,
+        purpose: Purpose,
+        kind: PartyKind,
+        acting: RoleSet,
+        consented: CategorySet,
+        field: Field,
+    ) -> Option<ReadBasis> {
+        let acting: Vec<Role> = acting
+            .iter()
+            .filter(|r| purpose.permits(kind, *r))
+            .collect();
+        if acting.is_empty() || !purpose.is_case_work() {
+            return None;
+        }
+        if field.is_owned_by(kind) {
+            return Some(ReadBasis::Own);
+        }
+        policy
+            .grants()
+            .iter()
+            .filter(|g| {
+                g.purpose == purpose
+                    && g.party_kind == kind
+                    && acting.iter().any(|r| g.roles.contains(*r))
+            })
+            .filter(|g| g.field_set().contains(field))
+            .filter(|g| !g.basis.needs_consent() || consented.contains(field.category()))
+            .map(|g| g.basis)
+            .max()
+            .map(ReadBasis::from)
+    }
+
+    #[test]
+    fn for_random_policies_decide_never_shows_a_field_no_grant_nor_ownership_allows() {
+        let mut rng = Rng::new(0x5eed_f00d);
+        for _ in 0..300 {
+            let policy = random_policy(&mut rng);
+            for _ in 0..40 {
+                let purpose = Purpose::ALL[rng.below(Purpose::ALL.len())];
+                let kind = KINDS[rng.below(3)];
+                let acting: RoleSet = Role::ALL.into_iter().filter(|_| rng.chance(2)).collect();
+                let consented: CategorySet = Category::ALL
+                    .into_iter()
+                    .filter(|_| rng.chance(3))
+                    .collect();
+                let d = policy.decide(purpose, kind, acting, consented);
+                for &field in Field::ALL {
+                    let expected = oracle(&policy, purpose, kind, acting, consented, field);
+                    assert_eq!(
+                        d.basis(field),
+                        expected,
+                        "{purpose} {kind} {acting:?} {consented:?} {field}"
+                    );
+                    assert_eq!(d.is_visible(field), expected.is_some());
+                }
+                for (category, _) in d.withheld() {
+                    assert!(Field::in_category(category).all(|f| !d.is_visible(f)));
+                }
+            }
+        }
+    }
+}
