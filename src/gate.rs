@@ -11,13 +11,16 @@ use crate::crypto::pseudonym::Pseudonymizer;
 use crate::domain::consent::{Consent, NewConsent};
 use crate::domain::link::{DossierReference, LegalBasis};
 use crate::domain::party::PartyId;
+use crate::domain::party::PartyKind;
+use crate::domain::purpose::Purpose;
 use crate::domain::record::field::Field;
 use crate::domain::record::patch::{self, PatchRejection, StatusClass};
 use crate::domain::record::values::ClientRecord;
+use crate::domain::role::RoleSet;
 use crate::domain::rules;
 use crate::domain::ssin::Ssin;
 use crate::http::context::RequestContext;
-use crate::policy::{CategorySet, Filtered, Policy, filter};
+use crate::policy::{CategorySet, Explanation, Filtered, Policy, filter};
 use crate::store::audit_writer::{AuditUnavailable, AuditWriter};
 use crate::store::clients::{self, Presence};
 use crate::store::consents;
@@ -73,6 +76,17 @@ pub struct RecordView {
     pub changed: Vec<Field>,
     /// The change moved direction or sanction authority (SWO art. 6).
     pub significant_change: bool,
+}
+
+/// What a privacy officer asks `explain`.
+#[derive(Clone, Copy)]
+pub struct VisibilityQuestion<'a> {
+    pub client_id: &'a Uuid,
+    /// The party whose view is explained, and its kind.
+    pub party: (&'a PartyId, PartyKind),
+    pub roles: RoleSet,
+    pub purpose: Purpose,
+    pub field: Field,
 }
 
 /// The strong entity tag of a record version.
@@ -545,5 +559,43 @@ impl Gate {
             changed,
             significant_change,
         })
+    }
+
+    /// Why a field of a client is or is not visible to a party acting in some roles for a
+    /// purpose, with the client's consents as they stand today. For privacy officers of a party
+    /// linked to the client (or reviewing the whole log); on record like any access.
+    pub async fn explain(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        question: &VisibilityQuestion<'_>,
+    ) -> Result<Explanation, GateError> {
+        let VisibilityQuestion {
+            client_id,
+            party: subject,
+            roles,
+            purpose,
+            field,
+        } = *question;
+        let client_id = client_id.to_string();
+        let mut draft = self.draft(who, context, action::EXPLAIN);
+        draft.client = Some(client_id.clone());
+        draft.fields = vec![field.as_str().to_owned()];
+        let party = who.party.id.as_str();
+        let reviews_all = self.review_all_parties.iter().any(|p| p.as_str() == party);
+        if !reviews_all {
+            draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+        }
+        let today = OffsetDateTime::now_utc().date();
+        let consented: CategorySet =
+            consents::active_categories(&self.db, &client_id, subject.0.as_str(), purpose, today)
+                .await?
+                .into_iter()
+                .collect();
+        let explanation = self
+            .policy
+            .explain(purpose, subject.1, roles, field, consented);
+        self.writer.submit(None, draft).await?;
+        Ok(explanation)
     }
 }

@@ -10,6 +10,7 @@ pub mod gate_error;
 pub mod json;
 pub mod openapi;
 pub mod ops;
+pub mod policy;
 pub mod problem;
 pub mod records;
 pub mod tls;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(clients::router())
         .merge(consents::router())
         .merge(records::router())
+        .merge(policy::router())
         .merge(audit::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

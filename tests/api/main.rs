@@ -16,6 +16,7 @@ mod limits;
 mod links;
 mod logs;
 mod operations;
+mod policy;
 mod records;
 mod tamper;
 mod transport;

@@ -1,0 +1,171 @@
+//! The policy in force, the register of processing activities derived from it (GDPR art. 30),
+//! and, for privacy officers, why a field was or was not visible.
+
+use super::json::JsonBody;
+use super::problem::{InputIssue, Problem};
+use crate::app::AppState;
+use crate::auth::principal::Principal;
+use crate::domain::purpose::Purpose;
+use crate::domain::record::field::{Category, Field};
+use crate::domain::role::RoleSet;
+use crate::gate::{VisibilityQuestion, action};
+use crate::http::case_work::refuse;
+use crate::http::context::RequestContext;
+use crate::policy::{Explanation, Register};
+use axum::Json;
+use axum::extract::{Extension, State};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_policy))
+        .routes(routes!(get_processing_register))
+        .routes(routes!(explain_visibility))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantView {
+    purpose: Purpose,
+    #[schema(value_type = String)]
+    party_kind: crate::domain::party::PartyKind,
+    roles: Vec<String>,
+    categories: Vec<Category>,
+    fields: Vec<String>,
+    basis: String,
+    reason: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyView {
+    /// Written in every audit record.
+    version: String,
+    /// Besides these grants, a party always reads the fields it owns, for any purpose it may use.
+    grants: Vec<GrantView>,
+}
+
+/// The data-access policy in force: every grant, with its basis and reason. Deny by default.
+#[utoipa::path(get, path = "/v1/policy", operation_id = "getPolicy", tag = "policy",
+    params(("Processing-Purpose" = String, Header, description = "Any purpose the caller may use")),
+    responses((status = 200, description = "The effective policy", body = PolicyView)),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn get_policy(State(state): State<AppState>) -> Json<PolicyView> {
+    let policy = &state.gate.policy;
+    let grants = policy
+        .grants()
+        .iter()
+        .map(|g| GrantView {
+            purpose: g.purpose,
+            party_kind: g.party_kind,
+            roles: g.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            categories: g.categories.clone(),
+            fields: g.fields.iter().map(|f| f.as_str().to_owned()).collect(),
+            basis: g.basis.as_str().to_owned(),
+            reason: g.reason.clone(),
+        })
+        .collect();
+    Json(PolicyView {
+        version: policy.version().to_owned(),
+        grants,
+    })
+}
+
+/// The register of processing activities (GDPR art. 30), derived from the policy in force.
+#[utoipa::path(get, path = "/v1/policy/register", operation_id = "getProcessingRegister", tag = "policy",
+    params(("Processing-Purpose" = String, Header, description = "Any purpose the caller may use")),
+    responses((status = 200, description = "The register", body = Object)),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn get_processing_register(State(state): State<AppState>) -> Json<Register> {
+    Json(state.gate.policy.register())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExplainRequest {
+    client_id: String,
+    /// The party whose view is explained.
+    party: String,
+    roles: Vec<String>,
+    purpose: String,
+    field: String,
+}
+
+/// Why a field of a client was or was not visible to a party, role and purpose, with the
+/// client's consents as they stand (privacy officers, purpose `auditReview`).
+#[utoipa::path(post, path = "/v1/policy/explain", operation_id = "explainVisibility", tag = "policy",
+    request_body = ExplainRequest,
+    params(("Processing-Purpose" = String, Header, description = "auditReview")),
+    responses((status = 200, description = "The explanation", body = Object),
+              (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "Not a privacy officer reviewing", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "Unknown client, or not linked to the officer's party", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn explain_visibility(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    body: Result<JsonBody<ExplainRequest>, Problem>,
+) -> Response {
+    let act = action::EXPLAIN;
+    if who.purpose != Purpose::AuditReview {
+        let problem = Problem::missing_scope(
+            "explanations are for privacy officers reviewing, purpose auditReview",
+        );
+        return refuse(&state, &who, &ctx, act, "purposeNotAllowed", problem).await;
+    }
+    let body = match body {
+        Ok(JsonBody(body)) => body,
+        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+    };
+    let mut issues = Vec::new();
+    let client = uuid::Uuid::parse_str(&body.client_id).ok();
+    let party = state.parties.by_id(&body.party);
+    let roles = RoleSet::parse(body.roles.iter().map(String::as_str))
+        .ok()
+        .filter(|r| !r.is_empty());
+    let purpose = body.purpose.parse::<Purpose>().ok();
+    let field = Field::parse(&body.field);
+    for (ok, name, detail) in [
+        (client.is_some(), "/clientId", "not a client id"),
+        (party.is_some(), "/party", "not a configured party"),
+        (
+            roles.is_some(),
+            "/roles",
+            "one or more of caseWorker, system, privacyOfficer, coordinator",
+        ),
+        (purpose.is_some(), "/purpose", "unknown processing purpose"),
+        (field.is_some(), "/field", "not a field of the record"),
+    ] {
+        if !ok {
+            issues.push(InputIssue::new("body", name, detail));
+        }
+    }
+    let (Some(client), Some(party), Some(roles), Some(purpose), Some(field)) =
+        (client, party, roles, purpose, field)
+    else {
+        return refuse(
+            &state,
+            &who,
+            &ctx,
+            act,
+            "invalidInput",
+            Problem::bad_request(issues),
+        )
+        .await;
+    };
+    let question = VisibilityQuestion {
+        client_id: &client,
+        party: (&party.id, party.kind),
+        roles,
+        purpose,
+        field,
+    };
+    match state.gate.explain(&who, &ctx, &question).await {
+        Ok(explanation) => Json::<Explanation>(explanation).into_response(),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
