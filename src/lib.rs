@@ -13,6 +13,7 @@ pub mod dev_token;
 pub mod domain;
 pub mod gate;
 pub mod http;
+pub mod notify;
 pub mod policy;
 pub mod server;
 pub mod store;

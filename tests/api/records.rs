@@ -2,7 +2,7 @@
 //! 13): each party writes what it owns, reads what its purpose and the client's consent allow,
 //! and the gateway derives who directs and who sanctions.
 
-use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, problem};
+use crate::helpers::{AuditRow, CASE_WORK, TestGateway, generated_ssin, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -97,6 +97,28 @@ async fn write(gw: &TestGateway, who: (&str, &str), client: &str, patch: Value) 
     .await
 }
 
+/// The audit record of the request that got `answer`: its action, outcome, reason and fields.
+async fn audited(
+    gw: &TestGateway,
+    answer: &Answer,
+) -> (String, String, Option<String>, Vec<String>) {
+    let rows: Vec<AuditRow> = gw.audit_rows().await;
+    let row = rows
+        .iter()
+        .find(|r| r.request_id == answer.trace)
+        .unwrap_or_else(|| panic!("no audit record for {}", answer.trace));
+    assert_eq!(
+        rows.iter().filter(|r| r.request_id == answer.trace).count(),
+        1
+    );
+    (
+        row.action.clone(),
+        row.outcome.clone(),
+        row.record.reason.clone(),
+        row.record.fields.clone(),
+    )
+}
+
 fn derived(answer: &Answer, field: &str) -> Value {
     answer.body["derived"][field]["value"].clone()
 }
@@ -130,6 +152,18 @@ async fn integration_imposed_in_the_gpmi_requires_a_referral_to_the_agency_swo_a
     let agency = read(&gw, AMAL, &client).await;
     assert_eq!(derived(&agency, "referralToAgencyRequired"), json!(true));
     assert_eq!(agency.body["fields"]["integrationInGpmi"], json!(true));
+    let (action, outcome, _, fields) = audited(&gw, &written).await;
+    assert_eq!(
+        (action.as_str(), outcome.as_str()),
+        ("updateClient", "allowed")
+    );
+    assert_eq!(fields, ["integrationInGpmi"]);
+    let (action, _, _, fields) = audited(&gw, &agency).await;
+    assert_eq!(action, "readClient");
+    assert!(
+        fields.contains(&"referralToAgencyRequired".to_owned())
+            && fields.contains(&"integrationInGpmi".to_owned())
+    );
     gw.stop().await;
 }
 
@@ -296,6 +330,13 @@ async fn the_ocmw_cannot_write_the_agencys_fields_derived_fields_or_unknown_ones
         .collect();
     named.sort_unstable();
     assert_eq!(named, ["/direction", "/favouriteColour", "/nt2Level"]);
+    let (action, outcome, reason, fields) = audited(&gw, &refused).await;
+    assert_eq!(
+        (action.as_str(), outcome.as_str()),
+        ("updateClient", "denied")
+    );
+    assert_eq!(reason.as_deref(), Some("fieldNotOwned"));
+    assert!(fields.is_empty(), "nothing was written");
     let after = read(&gw, GENT, &client).await;
     assert_eq!(after.etag, before.etag, "nothing changed");
     assert_eq!(after.body["fields"]["receivesLivingWage"], Value::Null);
@@ -320,6 +361,11 @@ async fn the_ocmw_cannot_write_the_agencys_fields_derived_fields_or_unknown_ones
     named.sort_unstable();
     assert_eq!(named, ["/livingWageSince", "/receivesLivingWage"]);
     assert!(!refused.body.to_string().contains("2024-02-30"));
+    let (_, outcome, reason, _) = audited(&gw, &refused).await;
+    assert_eq!(
+        (outcome.as_str(), reason.as_deref()),
+        ("denied", Some("invalidValue"))
+    );
     assert_eq!(read(&gw, GENT, &client).await.etag, before.etag);
     gw.stop().await;
 }
@@ -381,6 +427,15 @@ async fn a_party_that_is_not_linked_gets_the_same_answer_as_for_an_unknown_clien
     let nobody = read(&gw, EEKLO, &unknown).await;
     assert_eq!((not_linked.status, nobody.status), (404, 404));
     assert_eq!(not_linked.body, nobody.body);
+    for answer in [&not_linked, &nobody] {
+        let (action, outcome, reason, fields) = audited(&gw, answer).await;
+        assert_eq!(
+            (action.as_str(), outcome.as_str()),
+            ("readClient", "denied")
+        );
+        assert_eq!(reason.as_deref(), Some("notFound"));
+        assert!(fields.is_empty());
+    }
     let patch = json!({"receivesLivingWage": true});
     let not_linked = send(
         &gw,
