@@ -9,11 +9,12 @@ use crate::auth::principal::Principal;
 use crate::crypto::cipher::FieldCipher;
 use crate::crypto::pseudonym::Pseudonymizer;
 use crate::domain::consent::{Consent, NewConsent};
+use crate::domain::event::{EventType, changed_categories};
 use crate::domain::link::{DossierReference, LegalBasis};
 use crate::domain::party::PartyId;
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
-use crate::domain::record::field::Field;
+use crate::domain::record::field::{Category, Field};
 use crate::domain::record::patch::{self, PatchRejection, StatusClass};
 use crate::domain::record::values::ClientRecord;
 use crate::domain::role::RoleSet;
@@ -21,9 +22,10 @@ use crate::domain::rules;
 use crate::domain::ssin::Ssin;
 use crate::http::context::RequestContext;
 use crate::policy::{CategorySet, Explanation, Filtered, Policy, filter};
-use crate::store::audit_writer::{AuditUnavailable, AuditWriter};
+use crate::store::audit_writer::{AuditUnavailable, AuditWriter, NewEvent};
 use crate::store::clients::{self, Presence};
 use crate::store::consents;
+use crate::store::events::{self, StoredEvent};
 use crate::store::mutations::{Applied, ConsentRow, Mutation, Registration};
 use crate::store::records;
 use crate::store::{Db, StoreError};
@@ -108,6 +110,7 @@ pub mod action {
     pub const READ_CLIENT: &str = "readClient";
     pub const UPDATE_CLIENT: &str = "updateClient";
     pub const EXPLAIN: &str = "explainVisibility";
+    pub const DELIVER_EVENT: &str = "deliverEvent";
 }
 
 pub struct Registered {
@@ -532,20 +535,35 @@ impl Gate {
         };
         draft.fields = changed.iter().map(|f| f.as_str().to_owned()).collect();
         let today = OffsetDateTime::now_utc().date();
-        let significant_change = rules::significant_change(
-            &rules::derive(&record, today, false),
-            &rules::derive(&updated, today, false),
-        );
+        let derived_before = rules::derive(&record, today, false);
+        let derived_after = rules::derive(&updated, today, false);
+        let significant_change = rules::significant_change(&derived_before, &derived_after);
         let new_version = if changed.is_empty() {
             self.writer.submit(None, draft).await?;
             version
         } else {
+            let categories = changed_categories(&changed, &derived_before, &derived_after);
+            let event = NewEvent {
+                event_id: Uuid::now_v7().to_string(),
+                event_type: EventType::ClientRecordChanged.as_str(),
+                client_id: client_id.clone(),
+                categories: categories
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                significant: significant_change,
+            };
             let mutation = Mutation::UpdateRecord {
                 client_id: client_id.clone(),
                 expected_version: version,
                 record_json: serde_json::Value::Object(updated.to_json()).to_string(),
             };
-            match self.writer.submit(Some(mutation), draft).await? {
+            match self
+                .writer
+                .submit_with_events(Some(mutation), vec![event], draft)
+                .await?
+            {
                 Applied::RecordUpdated { version } => version,
                 Applied::Stale => return Err(GateError::PreconditionFailed),
                 _ => return Err(GateError::Failed),
@@ -597,5 +615,94 @@ impl Gate {
             .explain(purpose, subject.1, roles, field, consented);
         self.writer.submit(None, draft).await?;
         Ok(explanation)
+    }
+
+    /// The change feed: events after `after` about clients the caller's party is linked to,
+    /// each reduced to the categories the caller may see now (policy and consent at delivery,
+    /// so a consent withdrawn after the event was written withholds it). An event with nothing
+    /// visible is not delivered. Waits up to `wait` for one to arrive. Every delivered event is
+    /// on record.
+    pub async fn feed(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        after: i64,
+        limit: i64,
+        wait: std::time::Duration,
+    ) -> Result<(Vec<(StoredEvent, Vec<Category>)>, i64), GateError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut commits = self.writer.commits();
+        let mut cursor = after;
+        loop {
+            commits.borrow_and_update();
+            let (stored, scanned) =
+                events::after(&self.db, who.party.id.as_str(), cursor, limit).await?;
+            cursor = scanned;
+            let mut delivered = Vec::new();
+            for event in stored {
+                let visible = self.visible_categories(who, &event).await?;
+                if !visible.is_empty() {
+                    delivered.push((event, visible));
+                }
+            }
+            if !delivered.is_empty() {
+                self.record_deliveries(who, context, &delivered).await?;
+                return Ok((delivered, cursor));
+            }
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if remaining.is_zero()
+                || tokio::time::timeout(remaining, commits.changed())
+                    .await
+                    .is_err()
+            {
+                return Ok((delivered, cursor));
+            }
+        }
+    }
+
+    async fn visible_categories(
+        &self,
+        who: &Principal,
+        event: &StoredEvent,
+    ) -> Result<Vec<Category>, GateError> {
+        let today = OffsetDateTime::now_utc().date();
+        let consented: CategorySet = consents::active_categories(
+            &self.db,
+            &event.client_id,
+            who.party.id.as_str(),
+            who.purpose,
+            today,
+        )
+        .await?
+        .into_iter()
+        .collect();
+        let decision = self
+            .policy
+            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
+        Ok(event
+            .categories
+            .split(',')
+            .filter_map(Category::parse)
+            .filter(|category| Field::in_category(*category).any(|f| decision.is_visible(f)))
+            .collect())
+    }
+
+    async fn record_deliveries(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        delivered: &[(StoredEvent, Vec<Category>)],
+    ) -> Result<(), GateError> {
+        let mut submissions = tokio::task::JoinSet::new();
+        for (event, _) in delivered {
+            let mut draft = self.draft(who, context, action::DELIVER_EVENT);
+            draft.client = Some(event.client_id.clone());
+            let writer = self.writer.clone();
+            submissions.spawn(async move { writer.submit(None, draft).await });
+        }
+        while let Some(outcome) = submissions.join_next().await {
+            outcome.map_err(|_| GateError::Failed)??;
+        }
+        Ok(())
     }
 }

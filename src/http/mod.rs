@@ -6,6 +6,7 @@ pub mod case_work;
 pub mod clients;
 pub mod consents;
 pub mod context;
+pub mod events;
 pub mod gate_error;
 pub mod json;
 pub mod openapi;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(consents::router())
         .merge(records::router())
         .merge(policy::router())
+        .merge(events::router())
         .merge(audit::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -13,7 +13,7 @@ use crate::audit::record::{AuditDraft, AuditRecord, micros};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use time::OffsetDateTime;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 /// The audit log could not be written: nothing may be served (fail closed).
 #[derive(Debug, Clone, Copy, thiserror::Error, PartialEq, Eq)]
@@ -32,8 +32,20 @@ const AUDIT_COLUMNS: [&str; 9] = [
     "record",
 ];
 
+/// An event for the outbox, written only if its change applies.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event_id: String,
+    pub event_type: &'static str,
+    pub client_id: String,
+    /// Comma-separated category names.
+    pub categories: String,
+    pub significant: bool,
+}
+
 struct Job {
     mutation: Option<Mutation>,
+    events: Vec<NewEvent>,
     draft: AuditDraft,
     reply: oneshot::Sender<Result<Applied, AuditUnavailable>>,
 }
@@ -42,6 +54,8 @@ struct Job {
 pub struct AuditWriter {
     sender: mpsc::Sender<Job>,
     healthy: Arc<AtomicBool>,
+    /// Counts commits, so that long-polling readers wake when something was written.
+    commits: watch::Receiver<u64>,
 }
 
 impl AuditWriter {
@@ -50,8 +64,20 @@ impl AuditWriter {
     pub fn spawn(db: Db, max_batch: usize, appended: Arc<Notify>) -> Self {
         let (sender, receiver) = mpsc::channel(max_batch.saturating_mul(8).max(64));
         let healthy = Arc::new(AtomicBool::new(true));
-        tokio::spawn(run(db, receiver, max_batch, appended, healthy.clone()));
-        Self { sender, healthy }
+        let (committed, commits) = watch::channel(0);
+        tokio::spawn(run(
+            db,
+            receiver,
+            max_batch,
+            appended,
+            healthy.clone(),
+            committed,
+        ));
+        Self {
+            sender,
+            healthy,
+            commits,
+        }
     }
 
     /// Whether the last commit succeeded (readiness).
@@ -63,16 +89,32 @@ impl AuditWriter {
         self.healthy.store(true, Ordering::Relaxed);
     }
 
+    /// A receiver that changes after every commit.
+    pub fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.clone()
+    }
+
     /// Applies `mutation` and appends the audit record, durably, before returning.
     pub async fn submit(
         &self,
         mutation: Option<Mutation>,
         draft: AuditDraft,
     ) -> Result<Applied, AuditUnavailable> {
+        self.submit_with_events(mutation, Vec::new(), draft).await
+    }
+
+    /// The same, writing `events` to the outbox in the same transaction if the change applies.
+    pub async fn submit_with_events(
+        &self,
+        mutation: Option<Mutation>,
+        events: Vec<NewEvent>,
+        draft: AuditDraft,
+    ) -> Result<Applied, AuditUnavailable> {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(Job {
                 mutation,
+                events,
                 draft,
                 reply,
             })
@@ -88,12 +130,17 @@ async fn run(
     max_batch: usize,
     appended: Arc<Notify>,
     healthy: Arc<AtomicBool>,
+    committed: watch::Sender<u64>,
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     while receiver.recv_many(&mut batch, max_batch).await > 0 {
-        let jobs: Vec<(Option<Mutation>, AuditDraft)> = batch
+        let jobs: Vec<Work> = batch
             .iter_mut()
-            .map(|job| (job.mutation.take(), job.draft.clone()))
+            .map(|job| Work {
+                mutation: job.mutation.take(),
+                events: std::mem::take(&mut job.events),
+                draft: job.draft.clone(),
+            })
             .collect();
         let started = std::time::Instant::now();
         let outcome = match &db {
@@ -106,6 +153,7 @@ async fn run(
             Ok(applied) => {
                 healthy.store(true, Ordering::Relaxed);
                 appended.notify_one();
+                committed.send_modify(|count| *count += 1);
                 for (job, applied) in batch.drain(..).zip(applied) {
                     let _ = job.reply.send(Ok(applied));
                 }
@@ -120,6 +168,13 @@ async fn run(
             }
         }
     }
+}
+
+/// One request's share of a batch.
+struct Work {
+    mutation: Option<Mutation>,
+    events: Vec<NewEvent>,
+    draft: AuditDraft,
 }
 
 /// The audit draft as the mutation's result completes it.
@@ -143,7 +198,7 @@ macro_rules! commit_fn {
     ($name:ident, $db:ty, $apply:ident) => {
         async fn $name(
             pool: &sqlx::Pool<$db>,
-            jobs: &[(Option<Mutation>, AuditDraft)],
+            jobs: &[Work],
         ) -> Result<Vec<Applied>, sqlx::Error> {
             use sqlx::Acquire;
             let mut tx = pool.begin().await?;
@@ -160,8 +215,8 @@ macro_rules! commit_fn {
             let now_micros = micros(now);
             let mut results = Vec::with_capacity(jobs.len());
             let mut records = Vec::with_capacity(jobs.len());
-            for (offset, (mutation, draft)) in jobs.iter().enumerate() {
-                let applied = match mutation {
+            for (offset, work) in jobs.iter().enumerate() {
+                let applied = match &work.mutation {
                     None => Applied::Nothing,
                     Some(mutation) => {
                         let mut savepoint = tx.begin().await?;
@@ -181,7 +236,23 @@ macro_rules! commit_fn {
                         }
                     }
                 };
-                let draft = complete(draft.clone(), &applied);
+                if applied.is_success() {
+                    for event in &work.events {
+                        sqlx::query(
+                            "INSERT INTO events (event_id, event_type, client_id, categories, significant, recorded_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
+                        .bind(&event.event_id)
+                        .bind(event.event_type)
+                        .bind(&event.client_id)
+                        .bind(&event.categories)
+                        .bind(i32::from(event.significant))
+                        .bind(now_micros)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                let draft = complete(work.draft.clone(), &applied);
                 records.push(AuditRecord::new(draft, (first + offset as i64) as u64, now));
                 results.push(applied);
             }

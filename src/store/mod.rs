@@ -9,6 +9,7 @@ pub mod batch;
 pub mod clients;
 pub mod connect;
 pub mod consents;
+pub mod events;
 pub mod instances;
 pub mod mutations;
 pub mod records;

@@ -79,6 +79,21 @@ pub enum Applied {
     Failed,
 }
 
+impl Applied {
+    /// Whether the change took effect (and its events may be written).
+    pub const fn is_success(&self) -> bool {
+        matches!(
+            self,
+            Applied::Nothing
+                | Applied::Registered { .. }
+                | Applied::LinkEnded
+                | Applied::RecordUpdated { .. }
+                | Applied::ConsentRecorded
+                | Applied::ConsentWithdrawn
+        )
+    }
+}
+
 /// Generates one `apply` per backend from the same body (the SQL is portable; the connection
 /// types differ).
 macro_rules! apply_fn {

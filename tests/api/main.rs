@@ -10,6 +10,7 @@ mod authentication;
 mod consents;
 mod conventions;
 mod crash;
+mod events;
 mod fail_closed;
 mod instances;
 mod limits;

@@ -1,0 +1,153 @@
+//! The change feed (product brief §7): `GET /v1/events?after=&limit=&waitSeconds=`, long-poll,
+//! only events about clients the caller is linked to, in position order, each with only the
+//! categories the caller may see when it is delivered. The cursor is a position in the
+//! outbox, so it survives restarts.
+
+use super::case_work::{refuse, require_case_work};
+use super::problem::{InputIssue, Problem};
+use crate::app::AppState;
+use crate::audit::record::format_time;
+use crate::auth::principal::Principal;
+use crate::domain::record::field::Category;
+use crate::gate::action;
+use crate::http::case_work::personal;
+use crate::http::context::RequestContext;
+use axum::Json;
+use axum::extract::{Extension, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 1000;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_events))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventView {
+    /// Stable across deliveries: a receiver deduplicates on it.
+    event_id: String,
+    position: i64,
+    #[serde(rename = "type")]
+    event_type: String,
+    client_id: String,
+    /// The changed categories the caller may see; never values.
+    categories: Vec<Category>,
+    /// The change moved direction or sanction authority (SWO art. 6).
+    significant_change: bool,
+    recorded_at: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventPage {
+    events: Vec<EventView>,
+    /// The cursor for the next call (`after`).
+    next: i64,
+}
+
+struct FeedQuery {
+    after: i64,
+    limit: i64,
+    wait: Duration,
+}
+
+fn parse(query: &BTreeMap<String, String>, max_wait: u64) -> Result<FeedQuery, Problem> {
+    let mut issues = Vec::new();
+    let mut number = |name: &str, default: i64, max: i64| match query.get(name) {
+        None => default,
+        Some(text) => match text.parse::<i64>() {
+            Ok(value) if (0..=max).contains(&value) => value,
+            _ => {
+                issues.push(InputIssue::new(
+                    "query",
+                    name,
+                    format!("an integer from 0 to {max}"),
+                ));
+                default
+            }
+        },
+    };
+    let after = number("after", 0, i64::MAX);
+    let limit = number("limit", DEFAULT_LIMIT, MAX_LIMIT).max(1);
+    let wait = number("waitSeconds", 0, max_wait as i64);
+    for name in query
+        .keys()
+        .filter(|k| !["after", "limit", "waitSeconds"].contains(&k.as_str()))
+    {
+        issues.push(InputIssue::new("query", name.clone(), "unknown parameter"));
+    }
+    if issues.is_empty() {
+        Ok(FeedQuery {
+            after,
+            limit,
+            wait: Duration::from_secs(wait as u64),
+        })
+    } else {
+        Err(Problem::bad_request(issues))
+    }
+}
+
+/// Events about the caller's linked clients after a position, waiting up to `waitSeconds`
+/// for one to arrive.
+#[utoipa::path(get, path = "/v1/events", operation_id = "listEvents", tag = "events",
+    params(("after" = Option<i64>, Query, description = "The position of the last event seen (0 from the start)"),
+           ("limit" = Option<i64>, Query, description = "At most this many events (1 to 1000, default 100)"),
+           ("waitSeconds" = Option<i64>, Query, description = "Wait up to this long for an event (long-poll)"),
+           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
+    responses((status = 200, description = "The events and the next cursor", body = EventPage),
+              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn list_events(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let act = action::DELIVER_EVENT;
+    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
+        return refusal;
+    }
+    // A long poll must end before the request time-out does.
+    let max_wait = (state.config.limits.request_timeout_ms / 1000)
+        .saturating_sub(1)
+        .min(30);
+    let query = match parse(&query, max_wait) {
+        Ok(query) => query,
+        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+    };
+    match state
+        .gate
+        .feed(&who, &ctx, query.after, query.limit, query.wait)
+        .await
+    {
+        Ok((delivered, next)) => {
+            let events = delivered
+                .into_iter()
+                .map(|(event, categories)| EventView {
+                    event_id: event.event_id,
+                    position: event.position,
+                    event_type: event.event_type,
+                    client_id: event.client_id,
+                    categories,
+                    significant_change: event.significant,
+                    recorded_at: format_time(
+                        time::OffsetDateTime::from_unix_timestamp_nanos(
+                            i128::from(event.recorded_at) * 1000,
+                        )
+                        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+                    ),
+                })
+                .collect();
+            personal(StatusCode::OK, Json(EventPage { events, next }))
+        }
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
