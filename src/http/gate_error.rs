@@ -34,6 +34,12 @@ impl From<GateError> for Problem {
             )
             .detail("The record changed since it was read; read it again"),
             GateError::Patch(rejection) => patch_problem(&rejection),
+            GateError::ReferenceConflict => Problem::new(
+                StatusCode::CONFLICT,
+                "urn:problem-type:gateway:referenceConflict",
+                "Reference Conflict",
+            )
+            .detail("This reference was notified before with other content"),
             other => {
                 tracing::error!(error = %other, "the gate failed");
                 Problem::internal()

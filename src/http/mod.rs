@@ -9,6 +9,7 @@ pub mod context;
 pub mod events;
 pub mod gate_error;
 pub mod json;
+pub mod kbi;
 pub mod openapi;
 pub mod ops;
 pub mod policy;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(records::router())
         .merge(policy::router())
         .merge(events::router())
+        .merge(kbi::router())
         .merge(audit::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -37,7 +37,8 @@ const AUDIT_COLUMNS: [&str; 9] = [
 pub struct NewEvent {
     pub event_id: String,
     pub event_type: &'static str,
-    pub client_id: String,
+    /// `None`: the client the change itself resolved (a registration may find an existing one).
+    pub client_id: Option<String>,
     /// Comma-separated category names.
     pub categories: String,
     pub significant: bool,
@@ -180,7 +181,19 @@ struct Work {
 /// The audit draft as the mutation's result completes it.
 fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
     match applied {
-        Applied::Registered { client_id, .. } => draft.client = Some(client_id.clone()),
+        Applied::Registered { client_id, .. }
+        | Applied::AttestRecorded { client_id }
+        | Applied::AttestKnown {
+            client_id,
+            same: true,
+        } => draft.client = Some(client_id.clone()),
+        Applied::AttestKnown {
+            client_id,
+            same: false,
+        } => {
+            draft.client = Some(client_id.clone());
+            draft = draft.deny("referenceConflict");
+        }
         Applied::NotLinked => draft = draft.deny("notFound"),
         Applied::Failed => draft = draft.deny("internalError"),
         Applied::Stale => draft = draft.deny("preconditionFailed"),
@@ -244,7 +257,7 @@ macro_rules! commit_fn {
                         )
                         .bind(&event.event_id)
                         .bind(event.event_type)
-                        .bind(&event.client_id)
+                        .bind(event.client_id.as_deref().or(applied.client_id()))
                         .bind(&event.categories)
                         .bind(i32::from(event.significant))
                         .bind(now_micros)

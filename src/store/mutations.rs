@@ -17,6 +17,16 @@ pub enum Mutation {
     },
     /// Record a consent.
     RecordConsent(ConsentRow),
+    /// Record an attest from KBI: the client (created if new), KBI's link, the attest on the
+    /// record — once per KBI reference.
+    RecordAttest {
+        registration: Registration,
+        reference: String,
+        /// The attest as the record stores it (`{"kind", "issuedOn"}`).
+        attest: serde_json::Value,
+        kind: String,
+        issued_on: String,
+    },
     /// Withdraw a consent (effective at once).
     WithdrawConsent {
         client_id: String,
@@ -75,11 +85,29 @@ pub enum Applied {
     ConsentWithdrawn,
     /// No such consent for this client, or it was withdrawn before.
     ConsentNotWithdrawable,
+    AttestRecorded {
+        client_id: String,
+    },
+    /// The reference was seen before: nothing changed. `same` tells whether the content agrees.
+    AttestKnown {
+        client_id: String,
+        same: bool,
+    },
     /// The change failed in the database and was rolled back.
     Failed,
 }
 
 impl Applied {
+    /// The client a change resolved, where it resolves one.
+    pub fn client_id(&self) -> Option<&str> {
+        match self {
+            Applied::Registered { client_id, .. } | Applied::AttestRecorded { client_id } => {
+                Some(client_id)
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the change took effect (and its events may be written).
     pub const fn is_success(&self) -> bool {
         matches!(
@@ -90,6 +118,7 @@ impl Applied {
                 | Applied::RecordUpdated { .. }
                 | Applied::ConsentRecorded
                 | Applied::ConsentWithdrawn
+                | Applied::AttestRecorded { .. }
         )
     }
 }
@@ -207,6 +236,58 @@ macro_rules! apply_fn {
                     } else {
                         Applied::ConsentNotWithdrawable
                     })
+                }
+                Mutation::RecordAttest { registration, reference, attest, kind, issued_on } => {
+                    let known: Option<(String, String, String)> = sqlx::query_as(
+                        "SELECT client_id, kind, issued_on FROM kbi_attests WHERE reference = $1",
+                    )
+                    .bind(reference)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    if let Some((client_id, known_kind, known_issued_on)) = known {
+                        let same = &known_kind == kind && &known_issued_on == issued_on;
+                        return Ok(Applied::AttestKnown { client_id, same });
+                    }
+                    let linked = Box::pin($name(&mut *conn, &Mutation::RegisterClient(registration.clone()), now)).await?;
+                    let Applied::Registered { client_id, .. } = linked else {
+                        return Ok(Applied::Failed);
+                    };
+                    sqlx::query(
+                        "INSERT INTO kbi_attests (reference, client_id, kind, issued_on, recorded_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(reference)
+                    .bind(&client_id)
+                    .bind(kind)
+                    .bind(issued_on)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    let current: Option<(String, i64)> =
+                        sqlx::query_as("SELECT record, version FROM client_records WHERE client_id = $1")
+                            .bind(&client_id)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    let (json, version) = current.unwrap_or_else(|| ("{}".to_owned(), 0));
+                    let mut record: serde_json::Map<String, serde_json::Value> =
+                        serde_json::from_str(&json).unwrap_or_default();
+                    record.insert("attest".to_owned(), attest.clone());
+                    let record = serde_json::Value::Object(record).to_string();
+                    if version == 0 {
+                        sqlx::query("INSERT INTO client_records (client_id, record, version, updated_at) VALUES ($1, $2, 1, $3)")
+                            .bind(&client_id)
+                            .bind(&record)
+                            .bind(now)
+                            .execute(&mut *conn)
+                            .await?;
+                    } else {
+                        sqlx::query("UPDATE client_records SET record = $1, version = version + 1, updated_at = $2 WHERE client_id = $3")
+                            .bind(&record)
+                            .bind(now)
+                            .bind(&client_id)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(Applied::AttestRecorded { client_id })
                 }
                 Mutation::EndLink { client_id, party } => {
                     let ended = sqlx::query(

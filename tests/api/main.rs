@@ -13,6 +13,7 @@ mod crash;
 mod events;
 mod fail_closed;
 mod instances;
+mod kbi;
 mod limits;
 mod links;
 mod logs;

@@ -1,0 +1,155 @@
+//! KBI attests (SWO art. 13): recorded once per reference, announced to every linked party and
+//! to nobody else.
+
+use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, problem};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn notify(gw: &TestGateway, body: &Value) -> (u16, Value) {
+    let response = gw
+        .call_as(
+            Method::POST,
+            "/v1/kbi/attests",
+            ("kbi", &["system"][..], "kbi-feed"),
+            "attestRegistration",
+            Some(body),
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn feed(gw: &TestGateway, party: &str) -> Vec<Value> {
+    let response = gw.get_as(party, "/v1/events?after=0", CASE_WORK).await;
+    let body: Value = response.json().await.unwrap();
+    body["events"].as_array().unwrap().clone()
+}
+
+fn attest(ssin: &str, reference: &str, issued_on: &str) -> Value {
+    json!({"ssin": ssin, "kind": "integrationAttest", "issuedOn": issued_on, "reference": reference})
+}
+
+#[tokio::test]
+async fn an_attest_reaches_the_linked_ocmw_once_and_an_unlinked_ocmw_not_at_all() {
+    let gw = TestGateway::start().await;
+    let ssin = generated_ssin(1);
+    let registered: Value = gw
+        .register("ocmw-gent", "sw-1", &ssin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let client = registered["clientId"].as_str().unwrap().to_owned();
+
+    let (status, receipt) = notify(&gw, &attest(&ssin, "KBI-2026-000123", "2026-10-01")).await;
+    assert_eq!(status, 201, "{receipt}");
+    assert_eq!(receipt["clientId"], client.as_str());
+    assert!(!receipt.to_string().contains(&ssin));
+
+    let events = feed(&gw, "ocmw-gent").await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(
+        events[0]["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("attest"))
+    );
+    assert_eq!(feed(&gw, "ocmw-eeklo").await, Vec::<Value>::new());
+
+    // The OCMW reads the attest itself through the gate (a legal-basis grant, SWO art. 13).
+    let record: Value = gw
+        .get_as("ocmw-gent", &format!("/v1/clients/{client}"), CASE_WORK)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        record["fields"]["attest"],
+        json!({"kind": "integrationAttest", "issuedOn": "2026-10-01"})
+    );
+
+    // The same notification again changes nothing: same answer, no second event.
+    let (status, again) = notify(&gw, &attest(&ssin, "KBI-2026-000123", "2026-10-01")).await;
+    assert_eq!((status, &again), (200, &receipt));
+    assert_eq!(feed(&gw, "ocmw-gent").await.len(), 1);
+    // The same reference with other content is a conflict, not an overwrite.
+    let (status, conflict) = notify(&gw, &attest(&ssin, "KBI-2026-000123", "2026-09-01")).await;
+    assert_eq!(status, 409);
+    assert_eq!(
+        conflict["type"],
+        "urn:problem-type:gateway:referenceConflict"
+    );
+
+    let rows = gw.audit_rows().await;
+    let attests: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "registerAttest")
+        .collect();
+    assert_eq!(
+        attests
+            .iter()
+            .map(|r| r.outcome.as_str())
+            .collect::<Vec<_>>(),
+        ["allowed", "allowed", "denied"]
+    );
+    assert!(
+        attests
+            .iter()
+            .all(|r| r.client_id.as_deref() == Some(client.as_str()))
+    );
+    assert_eq!(attests[0].record.fields, ["attest"]);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn an_attest_for_a_person_nobody_registered_yet_creates_the_client_for_kbi_alone() {
+    let gw = TestGateway::start().await;
+    let ssin = generated_ssin(2);
+    let (status, receipt) = notify(&gw, &attest(&ssin, "KBI-1", "2026-01-15")).await;
+    assert_eq!(status, 201);
+    // When the OCMW registers the person later, it finds the same client, attest included.
+    let registered: Value = gw
+        .register("ocmw-gent", "sw-1", &ssin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(registered["clientId"], receipt["clientId"]);
+    let path = format!("/v1/clients/{}", receipt["clientId"].as_str().unwrap());
+    let record: Value = gw
+        .get_as("ocmw-gent", &path, CASE_WORK)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["fields"]["attest"]["kind"], "integrationAttest");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn only_kbi_registers_attests_and_every_bad_member_is_named() {
+    let gw = TestGateway::start().await;
+    let ssin = generated_ssin(3);
+    let ocmw = gw
+        .call_as(
+            Method::POST,
+            "/v1/kbi/attests",
+            ("ocmw-gent", &["system"][..], "s"),
+            "attestRegistration",
+            Some(&attest(&ssin, "R-1", "2026-01-01")),
+        )
+        .await;
+    problem(ocmw, 403, "urn:problem-type:belgif:missingScope").await;
+    let bad = json!({"ssin": "85073003327", "kind": "goldStar", "issuedOn": "2999-01-01", "reference": "has space"});
+    let (status, body) = notify(&gw, &bad).await;
+    assert_eq!(status, 400);
+    let named: Vec<&str> = body["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, ["/ssin", "/kind", "/issuedOn", "/reference"]);
+    assert!(!body.to_string().contains("85073003327"));
+    gw.stop().await;
+}
