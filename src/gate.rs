@@ -17,6 +17,7 @@ use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
 use crate::domain::record::patch::{self, PatchRejection, StatusClass};
 use crate::domain::record::values::{Attest, ClientRecord, format_date};
+use crate::domain::referral::{self, NewReferral, ReferralError, ReferralEvent, ReferralStatus};
 use crate::domain::role::RoleSet;
 use crate::domain::rules;
 use crate::domain::ssin::Ssin;
@@ -26,8 +27,11 @@ use crate::store::audit_writer::{AuditUnavailable, AuditWriter, NewEvent};
 use crate::store::clients::{self, Presence};
 use crate::store::consents;
 use crate::store::events::{self, StoredEvent};
-use crate::store::mutations::{Applied, ConsentRow, Mutation, Registration};
+use crate::store::mutations::{
+    Applied, ConsentRow, MessageRow, Mutation, ReferralRow, Registration,
+};
 use crate::store::records;
+use crate::store::referrals::{self, StoredMessage, StoredReferral};
 use crate::store::{Db, StoreError};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -71,6 +75,18 @@ pub enum GateError {
     /// A KBI reference seen before with other content.
     #[error("reference conflict")]
     ReferenceConflict,
+    /// A referral refused by the agreement's rules.
+    #[error("referral refused: {0}")]
+    Referral(ReferralError),
+    /// The referral changed since it was read.
+    #[error("referral changed")]
+    ReferralConflict,
+}
+
+/// A referral with its messages, as its two parties see it.
+pub struct ReferralView {
+    pub referral: StoredReferral,
+    pub messages: Vec<StoredMessage>,
 }
 
 /// What recording an attest did.
@@ -122,6 +138,13 @@ pub mod action {
     pub const EXPLAIN: &str = "explainVisibility";
     pub const DELIVER_EVENT: &str = "deliverEvent";
     pub const REGISTER_ATTEST: &str = "registerAttest";
+    pub const CREATE_REFERRAL: &str = "createReferral";
+    pub const LIST_REFERRALS: &str = "listReferrals";
+    pub const READ_REFERRAL: &str = "readReferral";
+    pub const DECIDE_REFERRAL: &str = "decideReferral";
+    pub const COMPLETE_REFERRAL: &str = "completeReferral";
+    pub const WITHDRAW_REFERRAL: &str = "withdrawReferral";
+    pub const REFERRAL_FEEDBACK: &str = "addReferralFeedback";
 }
 
 pub struct Registered {
@@ -459,8 +482,8 @@ impl Gate {
         .await?
         .into_iter()
         .collect();
-        // Referrals are not exchanged yet, so none to the agency has been made.
-        let derived = rules::derive(record, today, false);
+        let referred = referrals::agency_referral_made(&self.db, client_id).await?;
+        let derived = rules::derive(record, today, referred);
         let decision = self
             .policy
             .decide(who.purpose, who.party.kind, who.acting_roles, consented);
@@ -546,8 +569,9 @@ impl Gate {
         };
         draft.fields = changed.iter().map(|f| f.as_str().to_owned()).collect();
         let today = OffsetDateTime::now_utc().date();
-        let derived_before = rules::derive(&record, today, false);
-        let derived_after = rules::derive(&updated, today, false);
+        let referred = referrals::agency_referral_made(&self.db, &client_id).await?;
+        let derived_before = rules::derive(&record, today, referred);
+        let derived_after = rules::derive(&updated, today, referred);
         let significant_change = rules::significant_change(&derived_before, &derived_after);
         let new_version = if changed.is_empty() {
             self.writer.submit(None, draft).await?;
@@ -803,6 +827,218 @@ impl Gate {
                 created: false,
             }),
             Applied::AttestKnown { same: false, .. } => Err(GateError::ReferenceConflict),
+            _ => Err(GateError::Failed),
+        }
+    }
+
+    async fn refused_referral(
+        &self,
+        draft: AuditDraft,
+        error: ReferralError,
+    ) -> Result<ReferralView, GateError> {
+        self.writer.submit(None, draft.deny("referralRule")).await?;
+        Err(GateError::Referral(error))
+    }
+
+    async fn referral_view(
+        &self,
+        referral_id: &str,
+        party: &str,
+    ) -> Result<ReferralView, GateError> {
+        let referral = referrals::find(&self.db, referral_id, party)
+            .await?
+            .ok_or(GateError::NotFound)?;
+        let messages = referrals::messages(&self.db, referral_id).await?;
+        Ok(ReferralView { referral, messages })
+    }
+
+    /// Proposes a referral of a client the caller's party is linked to (SWO art. 4).
+    pub async fn create_referral(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        client_id: &Uuid,
+        to: (&PartyId, PartyKind),
+        reason: String,
+        evidence_reference: Option<String>,
+    ) -> Result<ReferralView, GateError> {
+        let client_id = client_id.to_string();
+        let mut draft = self.draft(who, context, action::CREATE_REFERRAL);
+        draft.client = Some(client_id.clone());
+        draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+        let proposal = NewReferral {
+            from: who.party.id.clone(),
+            from_kind: who.party.kind,
+            to: to.0.clone(),
+            to_kind: to.1,
+            reason,
+            evidence_reference: evidence_reference.filter(|e| !e.is_empty()),
+        };
+        let direction = match proposal.check() {
+            Ok(direction) => direction,
+            Err(error) => return self.refused_referral(draft, error).await,
+        };
+        let referral_id = Uuid::now_v7().to_string();
+        let row = ReferralRow {
+            referral_id: referral_id.clone(),
+            client_id,
+            from_party: proposal.from.to_string(),
+            to_party: proposal.to.to_string(),
+            direction: direction.as_str().to_owned(),
+            reason: proposal.reason,
+            evidence_reference: proposal.evidence_reference,
+            created_by: who.user.to_string(),
+        };
+        match self
+            .writer
+            .submit(Some(Mutation::CreateReferral(row)), draft)
+            .await?
+        {
+            Applied::ReferralCreated => {
+                self.referral_view(&referral_id, who.party.id.as_str())
+                    .await
+            }
+            _ => Err(GateError::Failed),
+        }
+    }
+
+    /// The referrals the caller's party sent or received, newest first.
+    pub async fn list_referrals(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        outgoing: bool,
+        status: Option<ReferralStatus>,
+        limit: i64,
+    ) -> Result<Vec<StoredReferral>, GateError> {
+        let found = referrals::list(
+            &self.db,
+            who.party.id.as_str(),
+            outgoing,
+            status.map(|s| s.as_str()),
+            limit,
+        )
+        .await?;
+        self.writer
+            .submit(None, self.draft(who, context, action::LIST_REFERRALS))
+            .await?;
+        Ok(found)
+    }
+
+    /// One referral, to its sender or receiver only.
+    pub async fn read_referral(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        referral_id: &Uuid,
+    ) -> Result<ReferralView, GateError> {
+        let mut draft = self.draft(who, context, action::READ_REFERRAL);
+        match self
+            .referral_view(&referral_id.to_string(), who.party.id.as_str())
+            .await
+        {
+            Ok(view) => {
+                draft.client = Some(view.referral.client_id.clone());
+                self.writer.submit(None, draft).await?;
+                Ok(view)
+            }
+            Err(GateError::NotFound) => {
+                self.writer.submit(None, draft.deny("notFound")).await?;
+                Err(GateError::NotFound)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Moves a referral on (accept, refuse, complete, withdraw) as the agreement allows; an
+    /// accepted referral links the receiver to the client.
+    pub async fn act_on_referral(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        referral_id: &Uuid,
+        event: ReferralEvent,
+        reason: Option<String>,
+    ) -> Result<ReferralView, GateError> {
+        let action = match event {
+            ReferralEvent::Accept | ReferralEvent::Refuse => action::DECIDE_REFERRAL,
+            ReferralEvent::Complete => action::COMPLETE_REFERRAL,
+            ReferralEvent::Withdraw => action::WITHDRAW_REFERRAL,
+        };
+        let mut draft = self.draft(who, context, action);
+        let party = who.party.id.as_str();
+        let Some(current) = referrals::find(&self.db, &referral_id.to_string(), party).await?
+        else {
+            self.writer.submit(None, draft.deny("notFound")).await?;
+            return Err(GateError::NotFound);
+        };
+        draft.client = Some(current.client_id.clone());
+        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Failed)?;
+        let next = match referral::act(
+            status,
+            event,
+            current.from_party == party,
+            reason.as_deref(),
+        ) {
+            Ok(next) => next,
+            Err(error) => return self.refused_referral(draft, error).await,
+        };
+        let mutation = Mutation::TransitionReferral {
+            referral_id: current.referral_id.clone(),
+            from_status: status.as_str().to_owned(),
+            to_status: next.as_str().to_owned(),
+            link_receiver: (event == ReferralEvent::Accept)
+                .then(|| (current.client_id.clone(), current.to_party.clone())),
+            message: reason
+                .filter(|r| !r.trim().is_empty())
+                .map(|message| MessageRow {
+                    referral_id: current.referral_id.clone(),
+                    kind: event.as_str().to_owned(),
+                    party: party.to_owned(),
+                    user: who.user.to_string(),
+                    message,
+                }),
+        };
+        match self.writer.submit(Some(mutation), draft).await? {
+            Applied::ReferralMoved => self.referral_view(&current.referral_id, party).await,
+            Applied::ReferralStale => Err(GateError::ReferralConflict),
+            _ => Err(GateError::Failed),
+        }
+    }
+
+    /// Feedback on a referral (SWO art. 4, "terugkoppeling"), by either party.
+    pub async fn add_referral_feedback(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        referral_id: &Uuid,
+        message: String,
+    ) -> Result<ReferralView, GateError> {
+        let mut draft = self.draft(who, context, action::REFERRAL_FEEDBACK);
+        let party = who.party.id.as_str();
+        let Some(current) = referrals::find(&self.db, &referral_id.to_string(), party).await?
+        else {
+            self.writer.submit(None, draft.deny("notFound")).await?;
+            return Err(GateError::NotFound);
+        };
+        draft.client = Some(current.client_id.clone());
+        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Failed)?;
+        if let Err(error) = referral::check_feedback(status, &message) {
+            return self.refused_referral(draft, error).await;
+        }
+        let row = MessageRow {
+            referral_id: current.referral_id.clone(),
+            kind: "feedback".to_owned(),
+            party: party.to_owned(),
+            user: who.user.to_string(),
+            message,
+        };
+        match self
+            .writer
+            .submit(Some(Mutation::AddReferralMessage(row)), draft)
+            .await?
+        {
+            Applied::MessageAdded => self.referral_view(&current.referral_id, party).await,
             _ => Err(GateError::Failed),
         }
     }

@@ -2,6 +2,7 @@
 
 use super::problem::{InputIssue, Problem};
 use crate::domain::record::patch::{PatchIssueKind, PatchRejection, StatusClass};
+use crate::domain::referral::ReferralError;
 use crate::gate::GateError;
 use axum::http::StatusCode;
 
@@ -34,6 +35,13 @@ impl From<GateError> for Problem {
             )
             .detail("The record changed since it was read; read it again"),
             GateError::Patch(rejection) => patch_problem(&rejection),
+            GateError::Referral(error) => referral_problem(error),
+            GateError::ReferralConflict => Problem::new(
+                StatusCode::CONFLICT,
+                "urn:problem-type:gateway:illegalTransition",
+                "Illegal Transition",
+            )
+            .detail("The referral changed since it was read; read it again"),
             GateError::ReferenceConflict => Problem::new(
                 StatusCode::CONFLICT,
                 "urn:problem-type:gateway:referenceConflict",
@@ -89,4 +97,37 @@ fn patch_problem(rejection: &PatchRejection) -> Problem {
         })
         .collect();
     problem
+}
+
+/// The agreement's referral rules: a move the status does not allow is a conflict, a move by
+/// the wrong side is forbidden, anything else is an input problem naming its member.
+fn referral_problem(error: ReferralError) -> Problem {
+    use ReferralError::*;
+    let detail = error.to_string();
+    match error {
+        IllegalTransition { .. } | FeedbackClosed { .. } => Problem::new(
+            StatusCode::CONFLICT,
+            "urn:problem-type:gateway:illegalTransition",
+            "Illegal Transition",
+        )
+        .detail(detail),
+        NotYourTurn { .. } | KbiCannotRefer => Problem::new(
+            StatusCode::FORBIDDEN,
+            "urn:problem-type:gateway:notYourTurn",
+            "Not Your Turn",
+        )
+        .detail(detail),
+        KbiCannotReceive | SelfReferral | AgencyToAgency => {
+            Problem::bad_request(vec![InputIssue::new("body", "/toParty", detail)])
+        }
+        RefusalWithoutReason => {
+            Problem::bad_request(vec![InputIssue::new("body", "/reason", detail)])
+        }
+        EvidenceRequired | EvidenceMalformed | EvidenceLooksLikeSsin => {
+            Problem::bad_request(vec![InputIssue::new("body", "/evidenceReference", detail)])
+        }
+        InvalidText { field, .. } => {
+            Problem::bad_request(vec![InputIssue::new("body", field, detail)])
+        }
+    }
 }

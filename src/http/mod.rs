@@ -15,6 +15,7 @@ pub mod ops;
 pub mod policy;
 pub mod problem;
 pub mod records;
+pub mod referrals;
 pub mod tls;
 pub mod whoami;
 
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(policy::router())
         .merge(events::router())
         .merge(kbi::router())
+        .merge(referrals::router())
         .merge(audit::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

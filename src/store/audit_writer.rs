@@ -198,11 +198,15 @@ fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
         Applied::Failed => draft = draft.deny("internalError"),
         Applied::Stale => draft = draft.deny("preconditionFailed"),
         Applied::ConsentNotWithdrawable => draft = draft.deny("notWithdrawable"),
+        Applied::ReferralStale => draft = draft.deny("conflict"),
         Applied::Nothing
         | Applied::LinkEnded
         | Applied::RecordUpdated { .. }
         | Applied::ConsentRecorded
-        | Applied::ConsentWithdrawn => {}
+        | Applied::ConsentWithdrawn
+        | Applied::ReferralCreated
+        | Applied::ReferralMoved
+        | Applied::MessageAdded => {}
     }
     draft
 }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod instances;
 pub mod mutations;
 pub mod records;
+pub mod referrals;
 
 use sqlx::{PgPool, SqlitePool};
 

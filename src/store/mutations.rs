@@ -27,6 +27,19 @@ pub enum Mutation {
         kind: String,
         issued_on: String,
     },
+    /// Propose a referral.
+    CreateReferral(ReferralRow),
+    /// Move a referral on, only from the status it was read in; accepting links the receiver.
+    TransitionReferral {
+        referral_id: String,
+        from_status: String,
+        to_status: String,
+        /// On acceptance: the receiver's new link (client, party).
+        link_receiver: Option<(String, String)>,
+        message: Option<MessageRow>,
+    },
+    /// A message on a referral (feedback, SWO art. 4 "terugkoppeling").
+    AddReferralMessage(MessageRow),
     /// Withdraw a consent (effective at once).
     WithdrawConsent {
         client_id: String,
@@ -34,6 +47,29 @@ pub enum Mutation {
         party: String,
         user: String,
     },
+}
+
+/// A referral as written.
+#[derive(Debug, Clone)]
+pub struct ReferralRow {
+    pub referral_id: String,
+    pub client_id: String,
+    pub from_party: String,
+    pub to_party: String,
+    pub direction: String,
+    pub reason: String,
+    pub evidence_reference: Option<String>,
+    pub created_by: String,
+}
+
+/// A message on a referral as written.
+#[derive(Debug, Clone)]
+pub struct MessageRow {
+    pub referral_id: String,
+    pub kind: String,
+    pub party: String,
+    pub user: String,
+    pub message: String,
 }
 
 /// A consent as written: the domain values rendered to the portable column types.
@@ -93,6 +129,11 @@ pub enum Applied {
         client_id: String,
         same: bool,
     },
+    ReferralCreated,
+    ReferralMoved,
+    /// The referral changed since it was read.
+    ReferralStale,
+    MessageAdded,
     /// The change failed in the database and was rolled back.
     Failed,
 }
@@ -119,6 +160,9 @@ impl Applied {
                 | Applied::ConsentRecorded
                 | Applied::ConsentWithdrawn
                 | Applied::AttestRecorded { .. }
+                | Applied::ReferralCreated
+                | Applied::ReferralMoved
+                | Applied::MessageAdded
         )
     }
 }
@@ -288,6 +332,71 @@ macro_rules! apply_fn {
                             .await?;
                     }
                     Ok(Applied::AttestRecorded { client_id })
+                }
+                Mutation::CreateReferral(r) => {
+                    sqlx::query(
+                        "INSERT INTO referrals (referral_id, client_id, from_party, to_party, direction, status, reason, \
+                         evidence_reference, created_by, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7, $8, $9, $9)",
+                    )
+                    .bind(&r.referral_id)
+                    .bind(&r.client_id)
+                    .bind(&r.from_party)
+                    .bind(&r.to_party)
+                    .bind(&r.direction)
+                    .bind(&r.reason)
+                    .bind(&r.evidence_reference)
+                    .bind(&r.created_by)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(Applied::ReferralCreated)
+                }
+                Mutation::TransitionReferral { referral_id, from_status, to_status, link_receiver, message } => {
+                    let moved = sqlx::query(
+                        "UPDATE referrals SET status = $1, updated_at = $2 WHERE referral_id = $3 AND status = $4",
+                    )
+                    .bind(to_status)
+                    .bind(now)
+                    .bind(referral_id)
+                    .bind(from_status)
+                    .execute(&mut *conn)
+                    .await?;
+                    if moved.rows_affected() == 0 {
+                        return Ok(Applied::ReferralStale);
+                    }
+                    if let Some((client_id, party)) = link_receiver {
+                        sqlx::query(
+                            "INSERT INTO client_links (client_id, party_id, legal_basis, dossier_reference, linked_at) \
+                             VALUES ($1, $2, 'publicTask', $3, $4) ON CONFLICT (client_id, party_id) WHERE ended_at IS NULL DO NOTHING",
+                        )
+                        .bind(client_id)
+                        .bind(party)
+                        .bind(format!("referral:{referral_id}"))
+                        .bind(now)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    if let Some(m) = message {
+                        Box::pin($name(&mut *conn, &Mutation::AddReferralMessage(m.clone()), now)).await?;
+                    }
+                    Ok(Applied::ReferralMoved)
+                }
+                Mutation::AddReferralMessage(m) => {
+                    sqlx::query(
+                        "INSERT INTO referral_messages (message_id, referral_id, kind, party, user_id, message, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(&m.referral_id)
+                    .bind(&m.kind)
+                    .bind(&m.party)
+                    .bind(&m.user)
+                    .bind(&m.message)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(Applied::MessageAdded)
                 }
                 Mutation::EndLink { client_id, party } => {
                     let ended = sqlx::query(

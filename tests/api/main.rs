@@ -20,5 +20,6 @@ mod logs;
 mod operations;
 mod policy;
 mod records;
+mod referrals;
 mod tamper;
 mod transport;
