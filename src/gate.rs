@@ -33,6 +33,7 @@ use crate::store::mutations::{
 use crate::store::records;
 use crate::store::referrals::{self, StoredMessage, StoredReferral};
 use crate::store::{Db, StoreError};
+use std::collections::HashMap;
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -356,6 +357,17 @@ impl Gate {
         }
     }
 
+    /// Puts a refusal on record, then fails with `error`: a refusal leaves no answer unrecorded.
+    async fn deny<T>(
+        &self,
+        draft: AuditDraft,
+        reason: &str,
+        error: GateError,
+    ) -> Result<T, GateError> {
+        self.writer.submit(None, draft.deny(reason)).await?;
+        Err(error)
+    }
+
     /// The caller's party's legal basis for `client_id`, or a recorded refusal that reads like
     /// an unknown client.
     async fn linked(
@@ -367,10 +379,8 @@ impl Gate {
         match clients::active_link(&self.db, client_id, who.party.id.as_str()).await? {
             Some(basis) => Ok(basis),
             None => {
-                self.writer
-                    .submit(None, draft.clone().deny("notFound"))
-                    .await?;
-                Err(GateError::NotFound)
+                self.deny(draft.clone(), "notFound", GateError::NotFound)
+                    .await
             }
         }
     }
@@ -404,8 +414,8 @@ impl Gate {
             evidence_reference: consent.evidence_reference.clone(),
             recorded_by_party: who.party.id.to_string(),
             recorded_by_user: who.user.to_string(),
-            valid_from: consents::date_text(consent.valid_from),
-            valid_until: consent.valid_until.map(consents::date_text),
+            valid_from: format_date(consent.valid_from),
+            valid_until: consent.valid_until.map(format_date),
         };
         match self
             .writer
@@ -464,30 +474,42 @@ impl Gate {
         }
     }
 
-    /// What the policy lets the caller see of a record, given the consents active today.
+    /// The categories the caller may read of `client_id` by the client's consent, today.
+    async fn consented(&self, who: &Principal, client_id: &str) -> Result<CategorySet, GateError> {
+        let today = OffsetDateTime::now_utc().date();
+        let party = who.party.id.as_str();
+        let categories =
+            consents::active_categories(&self.db, client_id, party, who.purpose, today).await?;
+        Ok(categories.into_iter().collect())
+    }
+
+    /// The derived values of a record as they stand today.
+    async fn derived(
+        &self,
+        client_id: &str,
+        record: &ClientRecord,
+    ) -> Result<rules::Derived, GateError> {
+        let referred = referrals::agency_referral_made(&self.db, client_id).await?;
+        Ok(rules::derive(
+            record,
+            OffsetDateTime::now_utc().date(),
+            referred,
+        ))
+    }
+
+    /// What the policy lets the caller see of a record and its derived values.
     async fn view(
         &self,
         who: &Principal,
         client_id: &str,
         record: &ClientRecord,
-    ) -> Result<(Filtered, rules::Derived), GateError> {
-        let today = OffsetDateTime::now_utc().date();
-        let consented: CategorySet = consents::active_categories(
-            &self.db,
-            client_id,
-            who.party.id.as_str(),
-            who.purpose,
-            today,
-        )
-        .await?
-        .into_iter()
-        .collect();
-        let referred = referrals::agency_referral_made(&self.db, client_id).await?;
-        let derived = rules::derive(record, today, referred);
+        derived: &rules::Derived,
+    ) -> Result<Filtered, GateError> {
+        let consented = self.consented(who, client_id).await?;
         let decision = self
             .policy
             .decide(who.purpose, who.party.kind, who.acting_roles, consented);
-        Ok((filter(record, &derived, &decision), derived))
+        Ok(filter(record, derived, &decision))
     }
 
     async fn stored_record(&self, client_id: &str) -> Result<(ClientRecord, i64), GateError> {
@@ -510,7 +532,8 @@ impl Gate {
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
         let (record, version) = self.stored_record(&client_id).await?;
-        let (filtered, _) = self.view(who, &client_id, &record).await?;
+        let derived = self.derived(&client_id, &record).await?;
+        let filtered = self.view(who, &client_id, &record, &derived).await?;
         draft.fields = filtered
             .read
             .iter()
@@ -541,20 +564,19 @@ impl Gate {
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
         let (record, version) = self.stored_record(&client_id).await?;
-        let refused = |draft: AuditDraft, reason: &'static str, error: GateError| async move {
-            self.writer.submit(None, draft.deny(reason)).await?;
-            Err::<RecordView, GateError>(error)
-        };
         let Some(if_match) = if_match else {
-            return refused(
-                draft,
-                "preconditionRequired",
-                GateError::PreconditionRequired,
-            )
-            .await;
+            return self
+                .deny(
+                    draft,
+                    "preconditionRequired",
+                    GateError::PreconditionRequired,
+                )
+                .await;
         };
         if if_match.trim() != "*" && if_match.trim() != etag(version) {
-            return refused(draft, "preconditionFailed", GateError::PreconditionFailed).await;
+            return self
+                .deny(draft, "preconditionFailed", GateError::PreconditionFailed)
+                .await;
         }
         let (updated, changed) = match patch::apply(&record, patch, who.party.kind) {
             Ok(applied) => applied,
@@ -564,7 +586,7 @@ impl Gate {
                     StatusClass::BadRequest => "invalidInput",
                     StatusClass::Unprocessable => "invalidValue",
                 };
-                return refused(draft, reason, GateError::Patch(rejection)).await;
+                return self.deny(draft, reason, GateError::Patch(rejection)).await;
             }
         };
         draft.fields = changed.iter().map(|f| f.as_str().to_owned()).collect();
@@ -604,7 +626,7 @@ impl Gate {
                 _ => return Err(GateError::Failed),
             }
         };
-        let (filtered, _) = self.view(who, &client_id, &updated).await?;
+        let filtered = self.view(who, &client_id, &updated, &derived_after).await?;
         Ok(RecordView {
             client_id,
             version: new_version,
@@ -674,14 +696,29 @@ impl Gate {
                 events::after(&self.db, who.party.id.as_str(), cursor, limit).await?;
             cursor = scanned;
             let mut delivered = Vec::new();
+            let mut consented: HashMap<String, CategorySet> = HashMap::new();
             for event in stored {
-                let visible = self.visible_categories(who, &event).await?;
+                let consent = match consented.get(&event.client_id) {
+                    Some(consent) => *consent,
+                    None => {
+                        let consent = self.consented(who, &event.client_id).await?;
+                        consented.insert(event.client_id.clone(), consent);
+                        consent
+                    }
+                };
+                let visible = self.visible_categories(who, &event, consent);
                 if !visible.is_empty() {
                     delivered.push((event, visible));
                 }
             }
             if !delivered.is_empty() {
-                self.record_deliveries(who, context, &delivered).await?;
+                self.record_each(
+                    who,
+                    context,
+                    action::DELIVER_EVENT,
+                    delivered.iter().map(|(e, _)| e.client_id.as_str()),
+                )
+                .await?;
                 return Ok((delivered, cursor));
             }
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -695,43 +732,35 @@ impl Gate {
         }
     }
 
-    async fn visible_categories(
+    fn visible_categories(
         &self,
         who: &Principal,
         event: &StoredEvent,
-    ) -> Result<Vec<Category>, GateError> {
-        let today = OffsetDateTime::now_utc().date();
-        let consented: CategorySet = consents::active_categories(
-            &self.db,
-            &event.client_id,
-            who.party.id.as_str(),
-            who.purpose,
-            today,
-        )
-        .await?
-        .into_iter()
-        .collect();
+        consented: CategorySet,
+    ) -> Vec<Category> {
         let decision = self
             .policy
             .decide(who.purpose, who.party.kind, who.acting_roles, consented);
-        Ok(event
+        event
             .categories
             .split(',')
             .filter_map(Category::parse)
             .filter(|category| Field::in_category(*category).any(|f| decision.is_visible(f)))
-            .collect())
+            .collect()
     }
 
-    async fn record_deliveries(
+    /// One audit record per client shown, so that each client's access report shows it.
+    async fn record_each<'a>(
         &self,
         who: &Principal,
         context: &RequestContext,
-        delivered: &[(StoredEvent, Vec<Category>)],
+        action: &'static str,
+        clients: impl Iterator<Item = &'a str>,
     ) -> Result<(), GateError> {
         let mut submissions = tokio::task::JoinSet::new();
-        for (event, _) in delivered {
-            let mut draft = self.draft(who, context, action::DELIVER_EVENT);
-            draft.client = Some(event.client_id.clone());
+        for client in clients {
+            let mut draft = self.draft(who, context, action);
+            draft.client = Some(client.to_owned());
             let writer = self.writer.clone();
             submissions.spawn(async move { writer.submit(None, draft).await });
         }
@@ -831,15 +860,6 @@ impl Gate {
         }
     }
 
-    async fn refused_referral(
-        &self,
-        draft: AuditDraft,
-        error: ReferralError,
-    ) -> Result<ReferralView, GateError> {
-        self.writer.submit(None, draft.deny("referralRule")).await?;
-        Err(GateError::Referral(error))
-    }
-
     async fn referral_view(
         &self,
         referral_id: &str,
@@ -876,7 +896,11 @@ impl Gate {
         };
         let direction = match proposal.check() {
             Ok(direction) => direction,
-            Err(error) => return self.refused_referral(draft, error).await,
+            Err(error) => {
+                return self
+                    .deny(draft, "referralRule", GateError::Referral(error))
+                    .await;
+            }
         };
         let referral_id = Uuid::now_v7().to_string();
         let row = ReferralRow {
@@ -919,9 +943,19 @@ impl Gate {
             limit,
         )
         .await?;
-        self.writer
-            .submit(None, self.draft(who, context, action::LIST_REFERRALS))
+        if found.is_empty() {
+            self.writer
+                .submit(None, self.draft(who, context, action::LIST_REFERRALS))
+                .await?;
+        } else {
+            self.record_each(
+                who,
+                context,
+                action::LIST_REFERRALS,
+                found.iter().map(|r| r.client_id.as_str()),
+            )
             .await?;
+        }
         Ok(found)
     }
 
@@ -942,10 +976,7 @@ impl Gate {
                 self.writer.submit(None, draft).await?;
                 Ok(view)
             }
-            Err(GateError::NotFound) => {
-                self.writer.submit(None, draft.deny("notFound")).await?;
-                Err(GateError::NotFound)
-            }
+            Err(GateError::NotFound) => self.deny(draft, "notFound", GateError::NotFound).await,
             Err(error) => Err(error),
         }
     }
@@ -969,8 +1000,7 @@ impl Gate {
         let party = who.party.id.as_str();
         let Some(current) = referrals::find(&self.db, &referral_id.to_string(), party).await?
         else {
-            self.writer.submit(None, draft.deny("notFound")).await?;
-            return Err(GateError::NotFound);
+            return self.deny(draft, "notFound", GateError::NotFound).await;
         };
         draft.client = Some(current.client_id.clone());
         let status = ReferralStatus::parse(&current.status).ok_or(GateError::Failed)?;
@@ -981,7 +1011,11 @@ impl Gate {
             reason.as_deref(),
         ) {
             Ok(next) => next,
-            Err(error) => return self.refused_referral(draft, error).await,
+            Err(error) => {
+                return self
+                    .deny(draft, "referralRule", GateError::Referral(error))
+                    .await;
+            }
         };
         let mutation = Mutation::TransitionReferral {
             referral_id: current.referral_id.clone(),
@@ -1018,13 +1052,14 @@ impl Gate {
         let party = who.party.id.as_str();
         let Some(current) = referrals::find(&self.db, &referral_id.to_string(), party).await?
         else {
-            self.writer.submit(None, draft.deny("notFound")).await?;
-            return Err(GateError::NotFound);
+            return self.deny(draft, "notFound", GateError::NotFound).await;
         };
         draft.client = Some(current.client_id.clone());
         let status = ReferralStatus::parse(&current.status).ok_or(GateError::Failed)?;
         if let Err(error) = referral::check_feedback(status, &message) {
-            return self.refused_referral(draft, error).await;
+            return self
+                .deny(draft, "referralRule", GateError::Referral(error))
+                .await;
         }
         let row = MessageRow {
             referral_id: current.referral_id.clone(),

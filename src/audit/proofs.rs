@@ -53,7 +53,6 @@ async fn compute<T>(
 trait NodeSourceDyn {
     fn inclusion(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError>;
     fn consistency(&self, from: u64, to: u64) -> Result<Vec<Hash>, ProofError>;
-    fn root(&self, size: u64) -> Result<Hash, ProofError>;
 }
 
 fn map<E>(error: MerkleError<E>) -> ProofError {
@@ -75,9 +74,6 @@ impl<S: NodeSource> NodeSourceDyn for S {
     }
     fn consistency(&self, from: u64, to: u64) -> Result<Vec<Hash>, ProofError> {
         merkle::consistency_proof(self, from, to).map_err(map)
-    }
-    fn root(&self, size: u64) -> Result<Hash, ProofError> {
-        merkle::root(self, size).map_err(map)
     }
 }
 
@@ -114,10 +110,4 @@ pub async fn consistency(db: &Db, from: u64, to: u64) -> Result<Vec<Hash>, Proof
     }
     require_stored(db, to).await?;
     compute(db, |src| src.consistency(from, to)).await
-}
-
-/// The root of the stored tree at `size`.
-pub async fn root(db: &Db, size: u64) -> Result<Hash, ProofError> {
-    require_stored(db, size).await?;
-    compute(db, |src| src.root(size)).await
 }

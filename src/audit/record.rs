@@ -159,6 +159,12 @@ pub fn micros(time: OffsetDateTime) -> i64 {
     (time.unix_timestamp_nanos() / 1000) as i64
 }
 
+/// The inverse of [`micros`], for the microsecond columns.
+pub fn from_micros(micros: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,22 @@ pub async fn refuse(
     }
 }
 
+/// Refuses, on record, a request whose declared purpose does not cover the operation.
+pub async fn require_purpose(
+    state: &AppState,
+    who: &Principal,
+    ctx: &RequestContext,
+    action: &'static str,
+    permitted: bool,
+    detail: &str,
+) -> Result<(), Response> {
+    if permitted {
+        return Ok(());
+    }
+    let problem = Problem::missing_scope(detail);
+    Err(refuse(state, who, ctx, action, "purposeNotAllowed", problem).await)
+}
+
 /// Case work on individual clients needs a case-work purpose (not audit review or monitoring).
 pub async fn require_case_work(
     state: &AppState,
@@ -31,14 +47,11 @@ pub async fn require_case_work(
     ctx: &RequestContext,
     action: &'static str,
 ) -> Result<(), Response> {
-    if who.purpose.is_case_work() {
-        return Ok(());
-    }
-    let problem = Problem::missing_scope(format!(
+    let detail = format!(
         "the purpose {} does not cover work on individual clients",
         who.purpose
-    ));
-    Err(refuse(state, who, ctx, action, "purposeNotAllowed", problem).await)
+    );
+    require_purpose(state, who, ctx, action, who.purpose.is_case_work(), &detail).await
 }
 
 /// An id from the path; a malformed one is refused on record.

@@ -9,16 +9,14 @@ use crate::auth::principal::Principal;
 use crate::domain::consent::{self, Consent, NewConsent};
 use crate::domain::party::PartyId;
 use crate::domain::record::field::Category;
+use crate::domain::record::values::{format_date, parse_date};
 use crate::gate::action;
 use crate::http::context::RequestContext;
-use crate::store::consents::date_text;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use time::Date;
-use time::format_description::well_known::Iso8601;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -127,8 +125,8 @@ fn view(c: Consent) -> ConsentView {
             user: c.recorded_by_user,
         },
         recorded_at: time(c.recorded_at),
-        valid_from: date_text(c.valid_from),
-        valid_until: c.valid_until.map(date_text),
+        valid_from: format_date(c.valid_from),
+        valid_until: c.valid_until.map(format_date),
         withdrawn_at: c.withdrawn.as_ref().map(|w| time(w.at)),
         history,
     }
@@ -167,9 +165,7 @@ fn parse(state: &AppState, body: ConsentRequest) -> Result<NewConsent, Vec<Input
         }
     }
     let date = |text: &str, pointer: &'static str, issues: &mut Vec<InputIssue>| {
-        let parsed = Date::parse(text, &Iso8601::DATE)
-            .ok()
-            .filter(|_| text.len() == 10);
+        let parsed = parse_date(text);
         if parsed.is_none() {
             issues.push(InputIssue::new(
                 "body",

@@ -6,7 +6,7 @@
 use super::case_work::{refuse, require_case_work};
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::audit::record::format_time;
+use crate::audit::record::{format_time, from_micros};
 use crate::auth::principal::Principal;
 use crate::domain::record::field::Category;
 use crate::gate::action;
@@ -138,12 +138,7 @@ pub async fn list_events(
                     client_id: event.client_id,
                     categories,
                     significant_change: event.significant,
-                    recorded_at: format_time(
-                        time::OffsetDateTime::from_unix_timestamp_nanos(
-                            i128::from(event.recorded_at) * 1000,
-                        )
-                        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-                    ),
+                    recorded_at: format_time(from_micros(event.recorded_at)),
                 })
                 .collect();
             personal(StatusCode::OK, Json(EventPage { events, next }))

@@ -3,7 +3,7 @@
 //! its events. Only a KBI system, for the purpose `attestRegistration`; idempotent on KBI's
 //! reference.
 
-use super::case_work::{personal, refuse};
+use super::case_work::{personal, refuse, require_purpose};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -88,10 +88,10 @@ pub async fn register_attest(
     body: Result<JsonBody<AttestRequest>, Problem>,
 ) -> Response {
     let act = action::REGISTER_ATTEST;
-    if who.purpose != Purpose::AttestRegistration {
-        let problem =
-            Problem::missing_scope("attests are registered with the purpose attestRegistration");
-        return refuse(&state, &who, &ctx, act, "purposeNotAllowed", problem).await;
+    let permitted = who.purpose == Purpose::AttestRegistration;
+    let detail = "attests are registered with the purpose attestRegistration";
+    if let Err(refusal) = require_purpose(&state, &who, &ctx, act, permitted, detail).await {
+        return refusal;
     }
     let (ssin, attest, reference) = match body.map(|JsonBody(body)| parse(&body)) {
         Ok(Ok(parsed)) => parsed,

@@ -20,12 +20,12 @@ pub mod tls;
 pub mod whoami;
 
 use crate::app::AppState;
+use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -51,14 +51,19 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             auth::authenticate,
         ));
     let (v1, api) = v1.split_for_parts();
-    let document = Arc::new(api.clone());
+    let document: Arc<str> = serde_json::to_string(&api).unwrap_or_default().into();
     let router = Router::new()
         .merge(v1)
         .route(
             "/openapi.json",
             get(move || {
                 let document = document.clone();
-                async move { Json(document.as_ref().clone()) }
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        document.to_string(),
+                    )
+                }
             }),
         )
         .route_layer(middleware::from_fn(record_metrics))

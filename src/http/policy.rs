@@ -9,7 +9,7 @@ use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
 use crate::domain::role::RoleSet;
 use crate::gate::{VisibilityQuestion, action};
-use crate::http::case_work::refuse;
+use crate::http::case_work::{refuse, require_purpose};
 use crate::http::context::RequestContext;
 use crate::policy::{Explanation, Register};
 use axum::Json;
@@ -111,11 +111,10 @@ pub async fn explain_visibility(
     body: Result<JsonBody<ExplainRequest>, Problem>,
 ) -> Response {
     let act = action::EXPLAIN;
-    if who.purpose != Purpose::AuditReview {
-        let problem = Problem::missing_scope(
-            "explanations are for privacy officers reviewing, purpose auditReview",
-        );
-        return refuse(&state, &who, &ctx, act, "purposeNotAllowed", problem).await;
+    let permitted = who.purpose == Purpose::AuditReview;
+    let detail = "explanations are for privacy officers reviewing, purpose auditReview";
+    if let Err(refusal) = require_purpose(&state, &who, &ctx, act, permitted, detail).await {
+        return refusal;
     }
     let body = match body {
         Ok(JsonBody(body)) => body,

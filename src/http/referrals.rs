@@ -2,11 +2,11 @@
 //! linked to the client, answered by the receiver (a refusal with a written reason), completed
 //! or withdrawn, with feedback ("terugkoppeling") from either side. Seen by its two parties only.
 
-use super::case_work::{path_id, personal, refuse};
+use super::case_work::{path_id, personal, refuse, require_purpose};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::audit::record::format_time;
+use crate::audit::record::{format_time, from_micros};
 use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
 use crate::domain::referral::{ReferralEvent, ReferralStatus};
@@ -99,10 +99,7 @@ pub struct ReferralList {
 }
 
 fn time_text(micros: i64) -> String {
-    format_time(
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-    )
+    format_time(from_micros(micros))
 }
 
 fn summary(r: StoredReferral) -> ReferralSummary {
@@ -148,11 +145,16 @@ async fn require_referral_purpose(
     ctx: &RequestContext,
     act: &'static str,
 ) -> Result<(), Response> {
-    if who.purpose == Purpose::Referral {
-        return Ok(());
-    }
-    let problem = Problem::missing_scope("referrals are exchanged with the purpose referral");
-    Err(refuse(state, who, ctx, act, "purposeNotAllowed", problem).await)
+    let permitted = who.purpose == Purpose::Referral;
+    require_purpose(
+        state,
+        who,
+        ctx,
+        act,
+        permitted,
+        "referrals are exchanged with the purpose referral",
+    )
+    .await
 }
 
 /// Proposes a referral of a client the caller's party is linked to.

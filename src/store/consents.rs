@@ -1,13 +1,14 @@
 //! Stored consent records.
 
 use super::{Db, StoreError};
+use crate::audit::record::from_micros;
 use crate::domain::consent::{Consent, Withdrawal};
 use crate::domain::party::PartyId;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::Category;
+use crate::domain::record::values::{format_date, parse_date};
 use crate::with_pool;
-use time::format_description::well_known::Iso8601;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 type Row = (
     String,
@@ -31,24 +32,6 @@ type Row = (
 const COLUMNS: &str = "consent_id, client_id, recipient_party, purpose, categories, legal_text_version, language, \
     evidence_reference, recorded_by_party, recorded_by_user, recorded_at, valid_from, valid_until, withdrawn_at, \
     withdrawn_by_party, withdrawn_by_user";
-
-pub fn date_text(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
-
-fn parse_date(text: &str) -> Option<Date> {
-    Date::parse(text, &Iso8601::DATE).ok()
-}
-
-fn time_of(micros: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
 
 fn from_row(row: Row) -> Option<Consent> {
     let (
@@ -83,7 +66,7 @@ fn from_row(row: Row) -> Option<Consent> {
         evidence_reference: evidence,
         recorded_by_party: by_party,
         recorded_by_user: by_user,
-        recorded_at: time_of(at),
+        recorded_at: from_micros(at),
         valid_from: parse_date(&from)?,
         valid_until: match until {
             Some(text) => Some(parse_date(&text)?),
@@ -91,7 +74,7 @@ fn from_row(row: Row) -> Option<Consent> {
         },
         withdrawn: match (w_at, w_party, w_user) {
             (Some(at), Some(by_party), Some(by_user)) => Some(Withdrawal {
-                at: time_of(at),
+                at: from_micros(at),
                 by_party,
                 by_user,
             }),
@@ -137,7 +120,7 @@ pub async fn active_categories(
     purpose: Purpose,
     today: Date,
 ) -> Result<Vec<Category>, StoreError> {
-    let today = date_text(today);
+    let today = format_date(today);
     let rows: Vec<String> = with_pool!(db, |pool| {
         sqlx::query_scalar(
             "SELECT categories FROM consents WHERE client_id = $1 AND recipient_party = $2 AND purpose = $3 \

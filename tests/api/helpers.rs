@@ -511,6 +511,7 @@ impl Expected {
 /// The audit log holds exactly the expected records, one per request, in request order, with
 /// the indexed columns agreeing with the canonical record.
 pub fn assert_audit_log(rows: &[AuditRow], expected: &[Expected]) {
+    let policy = policy_version();
     let summary: Vec<_> = rows
         .iter()
         .map(|r| format!("{} {} {} {}", r.seq, r.action, r.outcome, r.request_id))
@@ -552,11 +553,7 @@ pub fn assert_audit_log(rows: &[AuditRow], expected: &[Expected]) {
         assert_eq!(record.client, want.client, "{at}: client");
         assert_eq!(record.reason.as_deref(), want.reason, "{at}: reason");
         assert!(record.fields.is_empty(), "{at}");
-        assert_eq!(
-            record.policy_version,
-            policy_version(),
-            "{at}: policy version"
-        );
+        assert_eq!(record.policy_version, policy, "{at}: policy version");
     }
 }
 

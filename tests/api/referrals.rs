@@ -154,6 +154,7 @@ async fn an_ocmw_refers_to_the_agency_which_accepts_is_linked_gives_feedback_and
         .map(|r| r.action)
         .collect();
     for expected in [
+        "listReferrals",
         "createReferral",
         "decideReferral",
         "addReferralFeedback",
