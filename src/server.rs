@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::crypto::cipher::FieldCipher;
 use crate::crypto::pseudonym::Pseudonymizer;
 use crate::crypto::{keys, secrets};
-use crate::gate::Gate;
+use crate::gate::{Gate, PartyDirectory};
 use crate::policy::Policy;
 use crate::store;
 use crate::store::audit_writer::AuditWriter;
@@ -96,7 +96,14 @@ async fn open_gate(config: &Config, db: store::Db) -> Result<Gate> {
         Pseudonymizer::new(&keys.pseudonym_key_id, &pseudonym_key),
         FieldCipher::new(&keys.encryption_key_id, &encryption_key),
         Arc::new(policy),
-        config.audit.review_all_parties.clone(),
+        PartyDirectory {
+            review_all: config.audit.review_all_parties.clone(),
+            kinds: config
+                .parties
+                .iter()
+                .map(|p| (p.id.to_string(), p.kind))
+                .collect(),
+        },
         tree,
     ))
 }

@@ -2,7 +2,9 @@
 //! categories that changed, never a value. A receiver reads the values through the gate, so
 //! every value it sees is filtered and audited.
 
+use super::purpose::Purpose;
 use super::record::field::{Category, Field};
+use super::referral::wire_names;
 use super::rules::Derived;
 use std::collections::BTreeSet;
 
@@ -10,14 +12,55 @@ use std::collections::BTreeSet;
 pub enum EventType {
     /// Fields of the joint-client record changed (owned or derived).
     ClientRecordChanged,
+    /// A referral was proposed, answered, completed or withdrawn, or feedback was added on it
+    /// (SWO art. 4).
+    ReferralChanged,
+    /// The integration agency recorded an infraction (SWO art. 12).
+    InfractionRecorded,
+    /// The sanction authority recorded its decision on an infraction (SWO art. 12).
+    InfractionDecided,
 }
 
+wire_names!(EventType {
+    ClientRecordChanged => "clientRecordChanged",
+    ReferralChanged => "referralChanged",
+    InfractionRecorded => "infractionRecorded",
+    InfractionDecided => "infractionDecided",
+});
+
 impl EventType {
-    pub const fn as_str(self) -> &'static str {
+    /// The purpose under which a reader may read what the event announces. A record event
+    /// is filtered by category under the reader's own purpose instead. Reading a referral
+    /// needs the purpose `referral` (SWO art. 4), and reading an infraction needs `sanctioning`
+    /// (art. 12). A notice is delivered only where reading its subject would be allowed.
+    pub const fn subject_purpose(self) -> Option<Purpose> {
         match self {
-            Self::ClientRecordChanged => "clientRecordChanged",
+            Self::ClientRecordChanged => None,
+            Self::ReferralChanged => Some(Purpose::Referral),
+            Self::InfractionRecorded | Self::InfractionDecided => Some(Purpose::Sanctioning),
         }
     }
+}
+
+/// Whether an event may reach `party` reading under `purpose`, before its categories are
+/// looked at. The party must be linked to the client at the moment of delivery, and where the
+/// event has an audience (an infraction's recorder and the parties it was routed to, a
+/// referral's two sides) be in it. The receiver of a referral is the one exception to the
+/// link: it is told of the proposal before it is linked, because accepting is what links it
+/// (SWO art. 4).
+pub fn addressed_to(
+    event_type: EventType,
+    audience: Option<&str>,
+    party: &str,
+    linked_now: bool,
+    purpose: Purpose,
+) -> bool {
+    let purpose_allows = event_type
+        .subject_purpose()
+        .is_none_or(|required| required == purpose);
+    let in_audience = audience.is_none_or(|members| members.split(',').any(|m| m == party));
+    let linked = linked_now || event_type == EventType::ReferralChanged;
+    purpose_allows && in_audience && linked
 }
 
 /// The categories a change touched: those of the fields written and of the derived values
@@ -84,5 +127,99 @@ mod tests {
             changed_categories(&[Field::IncreasedAllowance], &derived, &derived),
             [Category::Financial]
         );
+    }
+
+    #[test]
+    fn record_events_reach_the_parties_linked_at_delivery_under_any_purpose() {
+        let t = EventType::ClientRecordChanged;
+        assert!(addressed_to(
+            t,
+            None,
+            "amal",
+            true,
+            Purpose::TrajectoryGuidance
+        ));
+        assert!(!addressed_to(
+            t,
+            None,
+            "amal",
+            false,
+            Purpose::TrajectoryGuidance
+        ));
+    }
+
+    #[test]
+    fn swo_art_4_referral_events_reach_its_two_sides_only_under_the_purpose_referral() {
+        let t = EventType::ReferralChanged;
+        let sides = Some("ocmw-gent,amal");
+        // The receiver is told before it is linked: accepting is what links it.
+        assert!(addressed_to(t, sides, "amal", false, Purpose::Referral));
+        assert!(addressed_to(t, sides, "ocmw-gent", true, Purpose::Referral));
+        assert!(!addressed_to(
+            t,
+            sides,
+            "ocmw-eeklo",
+            true,
+            Purpose::Referral
+        ));
+        assert!(!addressed_to(
+            t,
+            sides,
+            "amal",
+            true,
+            Purpose::TrajectoryGuidance
+        ));
+    }
+
+    #[test]
+    fn swo_art_12_infraction_events_reach_their_audience_only_under_the_purpose_sanctioning() {
+        for t in [EventType::InfractionRecorded, EventType::InfractionDecided] {
+            let audience = Some("amal,ocmw-gent");
+            assert!(addressed_to(
+                t,
+                audience,
+                "ocmw-gent",
+                true,
+                Purpose::Sanctioning
+            ));
+            assert!(!addressed_to(
+                t,
+                audience,
+                "ocmw-gent",
+                true,
+                Purpose::SocialAssistance
+            ));
+            assert!(!addressed_to(
+                t,
+                audience,
+                "ocmw-eeklo",
+                true,
+                Purpose::Sanctioning
+            ));
+            // A party id is matched whole, never as a prefix.
+            assert!(!addressed_to(
+                t,
+                audience,
+                "ocmw",
+                true,
+                Purpose::Sanctioning
+            ));
+            // A party whose link ended is told nothing more.
+            assert!(!addressed_to(
+                t,
+                audience,
+                "amal",
+                false,
+                Purpose::Sanctioning
+            ));
+        }
+    }
+
+    #[test]
+    fn event_type_names_round_trip() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Some(*t));
+        }
+        assert_eq!(EventType::parse("ClientRecordChanged"), None);
     }
 }

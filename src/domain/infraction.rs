@@ -192,6 +192,14 @@ pub const fn may_decide(routed_to: Responsible, decider: PartyKind) -> bool {
     )
 }
 
+/// Whether a party of kind `viewer`, linked to the client and acting for the purpose
+/// `sanctioning`, may see an infraction routed to `routed_to`. The agency sees the infractions
+/// it records; the party it was routed to sees what it must decide on (SWO art. 12). An OCMW
+/// sees nothing of the infractions of a client the agency sanctions, and KBI sees none.
+pub const fn may_see(routed_to: Responsible, viewer: PartyKind) -> bool {
+    may_record(viewer) || may_decide(routed_to, viewer)
+}
+
 impl NewInfraction {
     /// Checks the infraction's own content against `today`: it did not happen in the future,
     /// and its description is a valid free text, which is required for `other`.
@@ -384,6 +392,15 @@ mod tests {
             other_joint_client.check_decision(PartyKind::Ocmw, &warning, TODAY),
             Err(NotRoutedToYou { routed_to: AGENCY })
         );
+    }
+
+    #[test]
+    fn art_12_the_agency_and_the_party_routed_to_see_an_infraction_no_one_else() {
+        assert!(may_see(OCMW, PartyKind::Ocmw));
+        assert!(may_see(OCMW, PartyKind::IntegrationAgency));
+        assert!(may_see(AGENCY, PartyKind::IntegrationAgency));
+        assert!(!may_see(AGENCY, PartyKind::Ocmw));
+        assert!(!may_see(OCMW, PartyKind::Kbi) && !may_see(AGENCY, PartyKind::Kbi));
     }
 
     #[test]

@@ -23,14 +23,10 @@ pub enum Responsible {
     IntegrationAgency,
 }
 
-impl Responsible {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Ocmw => "ocmw",
-            Self::IntegrationAgency => "integrationAgency",
-        }
-    }
-}
+crate::domain::referral::wire_names!(Responsible {
+    Ocmw => "ocmw",
+    IntegrationAgency => "integrationAgency",
+});
 
 /// The derived values of one client at one day.
 #[derive(Debug, Clone, PartialEq, Eq)]

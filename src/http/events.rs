@@ -38,6 +38,9 @@ pub struct EventView {
     #[serde(rename = "type")]
     event_type: String,
     client_id: String,
+    /// The referral or infraction the event is about (`referralChanged`, `infraction…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject_id: Option<String>,
     /// The changed categories the caller may see; never values.
     categories: Vec<Category>,
     /// The change moved direction or sanction authority (SWO art. 6).
@@ -136,6 +139,7 @@ pub async fn list_events(
                     position: event.position,
                     event_type: event.event_type,
                     client_id: event.client_id,
+                    subject_id: event.subject_id,
                     categories,
                     significant_change: event.significant,
                     recorded_at: format_time(from_micros(event.recorded_at)),

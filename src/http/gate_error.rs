@@ -1,6 +1,7 @@
 //! How the gate's refusals and failures reach the caller.
 
 use super::problem::{InputIssue, Problem};
+use crate::domain::infraction::InfractionError;
 use crate::domain::record::patch::{PatchIssueKind, PatchRejection, StatusClass};
 use crate::domain::referral::ReferralError;
 use crate::gate::GateError;
@@ -42,6 +43,13 @@ impl From<GateError> for Problem {
                 "Illegal Transition",
             )
             .detail("The referral changed since it was read; read it again"),
+            GateError::Infraction(error) => infraction_problem(error),
+            GateError::NotPermitted => Problem::new(
+                StatusCode::FORBIDDEN,
+                "urn:problem-type:gateway:notPermitted",
+                "Not Permitted",
+            )
+            .detail("The policy does not let the caller see what this operation concerns"),
             GateError::ReferenceConflict => Problem::new(
                 StatusCode::CONFLICT,
                 "urn:problem-type:gateway:referenceConflict",
@@ -130,4 +138,43 @@ fn referral_problem(error: ReferralError) -> Problem {
             Problem::bad_request(vec![InputIssue::new("body", field, detail)])
         }
     }
+}
+
+/// The agreement's infraction rules (SWO art. 12): who is acting is a 403, a second decision a
+/// conflict, and content the rules refuse a 422 naming its member.
+fn infraction_problem(error: InfractionError) -> Problem {
+    use InfractionError::*;
+    let detail = error.to_string();
+    let member = match error {
+        NotTheAgency | NotRoutedToYou { .. } => {
+            return Problem::new(
+                StatusCode::FORBIDDEN,
+                "urn:problem-type:gateway:notSanctionAuthority",
+                "Not The Sanction Authority",
+            )
+            .detail(detail);
+        }
+        AlreadyDecided => {
+            return Problem::new(
+                StatusCode::CONFLICT,
+                "urn:problem-type:gateway:alreadyDecided",
+                "Already Decided",
+            )
+            .detail(detail);
+        }
+        OccursInFuture => "/occurredOn",
+        DescriptionRequired => "/description",
+        InvalidText { field, .. } => field,
+        DecidedInFuture | DecidedBeforeInfraction => "/decidedOn",
+        NoteRequired => "/note",
+        SuspensionIsTheOcmws => "/decision",
+    };
+    let mut problem = Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "urn:problem-type:gateway:infractionRule",
+        "Refused By The Agreement",
+    )
+    .detail(detail.clone());
+    problem.issues = vec![InputIssue::new("body", member, detail)];
+    problem
 }

@@ -8,6 +8,7 @@ pub mod consents;
 pub mod context;
 pub mod events;
 pub mod gate_error;
+pub mod infractions;
 pub mod json;
 pub mod kbi;
 pub mod openapi;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(events::router())
         .merge(kbi::router())
         .merge(referrals::router())
+        .merge(infractions::router())
         .merge(audit::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

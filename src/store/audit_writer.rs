@@ -42,6 +42,57 @@ pub struct NewEvent {
     /// Comma-separated category names.
     pub categories: String,
     pub significant: bool,
+    /// The referral or infraction the event is about.
+    pub subject_id: Option<String>,
+    /// Comma-separated ids of the only parties the event is for; `None`: every linked party.
+    pub audience: Option<String>,
+}
+
+impl NewEvent {
+    /// A change of the record, for every linked party that may see one of `categories`.
+    pub fn record_changed(
+        client_id: Option<String>,
+        categories: &[crate::domain::record::field::Category],
+        significant: bool,
+    ) -> Self {
+        Self {
+            event_id: uuid::Uuid::now_v7().to_string(),
+            event_type: crate::domain::event::EventType::ClientRecordChanged.as_str(),
+            client_id,
+            categories: join_categories(categories),
+            significant,
+            subject_id: None,
+            audience: None,
+        }
+    }
+
+    /// A notice about a referral or an infraction, for `audience` only, and for it only as
+    /// far as it may see one of `categories` (none: no category is needed).
+    pub fn about(
+        event_type: crate::domain::event::EventType,
+        client_id: &str,
+        subject_id: &str,
+        audience: &[&str],
+        categories: &[crate::domain::record::field::Category],
+    ) -> Self {
+        Self {
+            event_id: uuid::Uuid::now_v7().to_string(),
+            event_type: event_type.as_str(),
+            client_id: Some(client_id.to_owned()),
+            categories: join_categories(categories),
+            significant: false,
+            subject_id: Some(subject_id.to_owned()),
+            audience: Some(audience.join(",")),
+        }
+    }
+}
+
+fn join_categories(categories: &[crate::domain::record::field::Category]) -> String {
+    categories
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 struct Job {
@@ -199,6 +250,7 @@ fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
         Applied::Stale => draft = draft.deny("preconditionFailed"),
         Applied::ConsentNotWithdrawable => draft = draft.deny("notWithdrawable"),
         Applied::ReferralStale => draft = draft.deny("conflict"),
+        Applied::InfractionAlreadyDecided => draft = draft.deny("alreadyDecided"),
         Applied::Nothing
         | Applied::LinkEnded
         | Applied::RecordUpdated { .. }
@@ -206,7 +258,9 @@ fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
         | Applied::ConsentWithdrawn
         | Applied::ReferralCreated
         | Applied::ReferralMoved
-        | Applied::MessageAdded => {}
+        | Applied::MessageAdded
+        | Applied::InfractionRecorded
+        | Applied::InfractionDecided => {}
     }
     draft
 }
@@ -256,8 +310,8 @@ macro_rules! commit_fn {
                 if applied.is_success() {
                     for event in &work.events {
                         sqlx::query(
-                            "INSERT INTO events (event_id, event_type, client_id, categories, significant, recorded_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6)",
+                            "INSERT INTO events (event_id, event_type, client_id, categories, significant, recorded_at, \
+                             subject_id, audience) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                         )
                         .bind(&event.event_id)
                         .bind(event.event_type)
@@ -265,6 +319,8 @@ macro_rules! commit_fn {
                         .bind(&event.categories)
                         .bind(i32::from(event.significant))
                         .bind(now_micros)
+                        .bind(&event.subject_id)
+                        .bind(&event.audience)
                         .execute(&mut *tx)
                         .await?;
                     }

@@ -58,3 +58,15 @@ pub async fn active_link(
         .await?
     }))
 }
+
+/// The parties linked to `client_id` now.
+pub async fn linked_parties(db: &Db, client_id: &str) -> Result<Vec<String>, StoreError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT party_id FROM client_links WHERE client_id = $1 AND ended_at IS NULL ORDER BY party_id",
+        )
+        .bind(client_id)
+        .fetch_all(pool)
+        .await?
+    }))
+}

@@ -1,4 +1,5 @@
-//! Reading the outbox: the events about clients a party is linked to, in position order.
+//! Reading the outbox in position order, with whether the reader is linked to each event's
+//! client now (who may receive an event is decided at delivery, not when it was written).
 
 use super::{Db, StoreError};
 use crate::with_pool;
@@ -12,10 +13,27 @@ pub struct StoredEvent {
     pub categories: String,
     pub significant: bool,
     pub recorded_at: i64,
+    pub subject_id: Option<String>,
+    pub audience: Option<String>,
+    /// Whether the reader's party is linked to the client at the moment of reading.
+    pub linked: bool,
 }
 
-/// Events after `after` about clients `party` is linked to now (the link is checked at delivery,
-/// not when the event was written), at most `limit`; and the last position scanned, which a
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i32,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Events after `after` that could concern `party`: about a client it is linked to now, or
+/// naming it in their audience. At most `limit`, with the last position scanned, which a
 /// reader may skip to even when nothing in between was for it.
 pub async fn after(
     db: &Db,
@@ -23,19 +41,10 @@ pub async fn after(
     after: i64,
     limit: i64,
 ) -> Result<(Vec<StoredEvent>, i64), StoreError> {
-    type Row = (
-        i64,
-        String,
-        String,
-        String,
-        String,
-        i32,
-        i64,
-        Option<String>,
-    );
     let rows: Vec<Row> = with_pool!(db, |pool| {
         sqlx::query_as(
-            "SELECT e.position, e.event_id, e.event_type, e.client_id, e.categories, e.significant, e.recorded_at, l.party_id \
+            "SELECT e.position, e.event_id, e.event_type, e.client_id, e.categories, e.significant, e.recorded_at, \
+             e.subject_id, e.audience, l.party_id \
              FROM events e LEFT JOIN client_links l \
                ON l.client_id = e.client_id AND l.party_id = $1 AND l.ended_at IS NULL \
              WHERE e.position > $2 ORDER BY e.position LIMIT $3",
@@ -47,29 +56,38 @@ pub async fn after(
         .await?
     });
     let scanned = rows.last().map_or(after, |row| row.0);
-    let events = rows
-        .into_iter()
-        .filter(|row| row.7.is_some())
-        .map(
-            |(
-                position,
-                event_id,
-                event_type,
-                client_id,
-                categories,
-                significant,
-                recorded_at,
-                _,
-            )| StoredEvent {
-                position,
-                event_id,
-                event_type,
-                client_id,
-                categories,
-                significant: significant != 0,
-                recorded_at,
-            },
+    Ok((rows.into_iter().map(from_row).collect(), scanned))
+}
+
+/// One event by position, as `party` would read it; for delivering to a party's webhook.
+pub async fn at(db: &Db, party: &str, position: i64) -> Result<Option<StoredEvent>, StoreError> {
+    let row: Option<Row> = with_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT e.position, e.event_id, e.event_type, e.client_id, e.categories, e.significant, e.recorded_at, \
+             e.subject_id, e.audience, l.party_id \
+             FROM events e LEFT JOIN client_links l \
+               ON l.client_id = e.client_id AND l.party_id = $1 AND l.ended_at IS NULL \
+             WHERE e.position = $2",
         )
-        .collect();
-    Ok((events, scanned))
+        .bind(party)
+        .bind(position)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(row.map(from_row))
+}
+
+fn from_row(row: Row) -> StoredEvent {
+    StoredEvent {
+        position: row.0,
+        event_id: row.1,
+        event_type: row.2,
+        client_id: row.3,
+        categories: row.4,
+        significant: row.5 != 0,
+        recorded_at: row.6,
+        subject_id: row.7,
+        audience: row.8,
+        linked: row.9.is_some(),
+    }
 }

@@ -10,6 +10,7 @@ pub mod clients;
 pub mod connect;
 pub mod consents;
 pub mod events;
+pub mod infractions;
 pub mod instances;
 pub mod mutations;
 pub mod records;

@@ -40,6 +40,17 @@ pub enum Mutation {
     },
     /// A message on a referral (feedback, SWO art. 4 "terugkoppeling").
     AddReferralMessage(MessageRow),
+    /// Record an infraction, routed as the domain decided.
+    RecordInfraction(InfractionRow),
+    /// Record the decision on an infraction, only if none is recorded yet.
+    DecideInfraction {
+        infraction_id: String,
+        decision: String,
+        decided_on: String,
+        note: String,
+        party: String,
+        user: String,
+    },
     /// Withdraw a consent (effective at once).
     WithdrawConsent {
         client_id: String,
@@ -60,6 +71,19 @@ pub struct ReferralRow {
     pub reason: String,
     pub evidence_reference: Option<String>,
     pub created_by: String,
+}
+
+/// An infraction as written.
+#[derive(Debug, Clone)]
+pub struct InfractionRow {
+    pub infraction_id: String,
+    pub client_id: String,
+    pub kind: String,
+    pub occurred_on: String,
+    pub description: String,
+    pub routed_to: String,
+    pub party: String,
+    pub user: String,
 }
 
 /// A message on a referral as written.
@@ -134,6 +158,10 @@ pub enum Applied {
     /// The referral changed since it was read.
     ReferralStale,
     MessageAdded,
+    InfractionRecorded,
+    InfractionDecided,
+    /// A decision was recorded on the infraction in the meantime.
+    InfractionAlreadyDecided,
     /// The change failed in the database and was rolled back.
     Failed,
 }
@@ -163,6 +191,8 @@ impl Applied {
                 | Applied::ReferralCreated
                 | Applied::ReferralMoved
                 | Applied::MessageAdded
+                | Applied::InfractionRecorded
+                | Applied::InfractionDecided
         )
     }
 }
@@ -397,6 +427,44 @@ macro_rules! apply_fn {
                     .execute(&mut *conn)
                     .await?;
                     Ok(Applied::MessageAdded)
+                }
+                Mutation::RecordInfraction(i) => {
+                    sqlx::query(
+                        "INSERT INTO infractions (infraction_id, client_id, kind, occurred_on, description, routed_to, \
+                         recorded_by_party, recorded_by_user, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(&i.infraction_id)
+                    .bind(&i.client_id)
+                    .bind(&i.kind)
+                    .bind(&i.occurred_on)
+                    .bind(&i.description)
+                    .bind(&i.routed_to)
+                    .bind(&i.party)
+                    .bind(&i.user)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(Applied::InfractionRecorded)
+                }
+                Mutation::DecideInfraction { infraction_id, decision, decided_on, note, party, user } => {
+                    let decided = sqlx::query(
+                        "UPDATE infractions SET decision = $1, decided_on = $2, decision_note = $3, decided_by_party = $4, \
+                         decided_by_user = $5, decided_at = $6 WHERE infraction_id = $7 AND decision IS NULL",
+                    )
+                    .bind(decision)
+                    .bind(decided_on)
+                    .bind(note)
+                    .bind(party)
+                    .bind(user)
+                    .bind(now)
+                    .bind(infraction_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(if decided.rows_affected() == 1 {
+                        Applied::InfractionDecided
+                    } else {
+                        Applied::InfractionAlreadyDecided
+                    })
                 }
                 Mutation::EndLink { client_id, party } => {
                     let ended = sqlx::query(

@@ -12,6 +12,7 @@ mod conventions;
 mod crash;
 mod events;
 mod fail_closed;
+mod infractions;
 mod instances;
 mod kbi;
 mod limits;

@@ -347,3 +347,63 @@ async fn only_a_linked_party_refers_and_only_the_two_parties_see_the_referral() 
     assert_eq!(status, 400);
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn each_step_of_a_referral_is_announced_to_its_two_sides_only_under_the_purpose_referral() {
+    let gw = TestGateway::start().await;
+    let (client, _) = client_of(&gw, GENT, 7).await;
+    let (status, referral) = propose(&gw, GENT, &client, AMAL, None).await;
+    assert_eq!(status, 201);
+    let path = format!("/v1/referrals/{}", id(&referral));
+    let accept = json!({"decision": "accept"});
+    let (status, _) = call(
+        &gw,
+        AMAL,
+        Method::POST,
+        &format!("{path}/decision"),
+        Some(&accept),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let announced = |party: &'static str, purpose: &'static str| {
+        let gw = &gw;
+        async move {
+            let response = gw
+                .call_as(
+                    Method::GET,
+                    "/v1/events?after=0",
+                    (party, &["caseWorker"][..], "cw-1"),
+                    purpose,
+                    None,
+                )
+                .await;
+            assert_eq!(response.status(), 200);
+            let page: Value = response.json().await.unwrap();
+            page["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["type"] == "referralChanged")
+                .cloned()
+                .collect::<Vec<_>>()
+        }
+    };
+    // The receiver hears of the proposal before it is linked, then of its own acceptance.
+    for party in [GENT, AMAL] {
+        let seen = announced(party, "referral").await;
+        assert_eq!(seen.len(), 2, "{party}: {seen:?}");
+        assert!(
+            seen.iter()
+                .all(|e| e["subjectId"] == referral["referralId"])
+        );
+        assert!(seen.iter().all(|e| e["clientId"] == client.as_str()));
+        assert!(seen.iter().all(|e| e["categories"] == json!([])));
+        assert!(
+            !seen[0].to_string().contains("GPMI"),
+            "no content, only the notice"
+        );
+        assert!(announced(party, "trajectoryGuidance").await.is_empty());
+    }
+    assert!(announced(EEKLO, "referral").await.is_empty());
+}

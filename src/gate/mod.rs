@@ -10,6 +10,7 @@ use crate::crypto::cipher::FieldCipher;
 use crate::crypto::pseudonym::Pseudonymizer;
 use crate::domain::consent::{Consent, NewConsent};
 use crate::domain::event::{EventType, changed_categories};
+use crate::domain::infraction::InfractionError;
 use crate::domain::link::{DossierReference, LegalBasis};
 use crate::domain::party::PartyId;
 use crate::domain::party::PartyKind;
@@ -31,7 +32,7 @@ use crate::store::mutations::{
     Applied, ConsentRow, MessageRow, Mutation, ReferralRow, Registration,
 };
 use crate::store::records;
-use crate::store::referrals::{self, StoredMessage, StoredReferral};
+use crate::store::referrals::{self as stored_referrals, StoredMessage, StoredReferral};
 use crate::store::{Db, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,8 +45,16 @@ pub struct Gate {
     pseudonyms: Pseudonymizer,
     cipher: FieldCipher,
     pub policy: Arc<Policy>,
-    review_all_parties: Vec<PartyId>,
+    parties: PartyDirectory,
     pub tree: TreeHandle,
+}
+
+/// What the gate knows of the configured parties.
+pub struct PartyDirectory {
+    /// The parties whose privacy officers review the whole log.
+    pub review_all: Vec<PartyId>,
+    /// Each party's kind, to address notices to the parties of one kind.
+    pub kinds: HashMap<String, PartyKind>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +91,12 @@ pub enum GateError {
     /// The referral changed since it was read.
     #[error("referral changed")]
     ReferralConflict,
+    /// An infraction or a decision refused by the agreement's rules.
+    #[error("infraction refused: {0}")]
+    Infraction(InfractionError),
+    /// The policy does not let the caller see what the operation concerns.
+    #[error("not permitted by the policy")]
+    NotPermitted,
 }
 
 /// A referral with its messages, as its two parties see it.
@@ -124,6 +139,10 @@ pub fn etag(version: i64) -> String {
 }
 
 /// The operations audited, named as the API's operation ids.
+mod feed;
+mod infractions;
+mod referrals;
+
 pub mod action {
     pub const REGISTER_CLIENT: &str = "registerClient";
     pub const LOOKUP_CLIENT: &str = "lookupClient";
@@ -146,6 +165,10 @@ pub mod action {
     pub const COMPLETE_REFERRAL: &str = "completeReferral";
     pub const WITHDRAW_REFERRAL: &str = "withdrawReferral";
     pub const REFERRAL_FEEDBACK: &str = "addReferralFeedback";
+    pub const RECORD_INFRACTION: &str = "recordInfraction";
+    pub const LIST_INFRACTIONS: &str = "listInfractions";
+    pub const READ_INFRACTION: &str = "readInfraction";
+    pub const DECIDE_INFRACTION: &str = "decideInfraction";
 }
 
 pub struct Registered {
@@ -161,7 +184,7 @@ impl Gate {
         pseudonyms: Pseudonymizer,
         cipher: FieldCipher,
         policy: Arc<Policy>,
-        review_all_parties: Vec<PartyId>,
+        parties: PartyDirectory,
         tree: TreeHandle,
     ) -> Self {
         Self {
@@ -170,7 +193,7 @@ impl Gate {
             pseudonyms,
             cipher,
             policy,
-            review_all_parties,
+            parties,
             tree,
         }
     }
@@ -346,7 +369,7 @@ impl Gate {
         record: &AuditRecord,
     ) -> Result<bool, GateError> {
         let party = who.party.id.as_str();
-        if record.party == party || self.review_all_parties.iter().any(|p| p.as_str() == party) {
+        if record.party == party || self.parties.review_all.iter().any(|p| p.as_str() == party) {
             return Ok(true);
         }
         match &record.client {
@@ -489,7 +512,7 @@ impl Gate {
         client_id: &str,
         record: &ClientRecord,
     ) -> Result<rules::Derived, GateError> {
-        let referred = referrals::agency_referral_made(&self.db, client_id).await?;
+        let referred = stored_referrals::agency_referral_made(&self.db, client_id).await?;
         Ok(rules::derive(
             record,
             OffsetDateTime::now_utc().date(),
@@ -591,7 +614,7 @@ impl Gate {
         };
         draft.fields = changed.iter().map(|f| f.as_str().to_owned()).collect();
         let today = OffsetDateTime::now_utc().date();
-        let referred = referrals::agency_referral_made(&self.db, &client_id).await?;
+        let referred = stored_referrals::agency_referral_made(&self.db, &client_id).await?;
         let derived_before = rules::derive(&record, today, referred);
         let derived_after = rules::derive(&updated, today, referred);
         let significant_change = rules::significant_change(&derived_before, &derived_after);
@@ -600,17 +623,8 @@ impl Gate {
             version
         } else {
             let categories = changed_categories(&changed, &derived_before, &derived_after);
-            let event = NewEvent {
-                event_id: Uuid::now_v7().to_string(),
-                event_type: EventType::ClientRecordChanged.as_str(),
-                client_id: Some(client_id.clone()),
-                categories: categories
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-                significant: significant_change,
-            };
+            let event =
+                NewEvent::record_changed(Some(client_id.clone()), &categories, significant_change);
             let mutation = Mutation::UpdateRecord {
                 client_id: client_id.clone(),
                 expected_version: version,
@@ -657,7 +671,7 @@ impl Gate {
         draft.client = Some(client_id.clone());
         draft.fields = vec![field.as_str().to_owned()];
         let party = who.party.id.as_str();
-        let reviews_all = self.review_all_parties.iter().any(|p| p.as_str() == party);
+        let reviews_all = self.parties.review_all.iter().any(|p| p.as_str() == party);
         if !reviews_all {
             draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
         }
@@ -672,102 +686,6 @@ impl Gate {
             .explain(purpose, subject.1, roles, field, consented);
         self.writer.submit(None, draft).await?;
         Ok(explanation)
-    }
-
-    /// The change feed: events after `after` about clients the caller's party is linked to,
-    /// each reduced to the categories the caller may see now (policy and consent at delivery,
-    /// so a consent withdrawn after the event was written withholds it). An event with nothing
-    /// visible is not delivered. Waits up to `wait` for one to arrive. Every delivered event is
-    /// on record.
-    pub async fn feed(
-        &self,
-        who: &Principal,
-        context: &RequestContext,
-        after: i64,
-        limit: i64,
-        wait: std::time::Duration,
-    ) -> Result<(Vec<(StoredEvent, Vec<Category>)>, i64), GateError> {
-        let deadline = tokio::time::Instant::now() + wait;
-        let mut commits = self.writer.commits();
-        let mut cursor = after;
-        loop {
-            commits.borrow_and_update();
-            let (stored, scanned) =
-                events::after(&self.db, who.party.id.as_str(), cursor, limit).await?;
-            cursor = scanned;
-            let mut delivered = Vec::new();
-            let mut consented: HashMap<String, CategorySet> = HashMap::new();
-            for event in stored {
-                let consent = match consented.get(&event.client_id) {
-                    Some(consent) => *consent,
-                    None => {
-                        let consent = self.consented(who, &event.client_id).await?;
-                        consented.insert(event.client_id.clone(), consent);
-                        consent
-                    }
-                };
-                let visible = self.visible_categories(who, &event, consent);
-                if !visible.is_empty() {
-                    delivered.push((event, visible));
-                }
-            }
-            if !delivered.is_empty() {
-                self.record_each(
-                    who,
-                    context,
-                    action::DELIVER_EVENT,
-                    delivered.iter().map(|(e, _)| e.client_id.as_str()),
-                )
-                .await?;
-                return Ok((delivered, cursor));
-            }
-            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-            if remaining.is_zero()
-                || tokio::time::timeout(remaining, commits.changed())
-                    .await
-                    .is_err()
-            {
-                return Ok((delivered, cursor));
-            }
-        }
-    }
-
-    fn visible_categories(
-        &self,
-        who: &Principal,
-        event: &StoredEvent,
-        consented: CategorySet,
-    ) -> Vec<Category> {
-        let decision = self
-            .policy
-            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
-        event
-            .categories
-            .split(',')
-            .filter_map(Category::parse)
-            .filter(|category| Field::in_category(*category).any(|f| decision.is_visible(f)))
-            .collect()
-    }
-
-    /// One audit record per client shown, so that each client's access report shows it.
-    async fn record_each<'a>(
-        &self,
-        who: &Principal,
-        context: &RequestContext,
-        action: &'static str,
-        clients: impl Iterator<Item = &'a str>,
-    ) -> Result<(), GateError> {
-        let mut submissions = tokio::task::JoinSet::new();
-        for client in clients {
-            let mut draft = self.draft(who, context, action);
-            draft.client = Some(client.to_owned());
-            let writer = self.writer.clone();
-            submissions.spawn(async move { writer.submit(None, draft).await });
-        }
-        while let Some(outcome) = submissions.join_next().await {
-            outcome.map_err(|_| GateError::Failed)??;
-        }
-        Ok(())
     }
 
     /// Records an attest notified by KBI (SWO art. 13): the client is created if new, KBI is
@@ -825,17 +743,11 @@ impl Gate {
             kind: attest.kind.as_str().to_owned(),
             issued_on: format_date(attest.issued_on),
         };
-        let event = NewEvent {
-            event_id: Uuid::now_v7().to_string(),
-            event_type: EventType::ClientRecordChanged.as_str(),
-            client_id: None,
-            categories: categories
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
-            significant: rules::significant_change(&derived_before, &derived_after),
-        };
+        let event = NewEvent::record_changed(
+            None,
+            &categories,
+            rules::significant_change(&derived_before, &derived_after),
+        );
         let mut draft = self.draft(who, context, action::REGISTER_ATTEST);
         draft.legal_basis = Some(LegalBasis::LegalObligation.as_str().to_owned());
         draft.fields = vec![Field::Attest.as_str().to_owned()];
@@ -860,221 +772,24 @@ impl Gate {
         }
     }
 
-    async fn referral_view(
-        &self,
-        referral_id: &str,
-        party: &str,
-    ) -> Result<ReferralView, GateError> {
-        let referral = referrals::find(&self.db, referral_id, party)
-            .await?
-            .ok_or(GateError::NotFound)?;
-        let messages = referrals::messages(&self.db, referral_id).await?;
-        Ok(ReferralView { referral, messages })
-    }
-
-    /// Proposes a referral of a client the caller's party is linked to (SWO art. 4).
-    pub async fn create_referral(
+    /// One audit record per client shown, so that each client's access report shows it.
+    async fn record_each<'a>(
         &self,
         who: &Principal,
         context: &RequestContext,
-        client_id: &Uuid,
-        to: (&PartyId, PartyKind),
-        reason: String,
-        evidence_reference: Option<String>,
-    ) -> Result<ReferralView, GateError> {
-        let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::CREATE_REFERRAL);
-        draft.client = Some(client_id.clone());
-        draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
-        let proposal = NewReferral {
-            from: who.party.id.clone(),
-            from_kind: who.party.kind,
-            to: to.0.clone(),
-            to_kind: to.1,
-            reason,
-            evidence_reference: evidence_reference.filter(|e| !e.is_empty()),
-        };
-        let direction = match proposal.check() {
-            Ok(direction) => direction,
-            Err(error) => {
-                return self
-                    .deny(draft, "referralRule", GateError::Referral(error))
-                    .await;
-            }
-        };
-        let referral_id = Uuid::now_v7().to_string();
-        let row = ReferralRow {
-            referral_id: referral_id.clone(),
-            client_id,
-            from_party: proposal.from.to_string(),
-            to_party: proposal.to.to_string(),
-            direction: direction.as_str().to_owned(),
-            reason: proposal.reason,
-            evidence_reference: proposal.evidence_reference,
-            created_by: who.user.to_string(),
-        };
-        match self
-            .writer
-            .submit(Some(Mutation::CreateReferral(row)), draft)
-            .await?
-        {
-            Applied::ReferralCreated => {
-                self.referral_view(&referral_id, who.party.id.as_str())
-                    .await
-            }
-            _ => Err(GateError::Failed),
+        action: &'static str,
+        clients: impl Iterator<Item = &'a str>,
+    ) -> Result<(), GateError> {
+        let mut submissions = tokio::task::JoinSet::new();
+        for client in clients {
+            let mut draft = self.draft(who, context, action);
+            draft.client = Some(client.to_owned());
+            let writer = self.writer.clone();
+            submissions.spawn(async move { writer.submit(None, draft).await });
         }
-    }
-
-    /// The referrals the caller's party sent or received, newest first.
-    pub async fn list_referrals(
-        &self,
-        who: &Principal,
-        context: &RequestContext,
-        outgoing: bool,
-        status: Option<ReferralStatus>,
-        limit: i64,
-    ) -> Result<Vec<StoredReferral>, GateError> {
-        let found = referrals::list(
-            &self.db,
-            who.party.id.as_str(),
-            outgoing,
-            status.map(|s| s.as_str()),
-            limit,
-        )
-        .await?;
-        if found.is_empty() {
-            self.writer
-                .submit(None, self.draft(who, context, action::LIST_REFERRALS))
-                .await?;
-        } else {
-            self.record_each(
-                who,
-                context,
-                action::LIST_REFERRALS,
-                found.iter().map(|r| r.client_id.as_str()),
-            )
-            .await?;
+        while let Some(outcome) = submissions.join_next().await {
+            outcome.map_err(|_| GateError::Failed)??;
         }
-        Ok(found)
-    }
-
-    /// One referral, to its sender or receiver only.
-    pub async fn read_referral(
-        &self,
-        who: &Principal,
-        context: &RequestContext,
-        referral_id: &Uuid,
-    ) -> Result<ReferralView, GateError> {
-        let mut draft = self.draft(who, context, action::READ_REFERRAL);
-        match self
-            .referral_view(&referral_id.to_string(), who.party.id.as_str())
-            .await
-        {
-            Ok(view) => {
-                draft.client = Some(view.referral.client_id.clone());
-                self.writer.submit(None, draft).await?;
-                Ok(view)
-            }
-            Err(GateError::NotFound) => self.deny(draft, "notFound", GateError::NotFound).await,
-            Err(error) => Err(error),
-        }
-    }
-
-    /// Moves a referral on (accept, refuse, complete, withdraw) as the agreement allows; an
-    /// accepted referral links the receiver to the client.
-    pub async fn act_on_referral(
-        &self,
-        who: &Principal,
-        context: &RequestContext,
-        referral_id: &Uuid,
-        event: ReferralEvent,
-        reason: Option<String>,
-    ) -> Result<ReferralView, GateError> {
-        let action = match event {
-            ReferralEvent::Accept | ReferralEvent::Refuse => action::DECIDE_REFERRAL,
-            ReferralEvent::Complete => action::COMPLETE_REFERRAL,
-            ReferralEvent::Withdraw => action::WITHDRAW_REFERRAL,
-        };
-        let mut draft = self.draft(who, context, action);
-        let party = who.party.id.as_str();
-        let Some(current) = referrals::find(&self.db, &referral_id.to_string(), party).await?
-        else {
-            return self.deny(draft, "notFound", GateError::NotFound).await;
-        };
-        draft.client = Some(current.client_id.clone());
-        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Failed)?;
-        let next = match referral::act(
-            status,
-            event,
-            current.from_party == party,
-            reason.as_deref(),
-        ) {
-            Ok(next) => next,
-            Err(error) => {
-                return self
-                    .deny(draft, "referralRule", GateError::Referral(error))
-                    .await;
-            }
-        };
-        let mutation = Mutation::TransitionReferral {
-            referral_id: current.referral_id.clone(),
-            from_status: status.as_str().to_owned(),
-            to_status: next.as_str().to_owned(),
-            link_receiver: (event == ReferralEvent::Accept)
-                .then(|| (current.client_id.clone(), current.to_party.clone())),
-            message: reason
-                .filter(|r| !r.trim().is_empty())
-                .map(|message| MessageRow {
-                    referral_id: current.referral_id.clone(),
-                    kind: event.as_str().to_owned(),
-                    party: party.to_owned(),
-                    user: who.user.to_string(),
-                    message,
-                }),
-        };
-        match self.writer.submit(Some(mutation), draft).await? {
-            Applied::ReferralMoved => self.referral_view(&current.referral_id, party).await,
-            Applied::ReferralStale => Err(GateError::ReferralConflict),
-            _ => Err(GateError::Failed),
-        }
-    }
-
-    /// Feedback on a referral (SWO art. 4, "terugkoppeling"), by either party.
-    pub async fn add_referral_feedback(
-        &self,
-        who: &Principal,
-        context: &RequestContext,
-        referral_id: &Uuid,
-        message: String,
-    ) -> Result<ReferralView, GateError> {
-        let mut draft = self.draft(who, context, action::REFERRAL_FEEDBACK);
-        let party = who.party.id.as_str();
-        let Some(current) = referrals::find(&self.db, &referral_id.to_string(), party).await?
-        else {
-            return self.deny(draft, "notFound", GateError::NotFound).await;
-        };
-        draft.client = Some(current.client_id.clone());
-        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Failed)?;
-        if let Err(error) = referral::check_feedback(status, &message) {
-            return self
-                .deny(draft, "referralRule", GateError::Referral(error))
-                .await;
-        }
-        let row = MessageRow {
-            referral_id: current.referral_id.clone(),
-            kind: "feedback".to_owned(),
-            party: party.to_owned(),
-            user: who.user.to_string(),
-            message,
-        };
-        match self
-            .writer
-            .submit(Some(Mutation::AddReferralMessage(row)), draft)
-            .await?
-        {
-            Applied::MessageAdded => self.referral_view(&current.referral_id, party).await,
-            _ => Err(GateError::Failed),
-        }
+        Ok(())
     }
 }

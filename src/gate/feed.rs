@@ -1,0 +1,103 @@
+//! The change feed through the gate: events delivered as policy and consent allow at the
+//! moment of delivery, each delivery on record.
+
+use super::*;
+use crate::domain::event::addressed_to;
+
+impl Gate {
+    /// The change feed: events after `after` that concern the caller's party (see
+    /// `deliverable`), each reduced to the categories the caller may see now (policy and consent at delivery,
+    /// so a consent withdrawn after the event was written withholds it). An event with nothing
+    /// visible is not delivered. Waits up to `wait` for one to arrive. Every delivered event is
+    /// on record.
+    pub async fn feed(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        after: i64,
+        limit: i64,
+        wait: std::time::Duration,
+    ) -> Result<(Vec<(StoredEvent, Vec<Category>)>, i64), GateError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut commits = self.writer.commits();
+        let mut cursor = after;
+        loop {
+            commits.borrow_and_update();
+            let (stored, scanned) =
+                events::after(&self.db, who.party.id.as_str(), cursor, limit).await?;
+            cursor = scanned;
+            let delivered = self.deliverable(who, stored).await?;
+            if !delivered.is_empty() {
+                self.record_each(
+                    who,
+                    context,
+                    action::DELIVER_EVENT,
+                    delivered.iter().map(|(e, _)| e.client_id.as_str()),
+                )
+                .await?;
+                return Ok((delivered, cursor));
+            }
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if remaining.is_zero()
+                || tokio::time::timeout(remaining, commits.changed())
+                    .await
+                    .is_err()
+            {
+                return Ok((delivered, cursor));
+            }
+        }
+    }
+
+    /// The events of `stored` that may reach `who` now, each with the categories it may see:
+    /// addressed to it (link, audience, purpose), and, where the event names categories,
+    /// showing it at least one under the policy and the consents of this moment.
+    pub(crate) async fn deliverable(
+        &self,
+        who: &Principal,
+        stored: Vec<StoredEvent>,
+    ) -> Result<Vec<(StoredEvent, Vec<Category>)>, GateError> {
+        let party = who.party.id.as_str();
+        let mut delivered = Vec::new();
+        let mut consented: HashMap<String, CategorySet> = HashMap::new();
+        for event in stored {
+            let Some(event_type) = EventType::parse(&event.event_type) else {
+                continue;
+            };
+            let audience = event.audience.as_deref();
+            if !addressed_to(event_type, audience, party, event.linked, who.purpose) {
+                continue;
+            }
+            let consent = match consented.get(&event.client_id) {
+                Some(consent) => *consent,
+                None => {
+                    let consent = self.consented(who, &event.client_id).await?;
+                    consented.insert(event.client_id.clone(), consent);
+                    consent
+                }
+            };
+            let visible = self.visible_categories(who, &event, consent);
+            if visible.is_empty() && !event.categories.is_empty() {
+                continue;
+            }
+            delivered.push((event, visible));
+        }
+        Ok(delivered)
+    }
+
+    fn visible_categories(
+        &self,
+        who: &Principal,
+        event: &StoredEvent,
+        consented: CategorySet,
+    ) -> Vec<Category> {
+        let decision = self
+            .policy
+            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
+        event
+            .categories
+            .split(',')
+            .filter_map(Category::parse)
+            .filter(|category| Field::in_category(*category).any(|f| decision.is_visible(f)))
+            .collect()
+    }
+}

@@ -1,0 +1,253 @@
+//! Referrals through the gate (SWO art. 4): proposed, decided, followed up and completed by
+//! their two parties, each step on record.
+
+use super::*;
+
+impl Gate {
+    async fn referral_view(
+        &self,
+        referral_id: &str,
+        party: &str,
+    ) -> Result<ReferralView, GateError> {
+        let referral = stored_referrals::find(&self.db, referral_id, party)
+            .await?
+            .ok_or(GateError::NotFound)?;
+        let messages = stored_referrals::messages(&self.db, referral_id).await?;
+        Ok(ReferralView { referral, messages })
+    }
+
+    /// Proposes a referral of a client the caller's party is linked to (SWO art. 4).
+    pub async fn create_referral(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        client_id: &Uuid,
+        to: (&PartyId, PartyKind),
+        reason: String,
+        evidence_reference: Option<String>,
+    ) -> Result<ReferralView, GateError> {
+        let client_id = client_id.to_string();
+        let mut draft = self.draft(who, context, action::CREATE_REFERRAL);
+        draft.client = Some(client_id.clone());
+        draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+        let proposal = NewReferral {
+            from: who.party.id.clone(),
+            from_kind: who.party.kind,
+            to: to.0.clone(),
+            to_kind: to.1,
+            reason,
+            evidence_reference: evidence_reference.filter(|e| !e.is_empty()),
+        };
+        let direction = match proposal.check() {
+            Ok(direction) => direction,
+            Err(error) => {
+                return self
+                    .deny(draft, "referralRule", GateError::Referral(error))
+                    .await;
+            }
+        };
+        let referral_id = Uuid::now_v7().to_string();
+        let event = NewEvent::about(
+            EventType::ReferralChanged,
+            &client_id,
+            &referral_id,
+            &[proposal.from.as_str(), proposal.to.as_str()],
+            &[],
+        );
+        let row = ReferralRow {
+            referral_id: referral_id.clone(),
+            client_id,
+            from_party: proposal.from.to_string(),
+            to_party: proposal.to.to_string(),
+            direction: direction.as_str().to_owned(),
+            reason: proposal.reason,
+            evidence_reference: proposal.evidence_reference,
+            created_by: who.user.to_string(),
+        };
+        match self
+            .writer
+            .submit_with_events(Some(Mutation::CreateReferral(row)), vec![event], draft)
+            .await?
+        {
+            Applied::ReferralCreated => {
+                self.referral_view(&referral_id, who.party.id.as_str())
+                    .await
+            }
+            _ => Err(GateError::Failed),
+        }
+    }
+
+    /// The referrals the caller's party sent or received, newest first.
+    pub async fn list_referrals(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        outgoing: bool,
+        status: Option<ReferralStatus>,
+        limit: i64,
+    ) -> Result<Vec<StoredReferral>, GateError> {
+        let found = stored_referrals::list(
+            &self.db,
+            who.party.id.as_str(),
+            outgoing,
+            status.map(|s| s.as_str()),
+            limit,
+        )
+        .await?;
+        if found.is_empty() {
+            self.writer
+                .submit(None, self.draft(who, context, action::LIST_REFERRALS))
+                .await?;
+        } else {
+            self.record_each(
+                who,
+                context,
+                action::LIST_REFERRALS,
+                found.iter().map(|r| r.client_id.as_str()),
+            )
+            .await?;
+        }
+        Ok(found)
+    }
+
+    /// One referral, to its sender or receiver only.
+    pub async fn read_referral(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        referral_id: &Uuid,
+    ) -> Result<ReferralView, GateError> {
+        let mut draft = self.draft(who, context, action::READ_REFERRAL);
+        match self
+            .referral_view(&referral_id.to_string(), who.party.id.as_str())
+            .await
+        {
+            Ok(view) => {
+                draft.client = Some(view.referral.client_id.clone());
+                self.writer.submit(None, draft).await?;
+                Ok(view)
+            }
+            Err(GateError::NotFound) => self.deny(draft, "notFound", GateError::NotFound).await,
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Moves a referral on (accept, refuse, complete, withdraw) as the agreement allows; an
+    /// accepted referral links the receiver to the client.
+    pub async fn act_on_referral(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        referral_id: &Uuid,
+        event: ReferralEvent,
+        reason: Option<String>,
+    ) -> Result<ReferralView, GateError> {
+        let action = match event {
+            ReferralEvent::Accept | ReferralEvent::Refuse => action::DECIDE_REFERRAL,
+            ReferralEvent::Complete => action::COMPLETE_REFERRAL,
+            ReferralEvent::Withdraw => action::WITHDRAW_REFERRAL,
+        };
+        let mut draft = self.draft(who, context, action);
+        let party = who.party.id.as_str();
+        let Some(current) =
+            stored_referrals::find(&self.db, &referral_id.to_string(), party).await?
+        else {
+            return self.deny(draft, "notFound", GateError::NotFound).await;
+        };
+        draft.client = Some(current.client_id.clone());
+        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Failed)?;
+        let next = match referral::act(
+            status,
+            event,
+            current.from_party == party,
+            reason.as_deref(),
+        ) {
+            Ok(next) => next,
+            Err(error) => {
+                return self
+                    .deny(draft, "referralRule", GateError::Referral(error))
+                    .await;
+            }
+        };
+        let mutation = Mutation::TransitionReferral {
+            referral_id: current.referral_id.clone(),
+            from_status: status.as_str().to_owned(),
+            to_status: next.as_str().to_owned(),
+            link_receiver: (event == ReferralEvent::Accept)
+                .then(|| (current.client_id.clone(), current.to_party.clone())),
+            message: reason
+                .filter(|r| !r.trim().is_empty())
+                .map(|message| MessageRow {
+                    referral_id: current.referral_id.clone(),
+                    kind: event.as_str().to_owned(),
+                    party: party.to_owned(),
+                    user: who.user.to_string(),
+                    message,
+                }),
+        };
+        let events = vec![referral_changed(&current)];
+        match self
+            .writer
+            .submit_with_events(Some(mutation), events, draft)
+            .await?
+        {
+            Applied::ReferralMoved => self.referral_view(&current.referral_id, party).await,
+            Applied::ReferralStale => Err(GateError::ReferralConflict),
+            _ => Err(GateError::Failed),
+        }
+    }
+
+    /// Feedback on a referral (SWO art. 4, "terugkoppeling"), by either party.
+    pub async fn add_referral_feedback(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        referral_id: &Uuid,
+        message: String,
+    ) -> Result<ReferralView, GateError> {
+        let mut draft = self.draft(who, context, action::REFERRAL_FEEDBACK);
+        let party = who.party.id.as_str();
+        let Some(current) =
+            stored_referrals::find(&self.db, &referral_id.to_string(), party).await?
+        else {
+            return self.deny(draft, "notFound", GateError::NotFound).await;
+        };
+        draft.client = Some(current.client_id.clone());
+        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Failed)?;
+        if let Err(error) = referral::check_feedback(status, &message) {
+            return self
+                .deny(draft, "referralRule", GateError::Referral(error))
+                .await;
+        }
+        let row = MessageRow {
+            referral_id: current.referral_id.clone(),
+            kind: "feedback".to_owned(),
+            party: party.to_owned(),
+            user: who.user.to_string(),
+            message,
+        };
+        match self
+            .writer
+            .submit_with_events(
+                Some(Mutation::AddReferralMessage(row)),
+                vec![referral_changed(&current)],
+                draft,
+            )
+            .await?
+        {
+            Applied::MessageAdded => self.referral_view(&current.referral_id, party).await,
+            _ => Err(GateError::Failed),
+        }
+    }
+}
+
+/// The notice to a referral's two sides that it moved on.
+fn referral_changed(referral: &StoredReferral) -> NewEvent {
+    NewEvent::about(
+        EventType::ReferralChanged,
+        &referral.client_id,
+        &referral.referral_id,
+        &[&referral.from_party, &referral.to_party],
+        &[],
+    )
+}
