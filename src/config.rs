@@ -4,6 +4,7 @@
 
 use crate::crypto::keys::JwtAlgorithm;
 use crate::domain::party::{PartyId, PartyKind};
+use crate::domain::purpose::Purpose;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub keys: KeysConfig,
     pub audit: AuditConfig,
+    pub webhooks: WebhooksConfig,
     /// The data-access policy (product brief §5); an invalid one stops the start.
     #[serde(default = "default_policy_file")]
     pub policy_file: PathBuf,
@@ -134,6 +136,46 @@ pub struct AuditConfig {
     pub review_all_parties: Vec<PartyId>,
 }
 
+/// Delivery of events to the parties' webhooks (product brief §7). The endpoints themselves
+/// are configured per party, never through the API.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// The Ed25519 key (PKCS#8 PEM) that signs deliveries (Standard Webhooks `v1a`). Required
+    /// once a party has a webhook.
+    #[serde(default)]
+    pub signing_key: Option<PathBuf>,
+    /// CA certificates (PEM) that the receivers' server certificates must chain to. Required
+    /// once a party has a webhook.
+    #[serde(default)]
+    pub trusted_ca: Option<PathBuf>,
+    /// Attempts per event before it goes to the dead letters.
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; it doubles after each next one…
+    pub initial_backoff_ms: u64,
+    /// …up to this, each wait drawn between half and all of it (jitter).
+    pub max_backoff_ms: u64,
+    /// The time-out of one attempt, connection included.
+    pub timeout_ms: u64,
+}
+
+/// One party's webhook: where its events go, and the purpose under which the gateway decides,
+/// at delivery, which events and categories the party may receive.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// An `https` URL.
+    pub url: String,
+    pub purpose: Purpose,
+}
+
+impl WebhookConfig {
+    /// The delivery stream's name: one cursor and one set of dead letters per party and purpose.
+    pub fn subscription(&self, party: &PartyId) -> String {
+        format!("{party}/{}", self.purpose.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DevConfig {
@@ -159,6 +201,8 @@ pub struct PartyConfig {
     pub jwt_keys: Vec<JwtKeyConfig>,
     pub rate_per_second: u32,
     pub rate_burst: u32,
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -248,7 +292,61 @@ impl Config {
         if !(1..=1000).contains(&db.max_connections) {
             return Err(invalid("database.max_connections", "between 1 and 1000"));
         }
-        self.validate_parties()
+        self.validate_parties()?;
+        self.validate_webhooks()
+    }
+
+    fn validate_webhooks(&self) -> Result<(), ConfigError> {
+        let w = &self.webhooks;
+        if !(1..=100).contains(&w.max_attempts) {
+            return Err(invalid("webhooks.max_attempts", "between 1 and 100"));
+        }
+        if !(1..=3_600_000).contains(&w.initial_backoff_ms) {
+            return Err(invalid(
+                "webhooks.initial_backoff_ms",
+                "between 1 and 3600000",
+            ));
+        }
+        if !(w.initial_backoff_ms..=86_400_000).contains(&w.max_backoff_ms) {
+            return Err(invalid(
+                "webhooks.max_backoff_ms",
+                "at least initial_backoff_ms and at most 86400000",
+            ));
+        }
+        if !(10..=600_000).contains(&w.timeout_ms) {
+            return Err(invalid("webhooks.timeout_ms", "between 10 and 600000"));
+        }
+        let mut any = false;
+        for (i, party) in self.parties.iter().enumerate() {
+            let mut purposes = HashSet::new();
+            for (h, hook) in party.webhooks.iter().enumerate() {
+                any = true;
+                let key = |field: &str| format!("parties[{i}].webhooks[{h}].{field}");
+                let host = hook.url.strip_prefix("https://").unwrap_or_default();
+                if host.is_empty() || hook.url.chars().any(|c| c.is_whitespace()) {
+                    return Err(invalid(key("url"), "an https:// URL"));
+                }
+                if !hook.purpose.is_case_work() {
+                    return Err(invalid(key("purpose"), "a case-work purpose"));
+                }
+                if !purposes.insert(hook.purpose) {
+                    return Err(invalid(key("purpose"), "one webhook per purpose"));
+                }
+            }
+        }
+        if any && w.signing_key.is_none() {
+            return Err(invalid(
+                "webhooks.signing_key",
+                "required when a party has a webhook",
+            ));
+        }
+        if any && w.trusted_ca.is_none() {
+            return Err(invalid(
+                "webhooks.trusted_ca",
+                "required when a party has a webhook",
+            ));
+        }
+        Ok(())
     }
 
     fn validate_limits(&self) -> Result<(), ConfigError> {

@@ -51,14 +51,11 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
             )?;
         }
     }
-    if !dir.join("audit-signing.key").exists() {
-        let key = KeyPair::generate_for(&PKCS_ED25519)?;
-        write_secret(
-            dir,
-            "audit-signing.key",
-            &key.serialize_pem(),
-            &mut generated,
-        )?;
+    for signing in ["audit-signing.key", "webhook-signing.key"] {
+        if !dir.join(signing).exists() {
+            let key = KeyPair::generate_for(&PKCS_ED25519)?;
+            write_secret(dir, signing, &key.serialize_pem(), &mut generated)?;
+        }
     }
     for party in parties {
         if !dir.join(format!("{party}.crt")).exists() {
@@ -203,7 +200,7 @@ mod tests {
     fn a_fresh_directory_gets_the_whole_pki_with_private_keys_readable_by_the_owner_only() {
         let dir = tempfile::tempdir().unwrap();
         let generated = ensure(dir.path(), &["amal"]).unwrap();
-        assert_eq!(generated.files.len(), 11, "{generated:?}");
+        assert_eq!(generated.files.len(), 12, "{generated:?}");
         for key in [
             "ca.key",
             "server.key",
@@ -212,6 +209,7 @@ mod tests {
             "pseudonym.key",
             "encryption.key",
             "audit-signing.key",
+            "webhook-signing.key",
         ] {
             let mode = std::fs::metadata(dir.path().join(key))
                 .unwrap()

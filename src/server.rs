@@ -10,6 +10,7 @@ use crate::crypto::cipher::FieldCipher;
 use crate::crypto::pseudonym::Pseudonymizer;
 use crate::crypto::{keys, secrets};
 use crate::gate::{Gate, PartyDirectory};
+use crate::notify::webhooks;
 use crate::policy::Policy;
 use crate::store;
 use crate::store::audit_writer::AuditWriter;
@@ -127,6 +128,24 @@ pub async fn run(
             .await;
     });
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let hooks: Vec<_> = state
+        .config
+        .parties
+        .iter()
+        .filter_map(|p| {
+            Some((
+                state.parties.by_id(p.id.as_str())?.clone(),
+                p.webhooks.clone(),
+            ))
+        })
+        .collect();
+    let deliveries = webhooks::start(
+        state.gate.clone(),
+        state.db.clone(),
+        &state.config.webhooks,
+        &hooks,
+    )
+    .await?;
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -144,6 +163,9 @@ pub async fn run(
     )
     .await;
     housekeeping.abort();
+    for delivery in deliveries {
+        delivery.abort();
+    }
     let _ = ops.await;
     state.db.close().await;
     Ok(())

@@ -3,6 +3,7 @@
 mod audit;
 mod config_check;
 mod dev_pki;
+mod events;
 mod migrate;
 mod serve;
 mod token;
@@ -46,6 +47,9 @@ enum Command {
     /// The audit log: verify, export, verifier key.
     #[command(subcommand)]
     Audit(audit::Command),
+    /// Webhook delivery: the dead letters and their replay.
+    #[command(subcommand)]
+    Events(events::Command),
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,6 +77,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Token(args) => token::run(&config, args),
         Command::Config(ConfigCommand::Check) => config_check::run(config),
         Command::Audit(command) => audit::run(config, command),
+        Command::Events(command) => events::run(config, command),
     }
 }
 

@@ -84,6 +84,23 @@ impl Gate {
         Ok(delivered)
     }
 
+    /// Whether one event may go to `who`'s webhook now, and with which categories; if so, the
+    /// delivery is put on record before it is attempted (fail closed). `None`: withheld.
+    pub async fn prepare_delivery(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        event: StoredEvent,
+    ) -> Result<Option<(StoredEvent, Vec<Category>)>, GateError> {
+        let Some(delivered) = self.deliverable(who, vec![event]).await?.pop() else {
+            return Ok(None);
+        };
+        let mut draft = self.draft(who, context, action::DELIVER_EVENT);
+        draft.client = Some(delivered.0.client_id.clone());
+        self.writer.submit(None, draft).await?;
+        Ok(Some(delivered))
+    }
+
     fn visible_categories(
         &self,
         who: &Principal,

@@ -198,6 +198,12 @@ impl Gate {
         }
     }
 
+    /// Ticks after every commit of the audit log (and so of the outbox): readers of the outbox
+    /// wait on it instead of polling.
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.writer.commits()
+    }
+
     /// Whether an audit record could be appended now. After a failed commit the writer is
     /// marked unhealthy; an instance taken out of rotation gets no traffic to prove otherwise,
     /// so a trial append (rolled back) decides.

@@ -12,6 +12,7 @@ use crate::domain::record::field::Category;
 use crate::gate::action;
 use crate::http::case_work::personal;
 use crate::http::context::RequestContext;
+use crate::store::events::StoredEvent;
 use axum::Json;
 use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
@@ -46,6 +47,22 @@ pub struct EventView {
     /// The change moved direction or sanction authority (SWO art. 6).
     significant_change: bool,
     recorded_at: String,
+}
+
+impl EventView {
+    /// An event as one recipient receives it: on the feed, or as a webhook delivery's body.
+    pub fn new(event: StoredEvent, categories: Vec<Category>) -> Self {
+        Self {
+            event_id: event.event_id,
+            position: event.position,
+            event_type: event.event_type,
+            client_id: event.client_id,
+            subject_id: event.subject_id,
+            categories,
+            significant_change: event.significant,
+            recorded_at: format_time(from_micros(event.recorded_at)),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -134,16 +151,7 @@ pub async fn list_events(
         Ok((delivered, next)) => {
             let events = delivered
                 .into_iter()
-                .map(|(event, categories)| EventView {
-                    event_id: event.event_id,
-                    position: event.position,
-                    event_type: event.event_type,
-                    client_id: event.client_id,
-                    subject_id: event.subject_id,
-                    categories,
-                    significant_change: event.significant,
-                    recorded_at: format_time(from_micros(event.recorded_at)),
-                })
+                .map(|(event, categories)| EventView::new(event, categories))
                 .collect();
             personal(StatusCode::OK, Json(EventPage { events, next }))
         }

@@ -1,3 +1,5 @@
-//! Notifications to parties: the signing of webhook deliveries (Standard Webhooks, Ed25519).
+//! Notifications to parties: webhook deliveries (Standard Webhooks, Ed25519) and their
+//! signatures.
 
 pub mod signature;
+pub mod webhooks;

@@ -15,6 +15,7 @@ pub mod instances;
 pub mod mutations;
 pub mod records;
 pub mod referrals;
+pub mod webhooks;
 
 use sqlx::{PgPool, SqlitePool};
 

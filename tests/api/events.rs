@@ -1,7 +1,7 @@
 //! The change feed: thin events about linked clients only, filtered by policy and consent at
 //! the moment of delivery, long-polled, each delivery on record.
 
-use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, problem};
+use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, problem, write_record as write};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -41,31 +41,6 @@ async fn call(
         .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn write(gw: &TestGateway, who: (&str, &str), client: &str, patch: Value) {
-    let path = format!("/v1/clients/{client}");
-    let read = gw
-        .client(who.0)
-        .get(gw.url(&path))
-        .bearer_auth(gw.token(who.0, &["caseWorker"], who.1))
-        .header("Processing-Purpose", CASE_WORK)
-        .send()
-        .await
-        .unwrap();
-    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
-    let written = gw
-        .client(who.0)
-        .patch(gw.url(&path))
-        .bearer_auth(gw.token(who.0, &["caseWorker"], who.1))
-        .header("Processing-Purpose", CASE_WORK)
-        .header("If-Match", etag)
-        .header("Content-Type", "application/merge-patch+json")
-        .body(patch.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(written.status(), 200);
 }
 
 async fn feed(gw: &TestGateway, who: (&str, &str), query: &str) -> Value {

@@ -39,6 +39,8 @@ pub fn test_config(dir: &Path) -> Config {
     config.keys.pseudonym_key = pki.join("pseudonym.key");
     config.keys.encryption_key = pki.join("encryption.key");
     config.audit.signing_key = pki.join("audit-signing.key");
+    config.webhooks.signing_key = Some(pki.join("webhook-signing.key"));
+    config.webhooks.trusted_ca = Some(pki.join("ca.crt"));
     config.policy_file = repo_path("config/policy.toml");
     config.dev.generate_pki = false;
     config.dev.pki_dir = Some(pki.clone());
@@ -84,7 +86,7 @@ impl TestGateway {
         let task = tokio::spawn(server::run(prepared, Listeners { api, ops }, async {
             let _ = rx.await;
         }));
-        let gateway = Self {
+        let mut gateway = Self {
             api: api_addr,
             ops: ops_addr,
             config,
@@ -96,12 +98,16 @@ impl TestGateway {
         gateway
     }
 
-    async fn wait_ready(&self) {
+    async fn wait_ready(&mut self) {
         let client = reqwest::Client::new();
         for _ in 0..200 {
             let response = client.get(self.ops_url("/readyz")).send().await;
             if response.is_ok_and(|r| r.status().is_success()) {
                 return;
+            }
+            if self.task.as_ref().is_some_and(|task| task.is_finished()) {
+                let ended = self.task.take().unwrap().await;
+                panic!("the gateway stopped before it was ready: {ended:?}");
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
@@ -563,4 +569,31 @@ pub fn policy_version() -> String {
         .expect("the shipped policy loads")
         .version()
         .to_owned()
+}
+
+/// Reads a client's record as a case worker of `who`, then patches it against the version
+/// read; the write must succeed.
+pub async fn write_record(gw: &TestGateway, who: (&str, &str), client: &str, patch: Value) {
+    let path = format!("/v1/clients/{client}");
+    let read = gw
+        .client(who.0)
+        .get(gw.url(&path))
+        .bearer_auth(gw.token(who.0, &["caseWorker"], who.1))
+        .header("Processing-Purpose", CASE_WORK)
+        .send()
+        .await
+        .unwrap();
+    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+    let written = gw
+        .client(who.0)
+        .patch(gw.url(&path))
+        .bearer_auth(gw.token(who.0, &["caseWorker"], who.1))
+        .header("Processing-Purpose", CASE_WORK)
+        .header("If-Match", etag)
+        .header("Content-Type", "application/merge-patch+json")
+        .body(patch.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(written.status(), 200);
 }

@@ -2,7 +2,7 @@
 //! moment, decided once by the party it was routed to, seen by the agency and that party only,
 //! announced on the feed under the purpose sanctioning, every step on record.
 
-use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, problem};
+use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, problem, write_record};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -52,21 +52,7 @@ async fn joint_client(gw: &TestGateway, n: u32, living_wage: bool) -> String {
             .unwrap()
             .to_owned();
     }
-    let path = format!("/v1/clients/{id}");
-    let read = send(gw, GENT, CASE_WORK, Method::GET, &path, None).await;
-    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
-    let written = gw
-        .client(GENT.0)
-        .patch(gw.url(&path))
-        .bearer_auth(gw.token(GENT.0, &["caseWorker"], GENT.1))
-        .header("Processing-Purpose", CASE_WORK)
-        .header("If-Match", etag)
-        .header("Content-Type", "application/merge-patch+json")
-        .body(json!({"receivesLivingWage": living_wage}).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(written.status(), 200);
+    write_record(gw, GENT, &id, json!({"receivesLivingWage": living_wage})).await;
     id
 }
 

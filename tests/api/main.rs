@@ -24,3 +24,4 @@ mod records;
 mod referrals;
 mod tamper;
 mod transport;
+mod webhooks;

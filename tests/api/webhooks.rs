@@ -1,0 +1,508 @@
+//! Webhooks: every event a party may receive reaches its configured HTTPS endpoint, signed as
+//! documented, at least once, in order per client, with retries while the receiver is down,
+//! dead letters after the last attempt and their replay; filtered at delivery like a read.
+
+use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, repo_path, write_record as write};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use gateway::config::{Config, WebhookConfig};
+use gateway::domain::purpose::Purpose;
+use gateway::notify::signature::{PublicKey, verify};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const GENT: (&str, &str) = ("ocmw-gent", "sw-1");
+const EEKLO: (&str, &str) = ("ocmw-eeklo", "sw-9");
+const AMAL: (&str, &str) = ("amal", "tb-1");
+
+/// One delivery as the receiver got it.
+#[derive(Clone, Debug)]
+struct Delivery {
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: Bytes,
+}
+
+impl Delivery {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+#[derive(Default)]
+struct Inbox {
+    deliveries: Mutex<Vec<Delivery>>,
+    /// The receiver answers 503 to this many more requests.
+    fail_next: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+/// A real HTTPS receiver with the test PKI's server certificate, started on a port bound
+/// before the gateway's configuration names it.
+struct Receiver {
+    listener: Option<std::net::TcpListener>,
+    inbox: Arc<Inbox>,
+}
+
+impl Receiver {
+    fn bind() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Self {
+            listener: Some(listener),
+            inbox: Arc::default(),
+        }
+    }
+
+    fn url(&self) -> String {
+        let port = self.listener.as_ref().unwrap().local_addr().unwrap().port();
+        format!("https://localhost:{port}/hooks/gateway")
+    }
+
+    fn serve(&mut self, gw: &TestGateway) -> Arc<Inbox> {
+        let pki = gw.pki();
+        let chain = rustls_pki_types::pem::PemObject::pem_file_iter(pki.join("server.crt"))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let key = rustls_pki_types::pem::PemObject::from_pem_file(pki.join("server.key")).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+        let listener = self.listener.take().unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        let inbox = self.inbox.clone();
+        let app = Router::new()
+            .route("/hooks/gateway", axum::routing::post(receive))
+            .with_state(inbox.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    let Ok(stream) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let service = hyper_util::service::TowerToHyperService::new(app);
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        inbox
+    }
+}
+
+async fn receive(State(inbox): State<Arc<Inbox>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let failing = inbox
+        .fail_next
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    if failing {
+        inbox.refused.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let header = |name: &str| headers[name].to_str().unwrap().to_owned();
+    inbox.deliveries.lock().unwrap().push(Delivery {
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body,
+    });
+    StatusCode::NO_CONTENT
+}
+
+impl Inbox {
+    fn all(&self) -> Vec<Delivery> {
+        self.deliveries.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds of the deliveries, or fails after a while.
+    async fn wait_for(&self, done: impl Fn(&[Delivery]) -> bool) -> Vec<Delivery> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let all = self.all();
+            if done(&all) {
+                return all;
+            }
+            assert!(Instant::now() < deadline, "deliveries so far: {all:#?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn hook(config: &mut Config, party: &str, url: String) {
+    let party = config
+        .parties
+        .iter_mut()
+        .find(|p| p.id.as_str() == party)
+        .unwrap();
+    party.webhooks.push(WebhookConfig {
+        url,
+        purpose: Purpose::TrajectoryGuidance,
+    });
+}
+
+fn fast_retries(config: &mut Config, attempts: u32) {
+    config.webhooks.max_attempts = attempts;
+    config.webhooks.initial_backoff_ms = 20;
+    config.webhooks.max_backoff_ms = 80;
+}
+
+/// The gateway's webhook public key, as a receiver is given it out of band.
+fn public_key(gw: &TestGateway) -> PublicKey {
+    let pem = std::fs::read_to_string(gw.pki().join("webhook-signing.key")).unwrap();
+    let der: rustls_pki_types::PrivatePkcs8KeyDer =
+        rustls_pki_types::pem::PemObject::from_pem_slice(pem.as_bytes()).unwrap();
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der.secret_pkcs8_der())
+        .unwrap();
+    let public: [u8; 32] = ring::signature::KeyPair::public_key(&pair)
+        .as_ref()
+        .try_into()
+        .unwrap();
+    PublicKey::from_bytes(public)
+}
+
+/// The documented receiver procedure, against the delivery as received.
+fn assert_signed(gw: &TestGateway, delivery: &Delivery) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let keys = [public_key(gw)];
+    verify(
+        &keys,
+        &delivery.id,
+        &delivery.timestamp,
+        &delivery.signature,
+        &delivery.body,
+        now,
+        300,
+    )
+    .expect("the signature verifies");
+    let mut tampered = delivery.body.to_vec();
+    tampered[1] ^= 1;
+    assert!(
+        verify(
+            &keys,
+            &delivery.id,
+            &delivery.timestamp,
+            &delivery.signature,
+            &tampered,
+            now,
+            300
+        )
+        .is_err()
+    );
+}
+
+async fn register(gw: &TestGateway, who: (&str, &str), ssin: &str) -> String {
+    let response = gw.register(who.0, who.1, ssin).await;
+    response.json::<Value>().await.unwrap()["clientId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_kbi_attest_reaches_the_linked_ocmws_webhook_signed_and_once_and_nothing_reaches_an_unlinked_one()
+ {
+    let (mut gent, mut eeklo) = (Receiver::bind(), Receiver::bind());
+    let (gent_url, eeklo_url) = (gent.url(), eeklo.url());
+    let gw = TestGateway::start_with(|config| {
+        hook(config, GENT.0, gent_url);
+        hook(config, EEKLO.0, eeklo_url);
+    })
+    .await;
+    let (gent_inbox, eeklo_inbox) = (gent.serve(&gw), eeklo.serve(&gw));
+    let ssin = generated_ssin(31);
+    let client = register(&gw, GENT, &ssin).await;
+
+    let attest = json!({"ssin": ssin, "kind": "integrationAttest", "issuedOn": "2026-02-01", "reference": "KBI-2026-000031"});
+    for _ in 0..2 {
+        let response = gw
+            .call_as(
+                Method::POST,
+                "/v1/kbi/attests",
+                ("kbi", &["system"][..], "kbi-batch"),
+                "attestRegistration",
+                Some(&attest),
+            )
+            .await;
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+
+    let delivered = gent_inbox.wait_for(|d| !d.is_empty()).await;
+    let event = delivered[0].json();
+    assert_eq!(event["type"], "clientRecordChanged");
+    assert_eq!(event["clientId"], client.as_str());
+    assert!(
+        event["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("attest"))
+    );
+    assert_eq!(delivered[0].id, event["eventId"].as_str().unwrap());
+    assert!(
+        !delivered[0]
+            .json()
+            .to_string()
+            .contains("integrationAttest")
+    );
+    assert_signed(&gw, &delivered[0]);
+
+    // The repeated notification created nothing new; the unlinked OCMW got nothing.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(gent_inbox.all().len(), 1);
+    assert!(eeklo_inbox.all().is_empty());
+    // The delivery is on record, as the party's webhook user, for the client.
+    let rows = gw.audit_rows().await;
+    let recorded: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "deliverEvent" && r.user_id == "webhook")
+        .collect();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(recorded[0].party_id, GENT.0);
+    assert_eq!(recorded[0].client_id.as_deref(), Some(client.as_str()));
+    assert_eq!(recorded[0].record.roles, ["system"]);
+}
+
+#[tokio::test]
+async fn while_the_receiver_is_down_events_are_retried_and_then_all_arrive_in_order() {
+    let mut gent = Receiver::bind();
+    let url = gent.url();
+    let gw = TestGateway::start_with(|config| {
+        hook(config, GENT.0, url);
+        fast_retries(config, 50);
+    })
+    .await;
+    let inbox = gent.serve(&gw);
+    inbox.fail_next.store(6, Ordering::SeqCst);
+    let first = register(&gw, GENT, &generated_ssin(41)).await;
+    let second = register(&gw, GENT, &generated_ssin(42)).await;
+    let changes = [
+        (&first, json!({"receivesLivingWage": true})),
+        (&second, json!({"receivesLivingWage": true})),
+        (&first, json!({"increasedAllowance": true})),
+        (&first, json!({"receivesLivingWage": false})),
+        (&second, json!({"increasedAllowance": false})),
+    ];
+    for (client, patch) in &changes {
+        write(&gw, GENT, client, patch.clone()).await;
+    }
+    let distinct = |d: &[Delivery]| {
+        let mut ids: Vec<_> = d.iter().map(|d| d.id.clone()).collect();
+        ids.dedup();
+        ids.len()
+    };
+    let delivered = inbox.wait_for(|d| distinct(d) >= changes.len()).await;
+    assert!(inbox.refused.load(Ordering::SeqCst) >= 6);
+    let mut ids: Vec<_> = delivered.iter().map(|d| d.id.clone()).collect();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        changes.len(),
+        "each event once or more, none missing"
+    );
+    let positions: Vec<i64> = delivered
+        .iter()
+        .map(|d| d.json()["position"].as_i64().unwrap())
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] <= w[1]),
+        "in order: {positions:?}"
+    );
+    // Each event's first arrival, in arrival order, follows the order of the changes.
+    let mut first_arrivals: Vec<&Delivery> = Vec::new();
+    for delivery in &delivered {
+        if !first_arrivals.iter().any(|d| d.id == delivery.id) {
+            first_arrivals.push(delivery);
+        }
+    }
+    let clients: Vec<String> = first_arrivals
+        .iter()
+        .map(|d| d.json()["clientId"].as_str().unwrap().to_owned())
+        .collect();
+    let expected: Vec<&str> = changes.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(clients, expected);
+    for delivery in &delivered {
+        assert_signed(&gw, delivery);
+    }
+}
+
+#[tokio::test]
+async fn a_consent_withdrawn_between_the_write_and_the_delivery_withholds_the_event() {
+    let mut gent = Receiver::bind();
+    let url = gent.url();
+    let gw = TestGateway::start_with(|config| {
+        hook(config, GENT.0, url);
+        config.webhooks.max_attempts = 50;
+        config.webhooks.initial_backoff_ms = 300;
+        config.webhooks.max_backoff_ms = 300;
+    })
+    .await;
+    let inbox = gent.serve(&gw);
+    let ssin = generated_ssin(51);
+    let client = register(&gw, GENT, &ssin).await;
+    register(&gw, AMAL, &ssin).await;
+    let consent = json!({
+        "recipientParty": "ocmw-gent",
+        "purpose": "trajectoryGuidance",
+        "categories": ["trajectoryProgress"],
+        "legalTextVersion": "amal-privacy-2026-01",
+        "language": "nl",
+        "evidenceReference": "form-2026-0051",
+        "validFrom": "2020-01-01",
+    });
+    let consents = format!("/v1/clients/{client}/consents");
+    let recorded = gw
+        .call_as(
+            Method::POST,
+            &consents,
+            (AMAL.0, &["caseWorker"][..], AMAL.1),
+            CASE_WORK,
+            Some(&consent),
+        )
+        .await;
+    assert_eq!(recorded.status(), 201);
+    let consent_id = recorded.json::<Value>().await.unwrap()["consentId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The receiver is down when the agency writes trajectory progress, which the OCMW sees
+    // only by the client's consent…
+    inbox.fail_next.store(usize::MAX, Ordering::SeqCst);
+    write(&gw, AMAL, &client, json!({"nt2Level": "A2"})).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while inbox.refused.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the first attempt never came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // …then the client withdraws the consent, and the receiver comes back.
+    let withdrawn = gw
+        .call_as(
+            Method::POST,
+            &format!("{consents}/{consent_id}/withdrawal"),
+            (AMAL.0, &["caseWorker"][..], AMAL.1),
+            CASE_WORK,
+            None,
+        )
+        .await;
+    assert!(withdrawn.status().is_success());
+    inbox.fail_next.store(0, Ordering::SeqCst);
+
+    // A later change the OCMW may see arrives; the withheld one never does.
+    write(&gw, GENT, &client, json!({"receivesLivingWage": true})).await;
+    let delivered = inbox.wait_for(|d| !d.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let delivered = if inbox.all().len() > delivered.len() {
+        inbox.all()
+    } else {
+        delivered
+    };
+    assert!(
+        delivered.iter().all(|d| !d.json()["categories"]
+            .to_string()
+            .contains("trajectoryProgress")),
+        "{delivered:?}"
+    );
+    assert!(
+        delivered
+            .iter()
+            .any(|d| d.json()["categories"].to_string().contains("income"))
+    );
+}
+
+#[tokio::test]
+async fn after_the_last_attempt_events_wait_in_the_dead_letters_in_order_until_replayed() {
+    let mut gent = Receiver::bind();
+    let url = gent.url();
+    let gw = TestGateway::start_with(|config| {
+        hook(config, GENT.0, url);
+        fast_retries(config, 3);
+    })
+    .await;
+    let inbox = gent.serve(&gw);
+    let first = register(&gw, GENT, &generated_ssin(61)).await;
+    let second = register(&gw, GENT, &generated_ssin(62)).await;
+    inbox.fail_next.store(3, Ordering::SeqCst);
+    write(&gw, GENT, &first, json!({"receivesLivingWage": true})).await;
+    // The first event exhausts its three attempts; the same client's next one waits behind
+    // it, while another client's goes through.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while inbox.refused.load(Ordering::SeqCst) < 3 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    write(&gw, GENT, &first, json!({"increasedAllowance": true})).await;
+    write(&gw, GENT, &second, json!({"receivesLivingWage": true})).await;
+    let delivered = inbox.wait_for(|d| !d.is_empty()).await;
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].json()["clientId"], second.as_str());
+
+    // Visible to operators, and replayed by them, through the real command line.
+    let listing = cli(&gw, &["events", "dead-letters"]);
+    assert!(
+        listing.contains("ocmw-gent/trajectoryGuidance"),
+        "{listing}"
+    );
+    assert!(listing.contains("2 dead letter(s)"), "{listing}");
+    assert!(listing.contains("answered 503"), "{listing}");
+    let replay = cli(
+        &gw,
+        &[
+            "events",
+            "replay",
+            "--subscription",
+            "ocmw-gent/trajectoryGuidance",
+        ],
+    );
+    assert!(replay.contains("2 dead letter(s) queued"), "{replay}");
+    let delivered = inbox.wait_for(|d| d.len() >= 3).await;
+    let replayed: Vec<_> = delivered[1..]
+        .iter()
+        .map(|d| (d.json()["clientId"].clone(), d.json()["position"].clone()))
+        .collect();
+    assert!(replayed.iter().all(|(c, _)| c == first.as_str()));
+    assert!(
+        replayed[0].1.as_i64() < replayed[1].1.as_i64(),
+        "{replayed:?}"
+    );
+    assert!(cli(&gw, &["events", "dead-letters"]).contains("0 dead letter(s)"));
+}
+
+/// Runs the real `gateway` binary against the test gateway's database.
+fn cli(gw: &TestGateway, args: &[&str]) -> String {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"));
+    command
+        .args(["--config", repo_path("config/dev.toml").to_str().unwrap()])
+        .args(["--database-url", &gw.config.database.url])
+        .args(args);
+    if let Some(schema) = &gw.config.database.schema {
+        command.env("GATEWAY_DATABASE__SCHEMA", schema);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
