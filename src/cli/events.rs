@@ -3,10 +3,14 @@ use crate::audit::record::{format_time, from_micros, micros};
 use crate::config::Config;
 use crate::store::connect::connect;
 use crate::store::webhooks;
-use anyhow::Result;
+use crate::crypto::keys;
+use crate::notify::signature::WebhookSigner;
+use anyhow::{Context, Result};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
+    /// Print the public key(s) receivers verify webhook signatures with (`whpk_…`).
+    PublicKey,
     /// List the webhook events that exhausted their attempts (or wait behind one of the same
     /// client's) and are not replayed yet.
     DeadLetters,
@@ -20,20 +24,38 @@ pub enum Command {
 
 pub fn run(config: Config, command: Command) -> Result<()> {
     config.validate()?;
-    runtime()?.block_on(async {
-        let db = connect(&config.database).await?;
-        let outcome = match command {
-            Command::DeadLetters => list(&db).await,
-            Command::Replay { subscription } => {
-                let now = micros(time::OffsetDateTime::now_utc());
-                let asked = webhooks::request_replay(&db, subscription.as_deref(), now).await?;
-                println!("{asked} dead letter(s) queued for replay");
-                Ok(())
-            }
-        };
-        db.close().await;
-        outcome
-    })
+    match command {
+        Command::PublicKey => public_keys(&config),
+        Command::DeadLetters => runtime()?.block_on(async {
+            let db = connect(&config.database).await?;
+            let outcome = list(&db).await;
+            db.close().await;
+            outcome
+        }),
+        Command::Replay { subscription } => runtime()?.block_on(async {
+            let db = connect(&config.database).await?;
+            let now = micros(time::OffsetDateTime::now_utc());
+            let asked = webhooks::request_replay(&db, subscription.as_deref(), now).await;
+            db.close().await;
+            println!("{} dead letter(s) queued for replay", asked?);
+            Ok(())
+        }),
+    }
+}
+
+fn public_keys(config: &Config) -> Result<()> {
+    let path = config
+        .webhooks
+        .signing_key
+        .as_ref()
+        .context("webhooks.signing_key is not configured")?;
+    let key = keys::private_key(path).context("webhooks.signing_key")?;
+    let signer = WebhookSigner::from_pkcs8(key.secret_der())
+        .context("webhooks.signing_key: not an Ed25519 key")?;
+    for public in signer.public_keys() {
+        println!("{public}");
+    }
+    Ok(())
 }
 
 async fn list(db: &crate::store::Db) -> Result<()> {
