@@ -1,10 +1,10 @@
 use super::runtime;
 use crate::audit::record::{format_time, from_micros, micros};
 use crate::config::Config;
-use crate::store::connect::connect;
-use crate::store::webhooks;
 use crate::crypto::keys;
 use crate::notify::signature::WebhookSigner;
+use crate::store::connect::connect;
+use crate::store::webhooks;
 use anyhow::{Context, Result};
 
 #[derive(clap::Subcommand, Debug)]
