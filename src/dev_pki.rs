@@ -2,6 +2,7 @@
 //! client certificate and a JWT signing key pair. Generated on first start so that a fresh
 //! clone runs without any manual certificate work; never used in production.
 
+use crate::config::Config;
 use anyhow::{Context, Result};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -189,6 +190,27 @@ fn write_with_mode(
     file.sync_all()?;
     generated.files.push(name.to_owned());
     Ok(())
+}
+
+/// Points a configuration at a development PKI generated into `dir` (by [`ensure`]) instead
+/// of the one its files name: every key, certificate and trust anchor. For throwaway
+/// deployments (the tests, the benchmark) that each have a PKI of their own.
+pub fn use_pki(config: &mut Config, dir: &Path) {
+    config.server.tls_certificate = dir.join("server.crt");
+    config.server.tls_key = dir.join("server.key");
+    config.keys.pseudonym_key = dir.join("pseudonym.key");
+    config.keys.encryption_key = dir.join("encryption.key");
+    config.audit.signing_key = dir.join("audit-signing.key");
+    config.webhooks.signing_key = Some(dir.join("webhook-signing.key"));
+    config.webhooks.trusted_ca = Some(dir.join("ca.crt"));
+    config.dev.generate_pki = false;
+    config.dev.pki_dir = Some(dir.to_path_buf());
+    for party in &mut config.parties {
+        party.trusted_ca = dir.join("ca.crt");
+        for key in &mut party.jwt_keys {
+            key.public_key = dir.join(format!("{}-jwt.pub", party.id));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -34,22 +34,8 @@ fn install_providers() {
 pub fn test_config(dir: &Path) -> Config {
     let mut config = Config::load(&repo_path("config/dev.toml")).expect("dev configuration");
     let pki = dir.join("pki");
-    config.server.tls_certificate = pki.join("server.crt");
-    config.server.tls_key = pki.join("server.key");
-    config.keys.pseudonym_key = pki.join("pseudonym.key");
-    config.keys.encryption_key = pki.join("encryption.key");
-    config.audit.signing_key = pki.join("audit-signing.key");
-    config.webhooks.signing_key = Some(pki.join("webhook-signing.key"));
-    config.webhooks.trusted_ca = Some(pki.join("ca.crt"));
+    gateway::dev_pki::use_pki(&mut config, &pki);
     config.policy_file = repo_path("config/policy.toml");
-    config.dev.generate_pki = false;
-    config.dev.pki_dir = Some(pki.clone());
-    for party in &mut config.parties {
-        party.trusted_ca = pki.join("ca.crt");
-        for key in &mut party.jwt_keys {
-            key.public_key = pki.join(format!("{}-jwt.pub", party.id));
-        }
-    }
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
             config.database.url = url;
