@@ -543,13 +543,11 @@ impl Gate {
 
     async fn stored_record(&self, client_id: &str) -> Result<(ClientRecord, i64), GateError> {
         let stored = records::load(&self.db, client_id).await?;
-        let map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&stored.json).map_err(|_| GateError::Failed)?;
-        let record = ClientRecord::from_json(&map).map_err(|_| GateError::Failed)?;
-        Ok((record, stored.version))
+        Ok((parse_record(&stored.json)?, stored.version))
     }
 
     /// The record of a linked client, filtered by policy and consent, its reading on record.
+    /// The link, the record, the referral flag and the consents come in one statement.
     pub async fn read_record(
         &self,
         who: &Principal,
@@ -559,10 +557,21 @@ impl Gate {
         let client_id = client_id.to_string();
         let mut draft = self.draft(who, context, action::READ_CLIENT);
         draft.client = Some(client_id.clone());
-        draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
-        let (record, version) = self.stored_record(&client_id).await?;
-        let derived = self.derived(&client_id, &record).await?;
-        let filtered = self.view(who, &client_id, &record, &derived).await?;
+        let today = OffsetDateTime::now_utc().date();
+        let party = who.party.id.as_str();
+        let Some(reading) =
+            records::reading(&self.db, &client_id, party, who.purpose, today).await?
+        else {
+            return self.deny(draft, "notFound", GateError::NotFound).await;
+        };
+        draft.legal_basis = Some(reading.legal_basis);
+        let record = parse_record(&reading.record.json)?;
+        let derived = rules::derive(&record, today, reading.referred_to_agency);
+        let consented: CategorySet = reading.consented.into_iter().collect();
+        let decision = self
+            .policy
+            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
+        let filtered = filter(&record, &derived, &decision);
         draft.fields = filtered
             .read
             .iter()
@@ -571,7 +580,7 @@ impl Gate {
         self.writer.submit(None, draft).await?;
         Ok(RecordView {
             client_id,
-            version,
+            version: reading.record.version,
             filtered,
             changed: Vec::new(),
             significant_change: false,
@@ -798,4 +807,12 @@ impl Gate {
         }
         Ok(())
     }
+}
+
+/// A stored record as the domain type; a stored record that does not parse is a failure of
+/// the gateway, not of the caller.
+fn parse_record(json: &str) -> Result<ClientRecord, GateError> {
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|_| GateError::Failed)?;
+    ClientRecord::from_json(&map).map_err(|_| GateError::Failed)
 }
