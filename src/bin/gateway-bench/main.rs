@@ -27,6 +27,7 @@ use scenarios::{Caller, Feed, Read, Register, Whoami, Write};
 use setup::Deployment;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const GENERATOR_CORE: usize = 0;
@@ -69,14 +70,22 @@ struct Args {
     /// Clients registered before `read` (and `write`) run.
     #[arg(long, default_value_t = 100_000)]
     clients: u64,
-    /// The PostgreSQL server; each run gets a schema of its own there.
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    /// The PostgreSQL server; each run gets a schema of its own there. The default is the
+    /// local server's Unix socket: over TCP, sqlx 0.9.0 leaves Nagle's algorithm on and
+    /// pipelined statements wait ~40 ms for a delayed ACK (transact-rs/sqlx#4335).
+    #[arg(
+        long,
+        default_value = "postgres://postgres@localhost/postgres?host=/var/run/postgresql"
+    )]
     postgres: String,
     /// Skip PostgreSQL.
     #[arg(long)]
     sqlite_only: bool,
     #[arg(long, default_value = "target/bench/results.json")]
     out: PathBuf,
+    /// Exit with an error if a database could not be measured or any request failed (CI).
+    #[arg(long)]
+    strict: bool,
     /// Run as the server under test (internal).
     #[arg(long, value_enum, hide = true)]
     serve: Option<Server>,
@@ -142,6 +151,15 @@ fn main() -> Result<()> {
     println!("{}", report::render_table(&report));
     report::write_json(&report, &args.out)?;
     println!("wrote {}", args.out.display());
+    let failed: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| !r.errors.is_empty())
+        .map(|r| format!("{} ({})", r.name, r.database.as_deref().unwrap_or("-")))
+        .collect();
+    if args.strict && (!failed.is_empty() || !report.notes.is_empty()) {
+        anyhow::bail!("errors in {failed:?}; {:?}", report.notes);
+    }
     Ok(())
 }
 
@@ -177,7 +195,7 @@ impl Bench {
         name: &str,
         config: &LoadConfig,
         server_pid: u32,
-        scenario: S,
+        scenario: Arc<S>,
     ) -> Result<ScenarioResult> {
         let start = Instant::now() + config.warmup;
         let sampler = tokio::spawn(procstat::sample_window(
@@ -185,7 +203,7 @@ impl Bench {
             start,
             start + config.duration,
         ));
-        let load: LoadResult = loadgen::run(config, Arc::new(scenario)).await?;
+        let load: LoadResult = loadgen::run(config, scenario).await?;
         let usage = sampler.await.context("the sampler")??;
         eprintln!("{name}: {load}");
         Ok(ScenarioResult::from_load(name, &load).with_server_usage(&usage))
@@ -203,7 +221,12 @@ impl Bench {
         ] {
             let config = self.load(server.addr, &tls, mode, connections)?;
             let result = self
-                .measure("baseline", &config, server.pid, Whoami(caller.clone()))
+                .measure(
+                    "baseline",
+                    &config,
+                    server.pid,
+                    Arc::new(Whoami(caller.clone())),
+                )
                 .await?;
             report.results.push(result);
         }
@@ -251,7 +274,12 @@ impl Bench {
             let result = match name {
                 Name::Baseline => continue,
                 Name::Whoami => self
-                    .measure("whoami", &keep_alive, server.pid, Whoami(caller.clone()))
+                    .measure(
+                        "whoami",
+                        &keep_alive,
+                        server.pid,
+                        Arc::new(Whoami(caller.clone())),
+                    )
                     .await?
                     .with_note(idle_note.clone()),
                 Name::Read => {
@@ -259,7 +287,7 @@ impl Bench {
                         caller: caller.clone(),
                         clients: clients.clone(),
                     };
-                    self.measure("read", &keep_alive, server.pid, read)
+                    self.measure("read", &keep_alive, server.pid, Arc::new(read))
                         .await?
                         .with_note(format!("{} clients", clients.len()))
                 }
@@ -268,7 +296,7 @@ impl Bench {
                         caller: caller.clone(),
                         clients: clients.clone(),
                     };
-                    self.measure("write", &keep_alive, server.pid, write)
+                    self.measure("write", &keep_alive, server.pid, Arc::new(write))
                         .await?
                         .with_note("each write's audit record durable before the answer")
                 }
@@ -277,7 +305,7 @@ impl Bench {
                         caller: caller.clone(),
                         first: args.clients + 1_000_000,
                     };
-                    self.measure("register", &keep_alive, server.pid, register)
+                    self.measure("register", &keep_alive, server.pid, Arc::new(register))
                         .await?
                 }
                 Name::Feed => self.feed(&server, &tls, &caller, &clients).await?,
@@ -288,9 +316,14 @@ impl Bench {
                         Mode::Handshake,
                         args.handshake_connections,
                     )?;
-                    self.measure("handshake", &config, server.pid, Whoami(caller.clone()))
-                        .await?
-                        .with_note("a new mutual-TLS connection per request; nginx not measured")
+                    self.measure(
+                        "handshake",
+                        &config,
+                        server.pid,
+                        Arc::new(Whoami(caller.clone())),
+                    )
+                    .await?
+                    .with_note("a new mutual-TLS connection per request; nginx not measured")
                 }
             };
             report.results.push(result.with_database(label));
@@ -313,13 +346,20 @@ impl Bench {
         };
         let background = tokio::spawn(async move { loadgen::run(&writers, Arc::new(write)).await });
         let readers = self.load(server.addr, tls, Mode::KeepAlive, FEED_WRITERS)?;
+        let feed = Arc::new(Feed {
+            caller: caller.clone(),
+            delivered: AtomicU64::new(0),
+        });
         let result = self
-            .measure("feed", &readers, server.pid, Feed(caller.clone()))
+            .measure("feed", &readers, server.pid, feed.clone())
             .await?;
         let writes = background.await.context("the writers")??;
+        // Counted over warm-up and measurement alike, as the writes beside them are.
+        let seconds = (self.warmup + self.duration).as_secs_f64();
         Ok(result.with_note(format!(
-            "{FEED_WRITERS} readers beside {FEED_WRITERS} writers at {:.0} writes/s",
-            writes.requests_per_second()
+            "{FEED_WRITERS} readers beside {FEED_WRITERS} writers ({:.0} writes/s); {:.0} events/s delivered",
+            writes.requests_per_second(),
+            feed.delivered.load(Ordering::Relaxed) as f64 / seconds
         )))
     }
 }

@@ -8,6 +8,7 @@ use http_body_util::Full;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, IF_MATCH};
 use hyper::{Request, StatusCode};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The headers every authenticated call carries.
 #[derive(Clone)]
@@ -158,8 +159,12 @@ impl Scenario for Register {
 }
 
 /// `GET /v1/events?after=` following the feed from where the worker left it, while writes
-/// go on beside it.
-pub struct Feed(pub Caller);
+/// go on beside it. Counts the events delivered: a page carries up to 100, each filtered
+/// and audited on its own, so events per second is the figure that compares.
+pub struct Feed {
+    pub caller: Caller,
+    pub delivered: AtomicU64,
+}
 
 #[derive(Default)]
 pub struct FeedState {
@@ -170,7 +175,7 @@ impl Scenario for Feed {
     type State = FeedState;
 
     fn request(&self, _conn: usize, _seq: u64, state: &mut FeedState) -> Request<Full<Bytes>> {
-        self.0
+        self.caller
             .request(
                 "GET",
                 &format!("/v1/events?after={}&limit=100", state.after),
@@ -192,6 +197,8 @@ impl Scenario for Feed {
             && let Some(next) = page["next"].as_u64()
         {
             state.after = next;
+            let events = page["events"].as_array().map_or(0, Vec::len);
+            self.delivered.fetch_add(events as u64, Ordering::Relaxed);
         }
     }
 }
