@@ -19,6 +19,14 @@ pub struct StoredEvent {
     pub linked: bool,
 }
 
+/// The events with, for party `$1`, whether it is linked to each one's client now. The link is
+/// looked up per event by (client, party) rather than joined: a join lets a planner with
+/// stale statistics scan every link of the party for every event.
+const SELECT: &str = "SELECT e.position, e.event_id, e.event_type, e.client_id, e.categories, e.significant, \
+    e.recorded_at, e.subject_id, e.audience, \
+    (SELECT l.party_id FROM client_links l WHERE l.client_id = e.client_id AND l.party_id = $1 AND l.ended_at IS NULL) \
+    FROM events e";
+
 type Row = (
     i64,
     String,
@@ -43,11 +51,7 @@ pub async fn after(
 ) -> Result<(Vec<StoredEvent>, i64), StoreError> {
     let rows: Vec<Row> = with_pool!(db, |pool| {
         sqlx::query_as(
-            "SELECT e.position, e.event_id, e.event_type, e.client_id, e.categories, e.significant, e.recorded_at, \
-             e.subject_id, e.audience, l.party_id \
-             FROM events e LEFT JOIN client_links l \
-               ON l.client_id = e.client_id AND l.party_id = $1 AND l.ended_at IS NULL \
-             WHERE e.position > $2 ORDER BY e.position LIMIT $3",
+            sqlx::AssertSqlSafe(format!("{SELECT} WHERE e.position > $2 ORDER BY e.position LIMIT $3")),
         )
         .bind(party)
         .bind(after)
@@ -63,11 +67,7 @@ pub async fn after(
 pub async fn at(db: &Db, party: &str, position: i64) -> Result<Option<StoredEvent>, StoreError> {
     let row: Option<Row> = with_pool!(db, |pool| {
         sqlx::query_as(
-            "SELECT e.position, e.event_id, e.event_type, e.client_id, e.categories, e.significant, e.recorded_at, \
-             e.subject_id, e.audience, l.party_id \
-             FROM events e LEFT JOIN client_links l \
-               ON l.client_id = e.client_id AND l.party_id = $1 AND l.ended_at IS NULL \
-             WHERE e.position = $2",
+            sqlx::AssertSqlSafe(format!("{SELECT} WHERE e.position = $2")),
         )
         .bind(party)
         .bind(position)
