@@ -328,7 +328,8 @@ impl Bench {
             };
             report.results.push(result.with_database(label));
         }
-        server.stop()
+        server.stop()?;
+        deployment.drop_schema().await
     }
 
     /// Readers following the change feed while writers change records beside them.

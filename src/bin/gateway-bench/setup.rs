@@ -94,6 +94,22 @@ impl Deployment {
         Ok(Arc::new(config))
     }
 
+    /// Drops the run's PostgreSQL schema, if it has one: a benchmark leaves nothing behind.
+    pub async fn drop_schema(&self) -> Result<()> {
+        use sqlx::Connection;
+        let Some(schema) = &self.config.database.schema else {
+            return Ok(());
+        };
+        let mut connection = sqlx::PgConnection::connect(&self.config.database.url).await?;
+        // The name is ours, `bench_` and hex digits.
+        let drop = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+        sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(&mut connection)
+            .await?;
+        connection.close().await?;
+        Ok(())
+    }
+
     /// A case worker's token, valid for an hour (longer than any run).
     pub fn token(&self) -> Result<String> {
         let roles = ["caseWorker".to_owned()];
