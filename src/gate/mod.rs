@@ -142,6 +142,9 @@ pub fn etag(version: i64) -> String {
 mod feed;
 mod infractions;
 mod referrals;
+mod review;
+
+pub use review::ReviewPage;
 
 pub mod action {
     pub const REGISTER_CLIENT: &str = "registerClient";
@@ -169,6 +172,7 @@ pub mod action {
     pub const LIST_INFRACTIONS: &str = "listInfractions";
     pub const READ_INFRACTION: &str = "readInfraction";
     pub const DECIDE_INFRACTION: &str = "decideInfraction";
+    pub const SEARCH_AUDIT: &str = "searchAuditLog";
 }
 
 pub struct Registered {
@@ -374,16 +378,7 @@ impl Gate {
         who: &Principal,
         record: &AuditRecord,
     ) -> Result<bool, GateError> {
-        let party = who.party.id.as_str();
-        if record.party == party || self.parties.review_all.iter().any(|p| p.as_str() == party) {
-            return Ok(true);
-        }
-        match &record.client {
-            Some(client) => Ok(clients::active_link(&self.db, client, party)
-                .await?
-                .is_some()),
-            None => Ok(false),
-        }
+        self.reviewable(who, record, &mut HashMap::new()).await
     }
 
     /// Puts a refusal on record, then fails with `error`: a refusal leaves no answer unrecorded.

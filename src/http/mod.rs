@@ -1,6 +1,7 @@
 //! The HTTP edge: routes, layers, the TLS server, and the mapping of errors to problems.
 
 pub mod audit;
+pub mod audit_search;
 pub mod auth;
 pub mod case_work;
 pub mod clients;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(referrals::router())
         .merge(infractions::router())
         .merge(audit::router())
+        .merge(audit_search::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

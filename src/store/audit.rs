@@ -182,3 +182,47 @@ async fn checkpoints_query(
         })
         .collect())
 }
+
+/// What an audit search selects on the indexed columns; empty strings select everything.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub party: String,
+    pub user: String,
+    pub client: String,
+    pub action: String,
+    pub outcome: String,
+    /// `[from, to)` in microseconds since the epoch.
+    pub from_micros: i64,
+    pub to_micros: i64,
+}
+
+/// Records after sequence number `after` that match `selection`, in sequence order, at most
+/// `limit`, as `(seq, canonical bytes)`. Appends only ever add higher sequence numbers, so a
+/// cursor on `seq` neither skips nor repeats a record while the log grows.
+pub async fn select(
+    db: &Db,
+    selection: &Selection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT seq, record FROM audit_log WHERE seq > $1 \
+             AND ($2 = '' OR party_id = $2) AND ($3 = '' OR user_id = $3) \
+             AND ($4 = '' OR client_id = $4) AND ($5 = '' OR action = $5) \
+             AND ($6 = '' OR outcome = $6) AND recorded_at >= $7 AND recorded_at < $8 \
+             ORDER BY seq LIMIT $9",
+        )
+        .bind(after)
+        .bind(&selection.party)
+        .bind(&selection.user)
+        .bind(&selection.client)
+        .bind(&selection.action)
+        .bind(&selection.outcome)
+        .bind(selection.from_micros)
+        .bind(selection.to_micros)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    }))
+}

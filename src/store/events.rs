@@ -50,9 +50,9 @@ pub async fn after(
     limit: i64,
 ) -> Result<(Vec<StoredEvent>, i64), StoreError> {
     let rows: Vec<Row> = with_pool!(db, |pool| {
-        sqlx::query_as(
-            sqlx::AssertSqlSafe(format!("{SELECT} WHERE e.position > $2 ORDER BY e.position LIMIT $3")),
-        )
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE e.position > $2 ORDER BY e.position LIMIT $3"
+        )))
         .bind(party)
         .bind(after)
         .bind(limit)
@@ -66,9 +66,9 @@ pub async fn after(
 /// One event by position, as `party` would read it; for delivering to a party's webhook.
 pub async fn at(db: &Db, party: &str, position: i64) -> Result<Option<StoredEvent>, StoreError> {
     let row: Option<Row> = with_pool!(db, |pool| {
-        sqlx::query_as(
-            sqlx::AssertSqlSafe(format!("{SELECT} WHERE e.position = $2")),
-        )
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE e.position = $2"
+        )))
         .bind(party)
         .bind(position)
         .fetch_optional(pool)

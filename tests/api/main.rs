@@ -6,6 +6,7 @@ mod helpers;
 mod process;
 
 mod audit_proofs;
+mod audit_search;
 mod authentication;
 mod consents;
 mod conventions;

@@ -1,0 +1,88 @@
+//! Searching the audit log for privacy officers (issue: audit review API): what they select,
+//! narrowed to what their party may review, a page at a time, the search itself on record.
+
+use super::*;
+use crate::store::audit::{self as stored_audit, Selection};
+
+/// Rows read from the log per round while filling a page.
+const WINDOW: i64 = 500;
+/// Rows one search reads at most; past that it answers with what it found and a cursor, so
+/// that a search over a long log costs each request a bounded amount of work.
+const SCAN_BOUND: usize = 20_000;
+
+/// One page of a search.
+pub struct ReviewPage {
+    pub records: Vec<AuditRecord>,
+    /// The cursor for the next page; `None` when the end of the log was reached.
+    pub next: Option<i64>,
+}
+
+impl Gate {
+    /// The records after `after` that match `selection` and `purpose`, and that `who` may
+    /// review (see `may_review`), at most `page_size`.
+    pub async fn search_audit(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        selection: &Selection,
+        purpose: Option<&str>,
+        after: i64,
+        page_size: usize,
+    ) -> Result<ReviewPage, GateError> {
+        let mut cursor = after;
+        let mut scanned = 0;
+        let mut records = Vec::new();
+        let mut linked: HashMap<String, bool> = HashMap::new();
+        let next = loop {
+            let rows = stored_audit::select(&self.db, selection, cursor, WINDOW).await?;
+            let exhausted = rows.len() < WINDOW as usize;
+            for (seq, bytes) in rows {
+                cursor = seq;
+                scanned += 1;
+                let record = AuditRecord::decode(&bytes).map_err(|_| GateError::Failed)?;
+                if purpose.is_some_and(|p| p != record.purpose) {
+                    continue;
+                }
+                if self.reviewable(who, &record, &mut linked).await? {
+                    records.push(record);
+                    if records.len() == page_size {
+                        break;
+                    }
+                }
+            }
+            if records.len() == page_size || scanned >= SCAN_BOUND {
+                break Some(cursor);
+            }
+            if exhausted {
+                break None;
+            }
+        };
+        self.audit_review(who, context, action::SEARCH_AUDIT, None)
+            .await?;
+        Ok(ReviewPage { records, next })
+    }
+
+    /// `may_review`, with the party's links looked up once per client per search.
+    pub(super) async fn reviewable(
+        &self,
+        who: &Principal,
+        record: &AuditRecord,
+        linked: &mut HashMap<String, bool>,
+    ) -> Result<bool, GateError> {
+        let party = who.party.id.as_str();
+        if record.party == party || self.parties.review_all.iter().any(|p| p.as_str() == party) {
+            return Ok(true);
+        }
+        let Some(client) = &record.client else {
+            return Ok(false);
+        };
+        if let Some(known) = linked.get(client) {
+            return Ok(*known);
+        }
+        let is_linked = clients::active_link(&self.db, client, party)
+            .await?
+            .is_some();
+        linked.insert(client.clone(), is_linked);
+        Ok(is_linked)
+    }
+}

@@ -1,0 +1,199 @@
+//! Searching the audit log (role `privacyOfficer`, purpose `auditReview`): by time range,
+//! party, user, client, action, outcome and purpose, in sequence order, a page at a time with
+//! a cursor that neither skips nor repeats a record while the log grows. An officer sees the
+//! records of its own party's users and those about clients its party is linked to (or all,
+//! for the parties configured to review the whole log). Each search is itself on record.
+
+use super::problem::{InputIssue, Problem};
+use crate::app::AppState;
+use crate::audit::record::{AuditRecord, micros};
+use crate::auth::principal::Principal;
+use crate::domain::purpose::Purpose;
+use crate::gate::action;
+use crate::http::case_work::personal;
+use crate::http::context::RequestContext;
+use crate::store::audit::Selection;
+use axum::Json;
+use axum::extract::{Extension, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+const DEFAULT_PAGE: usize = 100;
+const MAX_PAGE: usize = 500;
+const PARAMETERS: [&str; 10] = [
+    "from", "to", "party", "user", "client", "action", "outcome", "purpose", "after", "pageSize",
+];
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search_audit_log))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    /// The records, in sequence order, as they are stored (the Merkle leaves' content).
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<AuditRecord>,
+    /// Pass as `after` for the next page; `null` when the end of the log was reached.
+    next: Option<i64>,
+}
+
+struct Search {
+    selection: Selection,
+    purpose: Option<String>,
+    after: i64,
+    page_size: usize,
+}
+
+fn parse(query: &BTreeMap<String, String>, state: &AppState) -> Result<Search, Problem> {
+    let mut issues: Vec<InputIssue> = query
+        .keys()
+        .filter(|k| !PARAMETERS.contains(&k.as_str()))
+        .map(|name| InputIssue::new("query", name.clone(), "unknown parameter"))
+        .collect();
+    let mut time = |name: &str, default: i64| match query.get(name) {
+        None => default,
+        Some(text) => match OffsetDateTime::parse(text, &Rfc3339) {
+            Ok(at) => micros(at),
+            Err(_) => {
+                issues.push(InputIssue::new("query", name, "an RFC 3339 date-time"));
+                default
+            }
+        },
+    };
+    let from_micros = time("from", i64::MIN);
+    let to_micros = time("to", i64::MAX);
+    let text = |name: &str| query.get(name).cloned().unwrap_or_default();
+    let selection = Selection {
+        party: text("party"),
+        user: text("user"),
+        client: text("client"),
+        action: text("action"),
+        outcome: text("outcome"),
+        from_micros,
+        to_micros,
+    };
+    if !selection.party.is_empty() && state.parties.by_id(&selection.party).is_none() {
+        issues.push(InputIssue::new("query", "party", "a configured party"));
+    }
+    if selection.user.len() > 256 {
+        issues.push(InputIssue::new("query", "user", "at most 256 characters"));
+    }
+    if !selection.client.is_empty() && uuid::Uuid::parse_str(&selection.client).is_err() {
+        issues.push(InputIssue::new("query", "client", "a client id"));
+    }
+    let action_ok =
+        selection.action.len() <= 64 && selection.action.chars().all(|c| c.is_ascii_alphabetic());
+    if !action_ok {
+        issues.push(InputIssue::new("query", "action", "an operation id"));
+    }
+    if !["", "allowed", "denied"].contains(&selection.outcome.as_str()) {
+        issues.push(InputIssue::new("query", "outcome", "allowed or denied"));
+    }
+    let purpose = query.get("purpose").cloned();
+    if purpose
+        .as_deref()
+        .is_some_and(|p| p.parse::<Purpose>().is_err())
+    {
+        issues.push(InputIssue::new("query", "purpose", "a processing purpose"));
+    }
+    let after = match query.get("after").map(|t| t.parse::<i64>()) {
+        None => -1,
+        Some(Ok(n)) if n >= 0 => n,
+        Some(_) => {
+            issues.push(InputIssue::new("query", "after", "a sequence number"));
+            -1
+        }
+    };
+    let page_size = match query.get("pageSize").map(|t| t.parse::<usize>()) {
+        None => DEFAULT_PAGE,
+        Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
+        Some(_) => {
+            issues.push(InputIssue::new(
+                "query",
+                "pageSize",
+                "an integer from 1 to 500",
+            ));
+            DEFAULT_PAGE
+        }
+    };
+    if issues.is_empty() {
+        Ok(Search {
+            selection,
+            purpose,
+            after,
+            page_size,
+        })
+    } else {
+        Err(Problem::bad_request(issues))
+    }
+}
+
+/// The audit records the officer may review that match every given filter.
+#[utoipa::path(get, path = "/v1/audit/records", operation_id = "searchAuditLog", tag = "audit",
+    params(("from" = Option<String>, Query, description = "From this time on (RFC 3339)"),
+           ("to" = Option<String>, Query, description = "Before this time (RFC 3339)"),
+           ("party" = Option<String>, Query, description = "The acting party"),
+           ("user" = Option<String>, Query, description = "The acting user (`sub`)"),
+           ("client" = Option<String>, Query, description = "The client concerned"),
+           ("action" = Option<String>, Query, description = "The operation, e.g. readClient"),
+           ("outcome" = Option<String>, Query, description = "allowed or denied"),
+           ("purpose" = Option<String>, Query, description = "The declared purpose"),
+           ("after" = Option<i64>, Query, description = "The cursor: records after this sequence number"),
+           ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)"),
+           ("Processing-Purpose" = String, Header, description = "auditReview")),
+    responses((status = 200, description = "A page of records", body = AuditPage),
+              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn search_audit_log(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let act = action::SEARCH_AUDIT;
+    let search = if who.purpose == Purpose::AuditReview {
+        parse(&query, &state).map_err(|problem| (problem, "invalidInput"))
+    } else {
+        Err((
+            Problem::missing_scope("the audit log is reviewed with the purpose auditReview"),
+            "purposeNotAllowed",
+        ))
+    };
+    let search = match search {
+        Ok(search) => search,
+        Err((problem, reason)) => {
+            return match state.gate.audit_review(&who, &ctx, act, Some(reason)).await {
+                Ok(()) => problem.into_response(),
+                Err(error) => Problem::from(error).into_response(),
+            };
+        }
+    };
+    match state
+        .gate
+        .search_audit(
+            &who,
+            &ctx,
+            &search.selection,
+            search.purpose.as_deref(),
+            search.after,
+            search.page_size,
+        )
+        .await
+    {
+        Ok(page) => personal(
+            StatusCode::OK,
+            Json(AuditPage {
+                items: page.records,
+                next: page.next,
+            }),
+        ),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}

@@ -1,0 +1,185 @@
+//! Searching the audit log as a privacy officer: every filter, the officer's party's share of
+//! the log only, a cursor that neither skips nor repeats while records are appended, bad
+//! parameters refused, and every search on record.
+
+use crate::helpers::{TestGateway, generated_ssin};
+use reqwest::Method;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+const OFFICER: (&str, &str) = ("ocmw-gent", "po-1");
+
+async fn search(gw: &TestGateway, query: &str) -> (u16, Value) {
+    let response = gw
+        .call_as(
+            Method::GET,
+            &format!("/v1/audit/records?{query}"),
+            (OFFICER.0, &["privacyOfficer"][..], OFFICER.1),
+            "auditReview",
+            None,
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn items(gw: &TestGateway, query: &str) -> Vec<Value> {
+    let (status, page) = search(gw, query).await;
+    assert_eq!(status, 200, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+fn seqs(records: &[Value]) -> Vec<u64> {
+    records.iter().map(|r| r["seq"].as_u64().unwrap()).collect()
+}
+
+async fn client(gw: &TestGateway, party: &str, n: u32) -> String {
+    let response = gw.register(party, "sw-1", &generated_ssin(n)).await;
+    response.json::<Value>().await.unwrap()["clientId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Gent and Amal share a client, Gent has one of its own, Eeklo one Gent has nothing to do
+/// with; Gent looks up an unknown person (a refusal).
+async fn history(gw: &TestGateway) -> (String, String, String) {
+    let joint = client(gw, "ocmw-gent", 1).await;
+    client(gw, "amal", 1).await;
+    let own = client(gw, "ocmw-gent", 2).await;
+    let foreign = client(gw, "ocmw-eeklo", 3).await;
+    assert_eq!(
+        gw.lookup("ocmw-gent", "sw-2", &generated_ssin(9))
+            .await
+            .status(),
+        404
+    );
+    (joint, own, foreign)
+}
+
+#[tokio::test]
+async fn an_officer_sees_its_partys_users_and_its_linked_clients_and_each_filter_narrows_it() {
+    let gw = TestGateway::start().await;
+    let (joint, own, foreign) = history(&gw).await;
+
+    let all = items(&gw, "").await;
+    let parties: BTreeSet<_> = all.iter().map(|r| r["party"].as_str().unwrap()).collect();
+    assert_eq!(parties, BTreeSet::from(["amal", "ocmw-gent"]), "{all:#?}");
+    assert!(all.iter().all(|r| r["client"] != foreign.as_str()));
+    assert!(seqs(&all).windows(2).all(|w| w[0] < w[1]));
+
+    // The agency's registration of the joint client shows, because Gent is linked to it.
+    let amal = items(&gw, "party=amal").await;
+    assert_eq!(amal.len(), 1, "{amal:#?}");
+    assert_eq!(amal[0]["client"], joint.as_str());
+    assert_eq!(amal[0]["action"], "registerClient");
+
+    let about_own = items(&gw, &format!("client={own}")).await;
+    assert_eq!(about_own.len(), 1);
+    assert_eq!(about_own[0]["user"], "sw-1");
+    let by_user = items(&gw, "user=sw-2").await;
+    assert_eq!(by_user.len(), 1);
+    assert_eq!(by_user[0]["action"], "lookupClient");
+    let denied = items(&gw, "outcome=denied&action=lookupClient").await;
+    assert_eq!(seqs(&denied), seqs(&by_user));
+    assert_eq!(denied[0]["reason"], "notFound");
+    let registrations = items(&gw, "action=registerClient&purpose=trajectoryGuidance").await;
+    assert_eq!(registrations.len(), 3, "{registrations:#?}");
+    let reviews = items(&gw, "purpose=auditReview").await;
+    assert!(
+        reviews
+            .iter()
+            .all(|r| r["action"] == "searchAuditLog" && r["user"] == OFFICER.1)
+    );
+    assert!(items(&gw, "to=2000-01-01T00:00:00Z").await.is_empty());
+    let first = all[0]["time"].as_str().unwrap();
+    let from_first = items(&gw, &format!("from={first}")).await;
+    assert_eq!(from_first[0]["seq"], all[0]["seq"]);
+
+    // Every search, refused or not, is on record as the officer's.
+    let rows = gw.audit_rows().await;
+    let last = rows.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.user_id.as_str()),
+        ("searchAuditLog", OFFICER.1)
+    );
+    assert_eq!(last.record.purpose, "auditReview");
+}
+
+#[tokio::test]
+async fn the_cursor_neither_skips_nor_repeats_while_records_are_appended() {
+    let gw = TestGateway::start().await;
+    history(&gw).await;
+    let mut seen = Vec::new();
+    let mut after: Option<u64> = None;
+    for round in 0..50 {
+        let query = match after {
+            Some(a) => format!("pageSize=2&after={a}"),
+            None => "pageSize=2".to_owned(),
+        };
+        let (status, page) = search(&gw, &query).await;
+        assert_eq!(status, 200);
+        seen.extend(seqs(page["items"].as_array().unwrap()));
+        // The log grows between pages: a registration and this search's own record.
+        client(&gw, "ocmw-gent", 100 + round).await;
+        match page["next"].as_u64() {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    let last = *seen.last().unwrap();
+    let everything = items(&gw, "pageSize=500").await;
+    let expected: Vec<u64> = seqs(&everything)
+        .into_iter()
+        .filter(|s| *s <= last)
+        .collect();
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn bad_searches_and_other_roles_are_refused_on_record() {
+    let gw = TestGateway::start().await;
+    history(&gw).await;
+    for query in [
+        "pageSize=0",
+        "pageSize=501",
+        "after=-3",
+        "from=yesterday",
+        "outcome=maybe",
+        "purpose=curiosity",
+        "party=ocmw-nowhere",
+        "client=not-an-id",
+        "action=drop%20table",
+        "colour=blue",
+    ] {
+        let (status, problem) = search(&gw, query).await;
+        assert_eq!(status, 400, "{query}: {problem}");
+    }
+    let before = gw.audit_rows().await.len();
+    let case_worker = gw
+        .call_as(
+            Method::GET,
+            "/v1/audit/records",
+            ("ocmw-gent", &["caseWorker"][..], "sw-1"),
+            "trajectoryGuidance",
+            None,
+        )
+        .await;
+    assert_eq!(case_worker.status(), 403);
+    let rows = gw.audit_rows().await;
+    assert_eq!(rows.len(), before + 1);
+    let refusal = rows.last().unwrap();
+    assert_eq!(
+        (refusal.action.as_str(), refusal.outcome.as_str()),
+        ("searchAuditLog", "denied")
+    );
+    let unauthenticated = gw
+        .client("ocmw-gent")
+        .get(gw.url("/v1/audit/records"))
+        .header("Processing-Purpose", "auditReview")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+}
