@@ -1,6 +1,7 @@
 //! The tamper-evident audit log: records in a canonical encoding, an RFC 9162 Merkle tree over
 //! them, checkpoints in the C2SP signed-note format, proofs, export and offline verification.
 
+pub mod access_report;
 pub mod checkpoint;
 pub mod export;
 pub mod merkle;

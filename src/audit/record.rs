@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 
 pub const ENCODING_VERSION: u8 = 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Outcome {
     Allowed,

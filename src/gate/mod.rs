@@ -173,6 +173,7 @@ pub mod action {
     pub const READ_INFRACTION: &str = "readInfraction";
     pub const DECIDE_INFRACTION: &str = "decideInfraction";
     pub const SEARCH_AUDIT: &str = "searchAuditLog";
+    pub const ACCESS_REPORT: &str = "getAccessReport";
 }
 
 pub struct Registered {

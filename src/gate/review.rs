@@ -2,6 +2,7 @@
 //! narrowed to what their party may review, a page at a time, the search itself on record.
 
 use super::*;
+use crate::audit::access_report::{self, AccessReport};
 use crate::store::audit::{self as stored_audit, Selection};
 
 /// Rows read from the log per round while filling a page.
@@ -60,6 +61,31 @@ impl Gate {
         self.audit_review(who, context, action::SEARCH_AUDIT, None)
             .await?;
         Ok(ReviewPage { records, next })
+    }
+
+    /// A client's access report (GDPR art. 15), for an officer of a party linked to the client
+    /// (or reviewing the whole log); to any other it reads as an unknown client.
+    pub async fn access_report(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        client_id: &Uuid,
+    ) -> Result<AccessReport, GateError> {
+        let client_id = client_id.to_string();
+        let party = who.party.id.as_str();
+        let mut draft = self.draft(who, context, action::ACCESS_REPORT);
+        draft.client = Some(client_id.clone());
+        if !self.parties.review_all.iter().any(|p| p.as_str() == party) {
+            draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+        }
+        let records = stored_audit::about_client(&self.db, &client_id)
+            .await?
+            .iter()
+            .map(|bytes| AuditRecord::decode(bytes))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| GateError::Failed)?;
+        self.writer.submit(None, draft).await?;
+        Ok(access_report::build(&client_id, &records))
     }
 
     /// `may_review`, with the party's links looked up once per client per search.

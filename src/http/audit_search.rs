@@ -1,4 +1,5 @@
-//! Searching the audit log (role `privacyOfficer`, purpose `auditReview`): by time range,
+//! Reviewing the audit log (role `privacyOfficer`, purpose `auditReview`): a client's access
+//! report (GDPR art. 15), and searching by time range,
 //! party, user, client, action, outcome and purpose, in sequence order, a page at a time with
 //! a cursor that neither skips nor repeats a record while the log grows. An officer sees the
 //! records of its own party's users and those about clients its party is linked to (or all,
@@ -6,15 +7,16 @@
 
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
+use crate::audit::access_report::AccessReport;
 use crate::audit::record::{AuditRecord, micros};
 use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
 use crate::gate::action;
-use crate::http::case_work::personal;
+use crate::http::case_work::{path_id, personal, require_purpose};
 use crate::http::context::RequestContext;
 use crate::store::audit::Selection;
 use axum::Json;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -31,7 +33,9 @@ const PARAMETERS: [&str; 10] = [
 ];
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(search_audit_log))
+    OpenApiRouter::new()
+        .routes(routes!(search_audit_log))
+        .routes(routes!(get_access_report))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -194,6 +198,38 @@ pub async fn search_audit_log(
                 next: page.next,
             }),
         ),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+/// Every access to a client's data, grouped by party and purpose, with the categories and the
+/// times (GDPR art. 15): what the client is entitled to be told.
+#[utoipa::path(get, path = "/v1/audit/clients/{clientId}/access-report", operation_id = "getAccessReport", tag = "audit",
+    params(("clientId" = String, Path, description = "The client id"),
+           ("Processing-Purpose" = String, Header, description = "auditReview")),
+    responses((status = 200, description = "The access report", body = AccessReport),
+              (status = 400, description = "Not a client id", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "Unknown client, or not linked to the officer's party", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn get_access_report(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(client_id): Path<String>,
+) -> Response {
+    let act = action::ACCESS_REPORT;
+    let permitted = who.purpose == Purpose::AuditReview;
+    let detail = "the audit log is reviewed with the purpose auditReview";
+    if let Err(refusal) = require_purpose(&state, &who, &ctx, act, permitted, detail).await {
+        return refusal;
+    }
+    let client = match path_id(&state, &who, &ctx, act, "clientId", &client_id).await {
+        Ok(client) => client,
+        Err(refusal) => return refusal,
+    };
+    match state.gate.access_report(&who, &ctx, &client).await {
+        Ok(report) => personal(StatusCode::OK, Json(report)),
         Err(error) => Problem::from(error).into_response(),
     }
 }

@@ -226,3 +226,13 @@ pub async fn select(
         .await?
     }))
 }
+
+/// Every record about `client_id`, in sequence order, as canonical bytes (the client index).
+pub async fn about_client(db: &Db, client_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_scalar("SELECT record FROM audit_log WHERE client_id = $1 ORDER BY seq")
+            .bind(client_id)
+            .fetch_all(pool)
+            .await?
+    }))
+}

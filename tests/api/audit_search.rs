@@ -183,3 +183,93 @@ async fn bad_searches_and_other_roles_are_refused_on_record() {
         .unwrap();
     assert_eq!(unauthenticated.status(), 401);
 }
+
+#[tokio::test]
+async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_art_15() {
+    let gw = TestGateway::start().await;
+    let ssin = generated_ssin(21);
+    let joint = client(&gw, "ocmw-gent", 21).await;
+    client(&gw, "amal", 21).await;
+    crate::helpers::write_record(
+        &gw,
+        ("amal", "tb-1"),
+        &joint,
+        serde_json::json!({"nt2Level": "A2"}),
+    )
+    .await;
+    // An OCMW not linked to the client tries to find it: refused, and on the client's report.
+    assert_eq!(gw.lookup("ocmw-eeklo", "sw-9", &ssin).await.status(), 404);
+
+    let path = format!("/v1/audit/clients/{joint}/access-report");
+    let response = gw
+        .call_as(
+            Method::GET,
+            &path,
+            (OFFICER.0, &["privacyOfficer"][..], OFFICER.1),
+            "auditReview",
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["clientId"], joint.as_str());
+    let groups = report["groups"].as_array().unwrap();
+    let keys: Vec<(String, String)> = groups
+        .iter()
+        .map(|g| {
+            (
+                g["party"].as_str().unwrap().to_owned(),
+                g["purpose"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("ocmw-gent".to_owned(), "trajectoryGuidance".to_owned()),
+            ("amal".to_owned(), "trajectoryGuidance".to_owned()),
+            ("ocmw-eeklo".to_owned(), "trajectoryGuidance".to_owned()),
+        ]
+    );
+    let amal = &groups[1];
+    let actions: Vec<&str> = amal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    // The write reads the record first; both show, with the categories they touched.
+    assert!(actions.starts_with(&["registerClient"]), "{actions:?}");
+    assert!(actions.contains(&"updateClient"), "{actions:?}");
+    assert!(
+        amal["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("trajectoryProgress")),
+        "{amal}"
+    );
+    assert_eq!(groups[2]["entries"][0]["outcome"], "denied");
+    assert_eq!(report["refusals"], 1);
+
+    // An officer of a party not linked to the client gets nothing; both requests are on record.
+    let foreign = gw
+        .call_as(
+            Method::GET,
+            &path,
+            ("ocmw-eeklo", &["privacyOfficer"][..], "po-9"),
+            "auditReview",
+            None,
+        )
+        .await;
+    assert_eq!(foreign.status(), 404);
+    let rows = gw.audit_rows().await;
+    let reports: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "getAccessReport")
+        .map(|r| (r.party_id.as_str(), r.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        reports,
+        [("ocmw-gent", "allowed"), ("ocmw-eeklo", "denied")]
+    );
+}
