@@ -26,6 +26,7 @@ pub struct Config {
     pub keys: KeysConfig,
     pub audit: AuditConfig,
     pub webhooks: WebhooksConfig,
+    pub review: ReviewConfig,
     /// The data-access policy (product brief §5); an invalid one stops the start.
     #[serde(default = "default_policy_file")]
     pub policy_file: PathBuf,
@@ -134,6 +135,25 @@ pub struct AuditConfig {
     /// is linked to.
     #[serde(default)]
     pub review_all_parties: Vec<PartyId>,
+}
+
+/// The bounds above which audit review flags an access pattern (`GET /v1/audit/anomalies`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// Distinct clients one user may read in one clock hour.
+    pub distinct_clients_per_hour: usize,
+    /// An hour above this many times the user's own median hour is flagged…
+    pub norm_factor: usize,
+    /// …when it also exceeds this many distinct clients.
+    pub norm_minimum: usize,
+    /// This many refusals of one user within the window is a burst.
+    pub refusals: usize,
+    pub refusal_window_minutes: i64,
+    /// Office hours in UTC, `[start, end)`.
+    pub office_hours_utc: [u8; 2],
+    /// Records one anomaly scan reads at most.
+    pub max_records: usize,
 }
 
 /// Delivery of events to the parties' webhooks (product brief §7). The endpoints themselves
@@ -293,7 +313,48 @@ impl Config {
             return Err(invalid("database.max_connections", "between 1 and 1000"));
         }
         self.validate_parties()?;
+        self.validate_review()?;
         self.validate_webhooks()
+    }
+
+    fn validate_review(&self) -> Result<(), ConfigError> {
+        let r = &self.review;
+        let checks: [(&str, u64, u64, u64); 6] = [
+            (
+                "review.distinct_clients_per_hour",
+                r.distinct_clients_per_hour as u64,
+                1,
+                1_000_000,
+            ),
+            ("review.norm_factor", r.norm_factor as u64, 1, 1000),
+            ("review.norm_minimum", r.norm_minimum as u64, 1, 1_000_000),
+            ("review.refusals", r.refusals as u64, 2, 1_000_000),
+            (
+                "review.refusal_window_minutes",
+                r.refusal_window_minutes.max(0) as u64,
+                1,
+                1440,
+            ),
+            (
+                "review.max_records",
+                r.max_records as u64,
+                1000,
+                100_000_000,
+            ),
+        ];
+        for (key, value, min, max) in checks {
+            if !(min..=max).contains(&value) {
+                return Err(invalid(key, format!("between {min} and {max}")));
+            }
+        }
+        let [open, close] = r.office_hours_utc;
+        if open >= close || close > 24 {
+            return Err(invalid(
+                "review.office_hours_utc",
+                "[start, end] hours with start < end <= 24",
+            ));
+        }
+        Ok(())
     }
 
     fn validate_webhooks(&self) -> Result<(), ConfigError> {

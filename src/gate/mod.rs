@@ -174,6 +174,7 @@ pub mod action {
     pub const DECIDE_INFRACTION: &str = "decideInfraction";
     pub const SEARCH_AUDIT: &str = "searchAuditLog";
     pub const ACCESS_REPORT: &str = "getAccessReport";
+    pub const AUDIT_ANOMALIES: &str = "getAuditAnomalies";
 }
 
 pub struct Registered {

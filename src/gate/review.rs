@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::audit::access_report::{self, AccessReport};
+use crate::audit::anomalies::{self, Anomaly, Bounds, EndedLinks};
 use crate::store::audit::{self as stored_audit, Selection};
 
 /// Rows read from the log per round while filling a page.
@@ -86,6 +87,62 @@ impl Gate {
             .map_err(|_| GateError::Failed)?;
         self.writer.submit(None, draft).await?;
         Ok(access_report::build(&client_id, &records))
+    }
+
+    /// The access patterns to look at among the records of `[from, to)` the officer may
+    /// review; and whether the whole range was read (a scan reads at most `max_records`).
+    pub async fn audit_anomalies(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        from_micros: i64,
+        to_micros: i64,
+        bounds: &Bounds,
+        max_records: usize,
+    ) -> Result<(Vec<Anomaly>, bool), GateError> {
+        let selection = Selection {
+            from_micros,
+            to_micros,
+            ..Selection::default()
+        };
+        let mut cursor = -1;
+        let mut scanned = 0;
+        let mut records = Vec::new();
+        let mut linked: HashMap<String, bool> = HashMap::new();
+        let complete = loop {
+            let rows = stored_audit::select(&self.db, &selection, cursor, WINDOW).await?;
+            let exhausted = rows.len() < WINDOW as usize;
+            for (seq, bytes) in rows {
+                cursor = seq;
+                scanned += 1;
+                let record = AuditRecord::decode(&bytes).map_err(|_| GateError::Failed)?;
+                if self.reviewable(who, &record, &mut linked).await? {
+                    records.push(record);
+                }
+            }
+            if exhausted {
+                break true;
+            }
+            if scanned >= max_records {
+                break false;
+            }
+        };
+        let mut ended = EndedLinks::new();
+        for record in records.iter().filter(|r| r.outcome == Outcome::Denied) {
+            let Some(client) = &record.client else {
+                continue;
+            };
+            let key = (client.clone(), record.party.clone());
+            if ended.contains_key(&key) {
+                continue;
+            }
+            if let Some(at) = clients::ended_link(&self.db, client, &record.party).await? {
+                ended.insert(key, at);
+            }
+        }
+        self.audit_review(who, context, action::AUDIT_ANOMALIES, None)
+            .await?;
+        Ok((anomalies::detect(&records, &ended, bounds), complete))
     }
 
     /// `may_review`, with the party's links looked up once per client per search.

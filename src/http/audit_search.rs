@@ -8,6 +8,7 @@
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
 use crate::audit::access_report::AccessReport;
+use crate::audit::anomalies::{Anomaly, Bounds};
 use crate::audit::record::{AuditRecord, micros};
 use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search_audit_log))
         .routes(routes!(get_access_report))
+        .routes(routes!(get_audit_anomalies))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -54,24 +56,35 @@ struct Search {
     page_size: usize,
 }
 
+/// An RFC 3339 query parameter in microseconds since the epoch, `default` when absent; a
+/// malformed one is added to `issues`.
+fn time_parameter(
+    query: &BTreeMap<String, String>,
+    name: &str,
+    default: i64,
+    issues: &mut Vec<InputIssue>,
+) -> i64 {
+    match query
+        .get(name)
+        .map(|text| OffsetDateTime::parse(text, &Rfc3339))
+    {
+        None => default,
+        Some(Ok(at)) => micros(at),
+        Some(Err(_)) => {
+            issues.push(InputIssue::new("query", name, "an RFC 3339 date-time"));
+            default
+        }
+    }
+}
+
 fn parse(query: &BTreeMap<String, String>, state: &AppState) -> Result<Search, Problem> {
     let mut issues: Vec<InputIssue> = query
         .keys()
         .filter(|k| !PARAMETERS.contains(&k.as_str()))
         .map(|name| InputIssue::new("query", name.clone(), "unknown parameter"))
         .collect();
-    let mut time = |name: &str, default: i64| match query.get(name) {
-        None => default,
-        Some(text) => match OffsetDateTime::parse(text, &Rfc3339) {
-            Ok(at) => micros(at),
-            Err(_) => {
-                issues.push(InputIssue::new("query", name, "an RFC 3339 date-time"));
-                default
-            }
-        },
-    };
-    let from_micros = time("from", i64::MIN);
-    let to_micros = time("to", i64::MAX);
+    let from_micros = time_parameter(query, "from", i64::MIN, &mut issues);
+    let to_micros = time_parameter(query, "to", i64::MAX, &mut issues);
     let text = |name: &str| query.get(name).cloned().unwrap_or_default();
     let selection = Selection {
         party: text("party"),
@@ -230,6 +243,90 @@ pub async fn get_access_report(
     };
     match state.gate.access_report(&who, &ctx, &client).await {
         Ok(report) => personal(StatusCode::OK, Json(report)),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AnomalyReport {
+    anomalies: Vec<Anomaly>,
+    /// False when the range held more records than one scan reads: narrow it.
+    complete: bool,
+}
+
+/// Access patterns to look at in `[from, to)` (default: the last 24 hours), among the records
+/// the officer may review: many distinct clients an hour, far above the user's own norm,
+/// refusal bursts, access outside office hours, attempts after a link ended.
+#[utoipa::path(get, path = "/v1/audit/anomalies", operation_id = "getAuditAnomalies", tag = "audit",
+    params(("from" = Option<String>, Query, description = "From this time on (RFC 3339)"),
+           ("to" = Option<String>, Query, description = "Before this time (RFC 3339)"),
+           ("Processing-Purpose" = String, Header, description = "auditReview")),
+    responses((status = 200, description = "The flags, each with the records behind it", body = AnomalyReport),
+              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn get_audit_anomalies(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let act = action::AUDIT_ANOMALIES;
+    let permitted = who.purpose == Purpose::AuditReview;
+    let detail = "the audit log is reviewed with the purpose auditReview";
+    if let Err(refusal) = require_purpose(&state, &who, &ctx, act, permitted, detail).await {
+        return refusal;
+    }
+    let now = OffsetDateTime::now_utc();
+    let mut issues: Vec<InputIssue> = query
+        .keys()
+        .filter(|k| !["from", "to"].contains(&k.as_str()))
+        .map(|name| InputIssue::new("query", name.clone(), "unknown parameter"))
+        .collect();
+    let from = time_parameter(
+        &query,
+        "from",
+        micros(now - time::Duration::days(1)),
+        &mut issues,
+    );
+    let to = time_parameter(
+        &query,
+        "to",
+        micros(now + time::Duration::seconds(1)),
+        &mut issues,
+    );
+    if !issues.is_empty() {
+        let problem = Problem::bad_request(issues);
+        return match state
+            .gate
+            .audit_review(&who, &ctx, act, Some("invalidInput"))
+            .await
+        {
+            Ok(()) => problem.into_response(),
+            Err(error) => Problem::from(error).into_response(),
+        };
+    }
+    let review = &state.config.review;
+    let bounds = Bounds {
+        distinct_clients_per_hour: review.distinct_clients_per_hour,
+        norm_factor: review.norm_factor,
+        norm_minimum: review.norm_minimum,
+        refusals: review.refusals,
+        refusal_window_minutes: review.refusal_window_minutes,
+        office_hours: (review.office_hours_utc[0], review.office_hours_utc[1]),
+    };
+    match state
+        .gate
+        .audit_anomalies(&who, &ctx, from, to, &bounds, review.max_records)
+        .await
+    {
+        Ok((anomalies, complete)) => personal(
+            StatusCode::OK,
+            Json(AnomalyReport {
+                anomalies,
+                complete,
+            }),
+        ),
         Err(error) => Problem::from(error).into_response(),
     }
 }

@@ -70,3 +70,18 @@ pub async fn linked_parties(db: &Db, client_id: &str) -> Result<Vec<String>, Sto
         .await?
     }))
 }
+
+/// When `party`'s link with `client_id` last ended, if it ended and no link is active now.
+pub async fn ended_link(db: &Db, client_id: &str, party: &str) -> Result<Option<i64>, StoreError> {
+    let ended: Option<Option<i64>> = with_pool!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT MAX(ended_at) FROM client_links WHERE client_id = $1 AND party_id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM client_links a WHERE a.client_id = $1 AND a.party_id = $2 AND a.ended_at IS NULL)",
+        )
+        .bind(client_id)
+        .bind(party)
+        .fetch_optional(pool)
+        .await?
+    });
+    Ok(ended.flatten())
+}

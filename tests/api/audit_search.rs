@@ -9,11 +9,12 @@ use std::collections::BTreeSet;
 
 const OFFICER: (&str, &str) = ("ocmw-gent", "po-1");
 
-async fn search(gw: &TestGateway, query: &str) -> (u16, Value) {
+/// `GET path` as Gent's privacy officer reviewing the log.
+async fn review(gw: &TestGateway, path: &str) -> (u16, Value) {
     let response = gw
         .call_as(
             Method::GET,
-            &format!("/v1/audit/records?{query}"),
+            path,
             (OFFICER.0, &["privacyOfficer"][..], OFFICER.1),
             "auditReview",
             None,
@@ -21,6 +22,10 @@ async fn search(gw: &TestGateway, query: &str) -> (u16, Value) {
         .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn search(gw: &TestGateway, query: &str) -> (u16, Value) {
+    review(gw, &format!("/v1/audit/records?{query}")).await
 }
 
 async fn items(gw: &TestGateway, query: &str) -> Vec<Value> {
@@ -201,17 +206,8 @@ async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_a
     assert_eq!(gw.lookup("ocmw-eeklo", "sw-9", &ssin).await.status(), 404);
 
     let path = format!("/v1/audit/clients/{joint}/access-report");
-    let response = gw
-        .call_as(
-            Method::GET,
-            &path,
-            (OFFICER.0, &["privacyOfficer"][..], OFFICER.1),
-            "auditReview",
-            None,
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    let report: Value = response.json().await.unwrap();
+    let (status, report) = review(&gw, &path).await;
+    assert_eq!(status, 200);
     assert_eq!(report["clientId"], joint.as_str());
     let groups = report["groups"].as_array().unwrap();
     let keys: Vec<(String, String)> = groups
@@ -272,4 +268,91 @@ async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_a
         reports,
         [("ocmw-gent", "allowed"), ("ocmw-eeklo", "denied")]
     );
+}
+
+#[tokio::test]
+async fn anomalies_flag_heavy_readers_refusal_bursts_and_attempts_after_a_link_ended() {
+    let gw = TestGateway::start_with(|config| {
+        config.review.distinct_clients_per_hour = 3;
+        config.review.refusals = 3;
+    })
+    .await;
+    let read = |party: &'static str, user: &'static str, client: String| {
+        let gw = &gw;
+        async move {
+            gw.call_as(
+                Method::GET,
+                &format!("/v1/clients/{client}"),
+                (party, &["caseWorker"][..], user),
+                "trajectoryGuidance",
+                None,
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    for n in 0..5 {
+        let id = client(&gw, "ocmw-gent", 40 + n).await;
+        assert_eq!(read("ocmw-gent", "sw-1", id).await, 200);
+        let foreign = client(&gw, "ocmw-eeklo", 60 + n).await;
+        assert_eq!(read("ocmw-eeklo", "sw-9", foreign).await, 200);
+    }
+    for n in 0..4 {
+        let response = gw
+            .lookup("ocmw-gent", "sw-2", &generated_ssin(80 + n))
+            .await;
+        assert_eq!(response.status(), 404);
+    }
+    let gone = client(&gw, "ocmw-gent", 90).await;
+    assert_eq!(gw.unlink("ocmw-gent", "sw-3", &gone).await.status(), 204);
+    assert_eq!(read("ocmw-gent", "sw-3", gone.clone()).await, 404);
+
+    let (status, report) = review(&gw, "/v1/audit/anomalies").await;
+    assert_eq!(status, 200);
+    assert_eq!(report["complete"], true);
+    let flags: Vec<(String, String)> = report["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] != "outsideOfficeHours")
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["user"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        flags.contains(&("manyDistinctClients".into(), "sw-1".into())),
+        "{report:#}"
+    );
+    assert!(
+        flags.contains(&("refusalBurst".into(), "sw-2".into())),
+        "{report:#}"
+    );
+    assert!(
+        flags.contains(&("afterLinkEnded".into(), "sw-3".into())),
+        "{report:#}"
+    );
+    // Eeklo's reader is none of Gent's officer's business.
+    assert!(flags.iter().all(|(_, user)| user != "sw-9"), "{report:#}");
+    let heavy = report["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "manyDistinctClients")
+        .unwrap();
+    assert_eq!(heavy["count"], 5);
+    assert_eq!(heavy["records"].as_array().unwrap().len(), 5);
+
+    let (status, _) = review(&gw, "/v1/audit/anomalies?from=yesterday").await;
+    assert_eq!(status, 400);
+    let rows = gw.audit_rows().await;
+    let reviews: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "getAuditAnomalies")
+        .map(|r| r.outcome.as_str())
+        .collect();
+    assert_eq!(reviews, ["allowed", "denied"]);
 }
