@@ -4,7 +4,7 @@
 //! with it ended. Pure: the records and the ended links go in, the flags come out, each with
 //! the records behind it. A flag is a reason to look, not a finding.
 
-use super::record::{AuditRecord, Outcome};
+use super::record::{AuditRecord, Outcome, micros};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use time::OffsetDateTime;
@@ -56,10 +56,6 @@ pub type EndedLinks = HashMap<(String, String), i64>;
 
 fn time(record: &AuditRecord) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(&record.time, &Rfc3339).ok()
-}
-
-fn micros(at: OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1000) as i64
 }
 
 fn flag(kind: AnomalyKind, records: &[&AuditRecord], count: usize, bound: usize) -> Anomaly {

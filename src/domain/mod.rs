@@ -4,6 +4,7 @@ pub mod consent;
 pub mod event;
 pub mod infraction;
 pub mod link;
+pub mod monitoring;
 pub mod party;
 pub mod purpose;
 pub mod record;

@@ -141,6 +141,7 @@ pub fn etag(version: i64) -> String {
 /// The operations audited, named as the API's operation ids.
 mod feed;
 mod infractions;
+mod monitoring;
 mod referrals;
 mod review;
 
@@ -175,6 +176,7 @@ pub mod action {
     pub const SEARCH_AUDIT: &str = "searchAuditLog";
     pub const ACCESS_REPORT: &str = "getAccessReport";
     pub const AUDIT_ANOMALIES: &str = "getAuditAnomalies";
+    pub const MONITORING: &str = "getMonitoringReport";
 }
 
 pub struct Registered {

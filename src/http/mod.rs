@@ -18,6 +18,7 @@ pub mod policy;
 pub mod problem;
 pub mod records;
 pub mod referrals;
+pub mod reports;
 pub mod tls;
 pub mod whoami;
 
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(kbi::router())
         .merge(referrals::router())
         .merge(infractions::router())
+        .merge(reports::router())
         .merge(audit::router())
         .merge(audit_search::router())
         .route_layer(middleware::from_fn_with_state(

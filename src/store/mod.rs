@@ -12,6 +12,7 @@ pub mod consents;
 pub mod events;
 pub mod infractions;
 pub mod instances;
+pub mod monitoring;
 pub mod mutations;
 pub mod records;
 pub mod referrals;

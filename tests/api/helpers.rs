@@ -583,3 +583,18 @@ pub async fn write_record(gw: &TestGateway, who: (&str, &str), client: &str, pat
         .unwrap();
     assert_eq!(written.status(), 200);
 }
+
+/// KBI notifies an attest (`POST /v1/kbi/attests` as its system); the status and the body.
+pub async fn notify_attest(gw: &TestGateway, body: &Value) -> (u16, Value) {
+    let response = gw
+        .call_as(
+            reqwest::Method::POST,
+            "/v1/kbi/attests",
+            ("kbi", &["system"][..], "kbi-feed"),
+            "attestRegistration",
+            Some(body),
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}

@@ -1,23 +1,9 @@
 //! KBI attests (SWO art. 13): recorded once per reference, announced to every linked party and
 //! to nobody else.
 
-use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, problem};
+use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, notify_attest as notify, problem};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-async fn notify(gw: &TestGateway, body: &Value) -> (u16, Value) {
-    let response = gw
-        .call_as(
-            Method::POST,
-            "/v1/kbi/attests",
-            ("kbi", &["system"][..], "kbi-feed"),
-            "attestRegistration",
-            Some(body),
-        )
-        .await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 async fn feed(gw: &TestGateway, party: &str) -> Vec<Value> {
     let response = gw.get_as(party, "/v1/events?after=0", CASE_WORK).await;

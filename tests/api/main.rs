@@ -19,6 +19,7 @@ mod kbi;
 mod limits;
 mod links;
 mod logs;
+mod monitoring;
 mod operations;
 mod policy;
 mod records;

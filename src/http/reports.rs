@@ -1,0 +1,75 @@
+//! The yearly monitoring of joint-client trajectories (SWO art. 16), for coordinators (role
+//! `coordinator`, purpose `monitoring`): counts only, small cells suppressed.
+
+use super::case_work::{refuse, require_purpose};
+use super::problem::{InputIssue, Problem};
+use crate::app::AppState;
+use crate::auth::principal::Principal;
+use crate::domain::monitoring::MonitoringReport;
+use crate::domain::purpose::Purpose;
+use crate::gate::action;
+use crate::http::context::RequestContext;
+use axum::Json;
+use axum::extract::{Extension, Query, State};
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The first year the agreement's monitoring can cover.
+const FIRST_YEAR: i32 = 2020;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_monitoring_report))
+}
+
+/// Joint clients by integration status, direction and sanction authority; referrals by
+/// direction and outcome; attests by kind; participation trajectories — for one year. A
+/// count from 1 to 4 reads `<5`, and a cell that would give one away through the total reads
+/// `suppressed`.
+#[utoipa::path(get, path = "/v1/reports/monitoring", operation_id = "getMonitoringReport", tag = "reports",
+    params(("year" = i32, Query, description = "The calendar year"),
+           ("Processing-Purpose" = String, Header, description = "monitoring")),
+    responses((status = 200, description = "The report", body = MonitoringReport),
+              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "Not a coordinator monitoring", body = Problem, content_type = "application/problem+json")),
+    security(("mutualTLS" = [], "bearer" = [])))]
+pub async fn get_monitoring_report(
+    State(state): State<AppState>,
+    Extension(who): Extension<Principal>,
+    Extension(ctx): Extension<RequestContext>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let act = action::MONITORING;
+    let permitted = who.purpose == Purpose::Monitoring;
+    let detail = "the monitoring report is read with the purpose monitoring";
+    if let Err(refusal) = require_purpose(&state, &who, &ctx, act, permitted, detail).await {
+        return refusal;
+    }
+    let this_year = time::OffsetDateTime::now_utc().year();
+    let mut issues: Vec<InputIssue> = query
+        .keys()
+        .filter(|k| k.as_str() != "year")
+        .map(|name| InputIssue::new("query", name.clone(), "unknown parameter"))
+        .collect();
+    let year = query.get("year").and_then(|y| y.parse::<i32>().ok());
+    let year = match year {
+        Some(year) if (FIRST_YEAR..=this_year).contains(&year) => year,
+        _ => {
+            issues.push(InputIssue::new(
+                "query",
+                "year",
+                format!("a year from {FIRST_YEAR} to {this_year}"),
+            ));
+            0
+        }
+    };
+    if !issues.is_empty() {
+        let problem = Problem::bad_request(issues);
+        return refuse(&state, &who, &ctx, act, "invalidInput", problem).await;
+    }
+    match state.gate.monitoring(&who, &ctx, year).await {
+        Ok(report) => Json(report).into_response(),
+        Err(error) => Problem::from(error).into_response(),
+    }
+}

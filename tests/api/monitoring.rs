@@ -1,0 +1,143 @@
+//! The yearly monitoring (SWO art. 16): counts of a scripted year, small cells shown as `<5`,
+//! no total that gives a suppressed cell away, no person in the answer, coordinators only.
+
+use crate::helpers::{TestGateway, generated_ssin, notify_attest, write_record};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn joint_client(gw: &TestGateway, n: u32, status: &str) -> String {
+    let ssin = generated_ssin(n);
+    let mut id = String::new();
+    for party in ["ocmw-gent", "amal"] {
+        let response = gw.register(party, "cw-1", &ssin).await;
+        id = response.json::<Value>().await.unwrap()["clientId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    write_record(
+        gw,
+        ("amal", "tb-1"),
+        &id,
+        json!({"integrationStatus": status}),
+    )
+    .await;
+    id
+}
+
+async fn monitoring(gw: &TestGateway, roles: &[&str], query: &str) -> (u16, Value) {
+    let response = gw
+        .call_as(
+            Method::GET,
+            &format!("/v1/reports/monitoring?{query}"),
+            ("amal", roles, "coord-1"),
+            "monitoring",
+            None,
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn cell(breakdown: &Value, name: &str) -> Value {
+    breakdown["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c[0] == name)
+        .map(|c| c[1].clone())
+        .unwrap()
+}
+
+/// Every breakdown in the report, the referrals' included.
+fn breakdowns(report: &Value) -> Vec<Value> {
+    let mut all: Vec<Value> = [
+        "jointClientsByStatus",
+        "jointClientsByDirection",
+        "jointClientsBySanctionAuthority",
+        "attests",
+        "participation",
+    ]
+    .iter()
+    .map(|k| report[*k].clone())
+    .collect();
+    for pair in report["referrals"].as_array().unwrap() {
+        all.push(pair[1].clone());
+    }
+    all
+}
+
+#[tokio::test]
+async fn a_year_of_joint_clients_is_counted_with_small_cells_suppressed_swo_art_16() {
+    let gw = TestGateway::start().await;
+    let mut ids = Vec::new();
+    for (n, status) in (1..=6)
+        .map(|n| (n, "obligated"))
+        .chain((7..=11).map(|n| (n, "entitled")))
+        .chain([(12, "none")])
+    {
+        ids.push(joint_client(&gw, n, status).await);
+    }
+    // Clients of one party only are not joint clients.
+    for n in 20..23 {
+        ids.push(
+            gw.register("ocmw-gent", "cw-1", &generated_ssin(n))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["clientId"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let year = time::OffsetDateTime::now_utc().year();
+    let attest = json!({"ssin": generated_ssin(1), "kind": "integrationAttest",
+                        "issuedOn": format!("{year}-01-02"), "reference": "KBI-M-1"});
+    let (status, _) = notify_attest(&gw, &attest).await;
+    assert!((200..300).contains(&status));
+
+    let (status, report) = monitoring(&gw, &["coordinator"], &format!("year={year}")).await;
+    assert_eq!(status, 200, "{report}");
+    let by_status = &report["jointClientsByStatus"];
+    assert_eq!(by_status["total"], 12);
+    assert_eq!(cell(by_status, "obligated"), 6);
+    assert_eq!(cell(by_status, "none"), "<5");
+    // 12 − 6 − 0 would give the single small cell away: the next smallest is hidden too.
+    assert_eq!(cell(by_status, "entitled"), "suppressed");
+    assert_eq!(cell(by_status, "unknown"), 0);
+    let direction = &report["jointClientsByDirection"];
+    assert_eq!(cell(direction, "integrationAgency"), 12);
+    assert_eq!(cell(direction, "ocmw"), 0);
+    assert_eq!(report["attests"]["total"], "<5");
+    assert_eq!(cell(&report["attests"], "integrationAttest"), "<5");
+
+    // No breakdown shows its total with exactly one hidden cell, and no person is named.
+    for breakdown in breakdowns(&report) {
+        let hidden = breakdown["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c[1].is_string())
+            .count();
+        assert!(
+            !(hidden == 1 && breakdown["total"].is_number()),
+            "{breakdown}"
+        );
+    }
+    let text = report.to_string();
+    assert!(ids.iter().all(|id| !text.contains(id.as_str())));
+
+    // Coordinators only; a bad year is refused; both are on record.
+    let (status, _) = monitoring(&gw, &["caseWorker"], &format!("year={year}")).await;
+    assert_eq!(status, 403);
+    let (status, _) = monitoring(&gw, &["coordinator"], "year=1999").await;
+    assert_eq!(status, 400);
+    let rows = gw.audit_rows().await;
+    let reports: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "getMonitoringReport")
+        .map(|r| (r.outcome.as_str(), r.client_id.is_none()))
+        .collect();
+    assert_eq!(reports, [("allowed", true), ("denied", true)]);
+}
