@@ -27,6 +27,8 @@ pub enum VerifyError {
     Head { head: u64, found: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("reading the log was interrupted")]
+    Interrupted,
 }
 
 type Row = (
@@ -42,7 +44,8 @@ type Row = (
     Option<Vec<u8>>,
 );
 
-async fn page(db: &Db, from: i64) -> Result<Vec<Row>, StoreError> {
+async fn page(db: Db, from: i64) -> Result<Vec<Row>, StoreError> {
+    let db = &db;
     Ok(with_pool!(db, |pool| {
         sqlx::query_as(
             "SELECT l.seq, l.recorded_at, l.party_id, l.user_id, l.client_id, l.action, l.outcome, l.request_id, l.record, n.hash \
@@ -65,15 +68,17 @@ pub async fn verify(
     let mut pending = checkpoints.iter().peekable();
     let mut frontier = Frontier::new();
     let mut checked = 0;
+    // The next page is read while this one is checked: the database and the hashing overlap.
+    let mut next = tokio::spawn(page(db.clone(), 0));
     loop {
-        let rows = page(db, frontier.size() as i64).await?;
+        let rows = next.await.map_err(|_| VerifyError::Interrupted)??;
         if rows.is_empty() {
             break;
         }
-        for row in rows {
-            let seq = frontier.size();
-            check_row(seq, &row)?;
-            frontier.push(leaf_hash(&row.8));
+        let base = frontier.size();
+        next = tokio::spawn(page(db.clone(), (base + rows.len() as u64) as i64));
+        for hash in check_page(base, &rows)? {
+            frontier.push(hash);
             while let Some(stored) = pending.next_if(|c| c.tree_size == frontier.size()) {
                 check_checkpoint(stored, &frontier, verifier, origin)?;
                 checked += 1;
@@ -102,7 +107,40 @@ pub async fn verify(
     })
 }
 
-fn check_row(seq: u64, row: &Row) -> Result<(), VerifyError> {
+/// Checks the rows of a page starting at sequence number `base`, spread over the cores, and
+/// returns their leaf hashes in order; of several bad records, the first is named.
+fn check_page(base: u64, rows: &[Row]) -> Result<Vec<[u8; 32]>, VerifyError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunk = rows.len().div_ceil(threads).max(1);
+    let checked: Vec<Result<Vec<[u8; 32]>, VerifyError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = rows
+            .chunks(chunk)
+            .enumerate()
+            .map(|(i, part)| {
+                scope.spawn(move || {
+                    let first = base + (i * chunk) as u64;
+                    part.iter()
+                        .enumerate()
+                        .map(|(j, row)| check_row(first + j as u64, row))
+                        .collect()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or(Err(VerifyError::Interrupted)))
+            .collect()
+    });
+    let mut hashes = Vec::with_capacity(rows.len());
+    for part in checked {
+        hashes.extend(part?);
+    }
+    Ok(hashes)
+}
+
+/// Checks one record against its sequence number, its columns and its stored leaf hash, and
+/// returns its leaf hash.
+fn check_row(seq: u64, row: &Row) -> Result<[u8; 32], VerifyError> {
     let fail = |problem: &str| VerifyError::Record {
         seq,
         problem: problem.to_owned(),
@@ -115,10 +153,8 @@ fn check_row(seq: u64, row: &Row) -> Result<(), VerifyError> {
             problem: format!("missing (the next stored record is {stored_seq})"),
         });
     }
-    if leaf
-        .as_ref()
-        .is_some_and(|leaf| leaf.as_slice() != leaf_hash(bytes))
-    {
+    let hash = leaf_hash(bytes);
+    if leaf.as_ref().is_some_and(|leaf| leaf.as_slice() != hash) {
         return Err(fail(
             "its bytes differ from the leaf hash stored when it was appended",
         ));
@@ -136,7 +172,7 @@ fn check_row(seq: u64, row: &Row) -> Result<(), VerifyError> {
     if !columns_agree {
         return Err(fail("its search columns do not agree with the record"));
     }
-    Ok(())
+    Ok(hash)
 }
 
 fn check_checkpoint(
