@@ -30,9 +30,9 @@ use std::time::{Duration, SystemTime};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// How long a lease lasts; renewed before every attempt, so only a stopped instance lets it
-/// lapse.
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a lease lasts beyond the longest wait between two attempts and an attempt's
+/// time-out; it is renewed before every attempt, so only a stopped instance lets it lapse.
+const LEASE_MARGIN: Duration = Duration::from_secs(60);
 /// Events read from the outbox at a time.
 const PAGE: i64 = 100;
 /// How often a worker looks for work when no commit woke it (another instance's writes, a
@@ -64,6 +64,9 @@ struct Subscription {
 /// How one event ended.
 enum Outcome {
     Delivered,
+    /// Another instance took the subscription over (this one stalled past its lease): stop
+    /// without moving the cursor; the other goes on from it.
+    LeaseLost,
     /// Not for this party at this moment (link, policy, consent): skipped.
     Withheld,
     /// Every attempt failed.
@@ -202,10 +205,15 @@ async fn step(shared: &Shared, sub: &Subscription) -> Result<(), GateError> {
                     "held behind an earlier event of the client",
                 )
                 .await?;
-            } else if let Outcome::Failed { attempts, error } = deliver(shared, sub, &event).await?
-            {
-                bury(shared, sub, &event, attempts, &error).await?;
-                held.insert(event.client_id.clone());
+            } else {
+                match deliver(shared, sub, &event).await? {
+                    Outcome::Delivered | Outcome::Withheld => {}
+                    Outcome::LeaseLost => return Ok(()),
+                    Outcome::Failed { attempts, error } => {
+                        bury(shared, sub, &event, attempts, &error).await?;
+                        held.insert(event.client_id.clone());
+                    }
+                }
             }
             if !webhooks::advance(&shared.db, &sub.name, &shared.owner, position).await? {
                 // The lease was lost to another instance: it goes on from the cursor.
@@ -218,8 +226,10 @@ async fn step(shared: &Shared, sub: &Subscription) -> Result<(), GateError> {
 }
 
 async fn claim(shared: &Shared, sub: &Subscription) -> Result<Option<i64>, StoreError> {
+    let settings = &shared.settings;
+    let lease = Duration::from_millis(settings.max_backoff_ms + settings.timeout_ms) + LEASE_MARGIN;
     let now = now_micros();
-    let until = now + LEASE.as_micros() as i64;
+    let until = now + lease.as_micros() as i64;
     webhooks::claim(&shared.db, &sub.name, &shared.owner, now, until).await
 }
 
@@ -265,6 +275,7 @@ async fn replay(shared: &Shared, sub: &Subscription) -> Result<(), GateError> {
                 bury(shared, sub, &event, attempts, &error).await?;
                 break;
             }
+            Outcome::LeaseLost => break,
         }
     }
     Ok(())
@@ -282,7 +293,9 @@ async fn deliver(
     let party = sub.reader.party.id.as_str();
     let mut error = String::new();
     for attempt in 1..=max {
-        claim(shared, sub).await?;
+        if claim(shared, sub).await?.is_none() {
+            return Ok(Outcome::LeaseLost);
+        }
         let Some(current) = events::at(&shared.db, party, event.position).await? else {
             return Ok(Outcome::Withheld);
         };
