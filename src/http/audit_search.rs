@@ -13,12 +13,13 @@ use crate::audit::record::{AuditRecord, micros};
 use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
 use crate::gate::action;
+use crate::http::access_report_html;
 use crate::http::case_work::{path_id, personal, require_purpose};
 use crate::http::context::RequestContext;
 use crate::store::audit::Selection;
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -220,7 +221,7 @@ pub async fn search_audit_log(
 #[utoipa::path(get, path = "/v1/audit/clients/{clientId}/access-report", operation_id = "getAccessReport", tag = "audit",
     params(("clientId" = String, Path, description = "The client id"),
            ("Processing-Purpose" = String, Header, description = "auditReview")),
-    responses((status = 200, description = "The access report", body = AccessReport),
+    responses((status = 200, description = "The access report: JSON, or with `Accept: text/html` a printable page in Dutch to hand to the client", body = AccessReport),
               (status = 400, description = "Not a client id", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Unknown client, or not linked to the officer's party", body = Problem, content_type = "application/problem+json")),
@@ -230,6 +231,7 @@ pub async fn get_access_report(
     Extension(who): Extension<Principal>,
     Extension(ctx): Extension<RequestContext>,
     Path(client_id): Path<String>,
+    headers: HeaderMap,
 ) -> Response {
     let act = action::ACCESS_REPORT;
     let permitted = who.purpose == Purpose::AuditReview;
@@ -241,10 +243,37 @@ pub async fn get_access_report(
         Ok(client) => client,
         Err(refusal) => return refusal,
     };
-    match state.gate.access_report(&who, &ctx, &client).await {
-        Ok(report) => personal(StatusCode::OK, Json(report)),
-        Err(error) => Problem::from(error).into_response(),
+    let report = match state.gate.access_report(&who, &ctx, &client).await {
+        Ok(report) => report,
+        Err(error) => return Problem::from(error).into_response(),
+    };
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if !wants_html {
+        return personal(StatusCode::OK, Json(report));
     }
+    let generated = crate::audit::record::format_time(OffsetDateTime::now_utc());
+    let page = access_report_html::render(&report, &generated, |party| {
+        state
+            .parties
+            .by_id(party)
+            .map_or_else(|| party.to_owned(), |p| p.name.clone())
+    });
+    personal(
+        StatusCode::OK,
+        (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+                ),
+            ],
+            page,
+        ),
+    )
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

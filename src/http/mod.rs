@@ -1,5 +1,6 @@
 //! The HTTP edge: routes, layers, the TLS server, and the mapping of errors to problems.
 
+pub mod access_report_html;
 pub mod audit;
 pub mod audit_search;
 pub mod auth;

@@ -247,7 +247,44 @@ async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_a
     assert_eq!(groups[2]["entries"][0]["outcome"], "denied");
     assert_eq!(report["refusals"], 1);
 
-    // An officer of a party not linked to the client gets nothing; both requests are on record.
+    // The printable page for the client: Dutch, no scripts or styles, every value escaped.
+    let marked_up = gw
+        .call_as(
+            Method::GET,
+            &format!("/v1/clients/{joint}"),
+            ("ocmw-gent", &["caseWorker"][..], "<i>sw-7</i>"),
+            "trajectoryGuidance",
+            None,
+        )
+        .await;
+    assert_eq!(marked_up.status(), 200);
+    let page = gw
+        .client(OFFICER.0)
+        .get(gw.url(&path))
+        .bearer_auth(gw.token(OFFICER.0, &["privacyOfficer"], OFFICER.1))
+        .header("Processing-Purpose", "auditReview")
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<html lang=\"nl\">") && html.contains("OCMW Gent"),
+        "{html}"
+    );
+    assert!(html.contains("&lt;i&gt;sw-7&lt;/i&gt;") && !html.contains("<i>sw-7"));
+    assert!(html.contains("voortgang van het traject"));
+    assert!(!html.contains("<script") && !html.contains("style"));
+
+    // An officer of a party not linked to the client gets nothing; all requests are on record.
     let foreign = gw
         .call_as(
             Method::GET,
@@ -266,7 +303,11 @@ async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_a
         .collect();
     assert_eq!(
         reports,
-        [("ocmw-gent", "allowed"), ("ocmw-eeklo", "denied")]
+        [
+            ("ocmw-gent", "allowed"),
+            ("ocmw-gent", "allowed"),
+            ("ocmw-eeklo", "denied")
+        ]
     );
 }
 
