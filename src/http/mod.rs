@@ -2,7 +2,7 @@
 
 pub mod access_report_html;
 pub mod audit;
-pub mod audit_search;
+pub mod audit_review;
 pub mod auth;
 pub mod case_work;
 pub mod clients;
@@ -52,7 +52,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .merge(infractions::router())
         .merge(reports::router())
         .merge(audit::router())
-        .merge(audit_search::router())
+        .merge(audit_review::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

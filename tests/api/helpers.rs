@@ -598,3 +598,19 @@ pub async fn notify_attest(gw: &TestGateway, body: &Value) -> (u16, Value) {
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
+
+/// Every event on `party`'s feed from the start, as its case worker `user` acting for `purpose`.
+pub async fn feed_of(gw: &TestGateway, (party, user): (&str, &str), purpose: &str) -> Vec<Value> {
+    let response = gw
+        .call_as(
+            reqwest::Method::GET,
+            "/v1/events?after=0",
+            (party, &["caseWorker"][..], user),
+            purpose,
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let page: Value = response.json().await.unwrap();
+    page["events"].as_array().unwrap().clone()
+}

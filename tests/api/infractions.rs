@@ -2,7 +2,7 @@
 //! moment, decided once by the party it was routed to, seen by the agency and that party only,
 //! announced on the feed under the purpose sanctioning, every step on record.
 
-use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, problem, write_record};
+use crate::helpers::{CASE_WORK, TestGateway, feed_of, generated_ssin, problem, write_record};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -70,13 +70,6 @@ fn infraction_path(client: &str, infraction: &Value) -> String {
         "/v1/clients/{client}/infractions/{}",
         infraction["infractionId"].as_str().unwrap()
     )
-}
-
-async fn events(gw: &TestGateway, who: (&str, &str), purpose: &str) -> Vec<Value> {
-    let response = send(gw, who, purpose, Method::GET, "/v1/events?after=0", None).await;
-    assert_eq!(response.status(), 200);
-    let page: Value = response.json().await.unwrap();
-    page["events"].as_array().unwrap().clone()
 }
 
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -186,7 +179,7 @@ async fn on_a_living_wage_the_infraction_goes_to_the_ocmw_which_records_its_bcsd
     // Both sides are told under the purpose sanctioning, with the infraction's id and no
     // content; under another purpose, and to an unlinked OCMW, nothing is told.
     for who in [GENT, AMAL] {
-        let seen = events(&gw, who, SANCTIONING).await;
+        let seen = feed_of(&gw, who, SANCTIONING).await;
         let recorded_events = of_type(&seen, "infractionRecorded");
         let decided_events = of_type(&seen, "infractionDecided");
         assert_eq!(recorded_events.len(), 1, "{seen:?}");
@@ -194,9 +187,9 @@ async fn on_a_living_wage_the_infraction_goes_to_the_ocmw_which_records_its_bcsd
         assert_eq!(recorded_events[0]["subjectId"], recorded["infractionId"]);
         assert_eq!(recorded_events[0]["categories"], json!(["coordination"]));
         assert!(!recorded_events[0].to_string().contains("missedCourse"));
-        assert!(of_type(&events(&gw, who, CASE_WORK).await, "infractionRecorded").is_empty());
+        assert!(of_type(&feed_of(&gw, who, CASE_WORK).await, "infractionRecorded").is_empty());
     }
-    assert!(events(&gw, EEKLO, SANCTIONING).await.is_empty());
+    assert!(feed_of(&gw, EEKLO, SANCTIONING).await.is_empty());
 }
 
 #[tokio::test]
@@ -241,9 +234,9 @@ async fn without_a_living_wage_the_agency_sanctions_and_the_ocmw_sees_none_of_it
     assert_eq!(status, 200, "{decided}");
     assert_eq!(decided["decision"]["decision"], "warning");
 
-    assert!(of_type(&events(&gw, GENT, SANCTIONING).await, "infractionRecorded").is_empty());
+    assert!(of_type(&feed_of(&gw, GENT, SANCTIONING).await, "infractionRecorded").is_empty());
     assert_eq!(
-        of_type(&events(&gw, AMAL, SANCTIONING).await, "infractionDecided").len(),
+        of_type(&feed_of(&gw, AMAL, SANCTIONING).await, "infractionDecided").len(),
         1
     );
 }

@@ -1,14 +1,14 @@
 //! KBI attests (SWO art. 13): recorded once per reference, announced to every linked party and
 //! to nobody else.
 
-use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, notify_attest as notify, problem};
+use crate::helpers::{
+    CASE_WORK, TestGateway, feed_of, generated_ssin, notify_attest as notify, problem,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn feed(gw: &TestGateway, party: &str) -> Vec<Value> {
-    let response = gw.get_as(party, "/v1/events?after=0", CASE_WORK).await;
-    let body: Value = response.json().await.unwrap();
-    body["events"].as_array().unwrap().clone()
+    feed_of(gw, (party, "sw-1"), CASE_WORK).await
 }
 
 fn attest(ssin: &str, reference: &str, issued_on: &str) -> Value {

@@ -6,7 +6,7 @@ mod helpers;
 mod process;
 
 mod audit_proofs;
-mod audit_search;
+mod audit_review;
 mod authentication;
 mod consents;
 mod conventions;

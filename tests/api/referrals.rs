@@ -2,7 +2,7 @@
 //! a refusal only with a reason, OCMW-to-OCMW only with evidence, the receiver linked on
 //! acceptance, seen by its two parties only, every step on record.
 
-use crate::helpers::{TestGateway, generated_ssin};
+use crate::helpers::{TestGateway, feed_of, generated_ssin};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -369,23 +369,10 @@ async fn each_step_of_a_referral_is_announced_to_its_two_sides_only_under_the_pu
     let announced = |party: &'static str, purpose: &'static str| {
         let gw = &gw;
         async move {
-            let response = gw
-                .call_as(
-                    Method::GET,
-                    "/v1/events?after=0",
-                    (party, &["caseWorker"][..], "cw-1"),
-                    purpose,
-                    None,
-                )
-                .await;
-            assert_eq!(response.status(), 200);
-            let page: Value = response.json().await.unwrap();
-            page["events"]
-                .as_array()
-                .unwrap()
-                .iter()
+            feed_of(gw, (party, "cw-1"), purpose)
+                .await
+                .into_iter()
                 .filter(|e| e["type"] == "referralChanged")
-                .cloned()
                 .collect::<Vec<_>>()
         }
     };

@@ -1,6 +1,7 @@
-//! Searching the audit log as a privacy officer: every filter, the officer's party's share of
-//! the log only, a cursor that neither skips nor repeats while records are appended, bad
-//! parameters refused, and every search on record.
+//! Reviewing the audit log as a privacy officer: the search (every filter, the officer's
+//! party's share of the log only, a cursor that neither skips nor repeats while records are
+//! appended, bad parameters refused), a client's access report, the anomaly flags — each
+//! review itself on record.
 
 use crate::helpers::{TestGateway, generated_ssin};
 use reqwest::Method;
