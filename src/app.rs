@@ -5,6 +5,7 @@ use crate::auth::token::TokenVerifier;
 use crate::config::Config;
 use crate::gate::Gate;
 use crate::store::Db;
+use crate::ui::Pages;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::num::NonZeroU32;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub gate: Arc<Gate>,
     /// The Prometheus recorder's handle, rendered on the operations listener.
     pub metrics: Option<PrometheusHandle>,
+    /// The review pages' form keys and running verification.
+    pub pages: Arc<Pages>,
 }
 
 impl AppState {
@@ -39,6 +42,7 @@ impl AppState {
         db: Db,
         gate: Arc<Gate>,
         metrics: Option<PrometheusHandle>,
+        pages: Pages,
     ) -> Self {
         let limits = &config.limits;
         let quota = Quota::per_second(
@@ -54,6 +58,7 @@ impl AppState {
             db,
             gate,
             metrics,
+            pages: Arc::new(pages),
         }
     }
 }

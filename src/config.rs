@@ -5,6 +5,7 @@
 use crate::crypto::keys::JwtAlgorithm;
 use crate::domain::party::{PartyId, PartyKind};
 use crate::domain::purpose::Purpose;
+use crate::domain::role::Role;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::{Deserialize, Serialize};
@@ -223,6 +224,23 @@ pub struct PartyConfig {
     pub rate_burst: u32,
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
+    /// People of this party who use the web pages, each known by a personal client
+    /// certificate issued by the party's CA.
+    #[serde(default)]
+    pub people: Vec<PersonConfig>,
+}
+
+/// A person's client certificate mapped to who they are and the one role they act in on the
+/// web pages (`/ui`). A personal certificate opens no `/v1` route: the API takes the
+/// party's certificate and a token.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonConfig {
+    /// The subject common name of the person's certificate.
+    pub certificate_common_name: String,
+    /// Who the person is in the audit log.
+    pub user: String,
+    pub role: Role,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -553,6 +571,20 @@ impl Config {
                         key(&format!("jwt_keys[{k}].kid")),
                         "empty or not unique",
                     ));
+                }
+            }
+            for (n, person) in party.people.iter().enumerate() {
+                let key = |field: &str| format!("parties[{i}].people[{n}].{field}");
+                if person.certificate_common_name.is_empty()
+                    || !names.insert(&person.certificate_common_name)
+                {
+                    return Err(invalid(
+                        key("certificate_common_name"),
+                        "empty or not unique among parties and people",
+                    ));
+                }
+                if person.user.is_empty() || person.user.len() > 256 {
+                    return Err(invalid(key("user"), "from 1 to 256 characters"));
                 }
             }
             if party.rate_per_second == 0 || party.rate_burst == 0 {

@@ -1,5 +1,6 @@
 //! The development PKI: a CA, the gateway's server certificate, and per development party a
-//! client certificate and a JWT signing key pair. Generated on first start so that a fresh
+//! client certificate, a JWT signing key pair, and its privacy officer's personal certificate
+//! (also as a `.p12` to import into a browser). Generated on first start so that a fresh
 //! clone runs without any manual certificate work; never used in production.
 
 use crate::config::Config;
@@ -8,6 +9,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, PKCS_ED25519,
 };
+use ring::digest::{SHA256, digest};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -16,6 +18,14 @@ use time::{Duration, OffsetDateTime};
 
 const CA_CERT: &str = "ca.crt";
 const CA_KEY: &str = "ca.key";
+/// The password of the development `.p12` files, which browsers will not import without one.
+pub const P12_PASSWORD: &str = "gateway-dev";
+
+/// The common name of a development party's privacy officer's personal certificate, which is
+/// also the stem of its files.
+pub fn privacy_officer(party: &str) -> String {
+    format!("{party}-privacy-officer")
+}
 
 /// What `ensure` had to create.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -61,6 +71,12 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
     for party in parties {
         if !dir.join(format!("{party}.crt")).exists() {
             issue(dir, party, client_params(party)?, &ca, &mut generated)?;
+        }
+        let officer = privacy_officer(party);
+        if !dir.join(format!("{officer}.p12")).exists() {
+            let (key, cert) = issue(dir, &officer, client_params(&officer)?, &ca, &mut generated)?;
+            let p12 = pkcs12(&key, &cert, &dir.join(CA_CERT))?;
+            write_secret_bytes(dir, &format!("{officer}.p12"), &p12, &mut generated)?;
         }
         if !dir.join(format!("{party}-jwt.key")).exists() {
             let key = KeyPair::generate_for(&PKCS_ED25519)?;
@@ -156,26 +172,53 @@ fn issue(
     params: CertificateParams,
     ca: &Issuer<'_, KeyPair>,
     generated: &mut Generated,
-) -> Result<()> {
+) -> Result<(KeyPair, rcgen::Certificate)> {
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, ca)?;
     write_secret(dir, &format!("{name}.key"), &key.serialize_pem(), generated)?;
     write_public(dir, &format!("{name}.crt"), &cert.pem(), generated)?;
-    Ok(())
+    Ok((key, cert))
+}
+
+/// The key and its certificate chain as one PKCS#12 file (AES-256 and HMAC-SHA-256), the
+/// form a browser imports a personal certificate in.
+fn pkcs12(key: &KeyPair, cert: &rcgen::Certificate, ca: &Path) -> Result<Vec<u8>> {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    let mut chain = vec![Certificate::from_der(cert.der())?];
+    for ca in crate::crypto::keys::certificates(ca)? {
+        chain.push(Certificate::from_der(ca.as_ref())?);
+    }
+    let entry = PrivateKeyChain::new(
+        digest(&SHA256, cert.der()).as_ref().to_vec(),
+        PrivateKey::from_der(&key.serialize_der())?,
+        chain,
+    );
+    let mut store = KeyStore::new();
+    store.add_entry("privacy officer", KeyStoreEntry::PrivateKeyChain(entry));
+    Ok(store.writer(P12_PASSWORD).write()?)
 }
 
 fn write_secret(dir: &Path, name: &str, contents: &str, generated: &mut Generated) -> Result<()> {
+    write_with_mode(dir, name, contents.as_bytes(), 0o600, generated)
+}
+
+fn write_secret_bytes(
+    dir: &Path,
+    name: &str,
+    contents: &[u8],
+    generated: &mut Generated,
+) -> Result<()> {
     write_with_mode(dir, name, contents, 0o600, generated)
 }
 
 fn write_public(dir: &Path, name: &str, contents: &str, generated: &mut Generated) -> Result<()> {
-    write_with_mode(dir, name, contents, 0o644, generated)
+    write_with_mode(dir, name, contents.as_bytes(), 0o644, generated)
 }
 
 fn write_with_mode(
     dir: &Path,
     name: &str,
-    contents: &str,
+    contents: &[u8],
     mode: u32,
     generated: &mut Generated,
 ) -> Result<()> {
@@ -186,7 +229,7 @@ fn write_with_mode(
         .mode(mode)
         .open(&path)
         .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(contents.as_bytes())?;
+    file.write_all(contents)?;
     file.sync_all()?;
     generated.files.push(name.to_owned());
     Ok(())
@@ -222,12 +265,14 @@ mod tests {
     fn a_fresh_directory_gets_the_whole_pki_with_private_keys_readable_by_the_owner_only() {
         let dir = tempfile::tempdir().unwrap();
         let generated = ensure(dir.path(), &["amal"]).unwrap();
-        assert_eq!(generated.files.len(), 12, "{generated:?}");
+        assert_eq!(generated.files.len(), 15, "{generated:?}");
         for key in [
             "ca.key",
             "server.key",
             "amal.key",
             "amal-jwt.key",
+            "amal-privacy-officer.key",
+            "amal-privacy-officer.p12",
             "pseudonym.key",
             "encryption.key",
             "audit-signing.key",
@@ -249,7 +294,15 @@ mod tests {
         let generated = ensure(dir.path(), &["amal", "kbi"]).unwrap();
         assert_eq!(
             generated.files,
-            ["kbi.key", "kbi.crt", "kbi-jwt.key", "kbi-jwt.pub"]
+            [
+                "kbi.key",
+                "kbi.crt",
+                "kbi-privacy-officer.key",
+                "kbi-privacy-officer.crt",
+                "kbi-privacy-officer.p12",
+                "kbi-jwt.key",
+                "kbi-jwt.pub"
+            ]
         );
         assert_eq!(std::fs::read(dir.path().join("ca.crt")).unwrap(), ca_before);
     }

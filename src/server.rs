@@ -14,6 +14,8 @@ use crate::notify::webhooks;
 use crate::policy::Policy;
 use crate::store;
 use crate::store::audit_writer::AuditWriter;
+use crate::ui::Pages;
+use crate::ui::csrf::FormTokens;
 use crate::{http, telemetry};
 use anyhow::{Context, Result};
 use std::future::Future;
@@ -64,20 +66,22 @@ pub async fn prepare(config: Config) -> Result<Prepared> {
         .await
         .context("applying the database migrations")?;
     store::instances::register(&db, uuid::Uuid::new_v4(), env!("CARGO_PKG_VERSION")).await?;
-    let gate = Arc::new(open_gate(&config, db.clone()).await?);
+    let (gate, forms) = open_gate(&config, db.clone()).await?;
     let state = AppState::new(
         Arc::new(config),
         parties,
         db,
-        gate,
+        Arc::new(gate),
         telemetry::metrics_handle(),
+        Pages::new(forms),
     );
     Ok(Prepared { state, tls })
 }
 
 /// The gate with its keys, audit writer and tree follower. Missing key material stops the
-/// start: the gateway never serves personal data it could not protect or record.
-async fn open_gate(config: &Config, db: store::Db) -> Result<Gate> {
+/// start: the gateway never serves personal data it could not protect or record. Also the
+/// review pages' form-token key, derived from the field-encryption key.
+async fn open_gate(config: &Config, db: store::Db) -> Result<(Gate, FormTokens)> {
     let keys = &config.keys;
     let pseudonym_key = secrets::read_key32(&keys.pseudonym_key).context("keys.pseudonym_key")?;
     let encryption_key =
@@ -91,7 +95,8 @@ async fn open_gate(config: &Config, db: store::Db) -> Result<Gate> {
     let tree = tree::start(db.clone(), Arc::new(signer), &config.audit, appended)
         .await
         .context("resuming the audit log's Merkle tree")?;
-    Ok(Gate::new(
+    let forms = FormTokens::derive(&encryption_key);
+    let gate = Gate::new(
         db,
         writer,
         Pseudonymizer::new(&keys.pseudonym_key_id, &pseudonym_key),
@@ -106,7 +111,8 @@ async fn open_gate(config: &Config, db: store::Db) -> Result<Gate> {
                 .collect(),
         },
         tree,
-    ))
+    );
+    Ok((gate, forms))
 }
 
 /// Serves until `shutdown` completes.

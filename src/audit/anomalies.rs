@@ -26,6 +26,19 @@ pub struct Bounds {
     pub office_hours: (u8, u8),
 }
 
+impl From<&crate::config::ReviewConfig> for Bounds {
+    fn from(review: &crate::config::ReviewConfig) -> Self {
+        Self {
+            distinct_clients_per_hour: review.distinct_clients_per_hour,
+            norm_factor: review.norm_factor,
+            norm_minimum: review.norm_minimum,
+            refusals: review.refusals,
+            refusal_window_minutes: review.refusal_window_minutes,
+            office_hours: (review.office_hours_utc[0], review.office_hours_utc[1]),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum AnomalyKind {

@@ -2,6 +2,7 @@
 //! them, checkpoints in the C2SP signed-note format, proofs, export and offline verification.
 
 pub mod access_report;
+pub mod activity;
 pub mod anomalies;
 pub mod checkpoint;
 pub mod export;

@@ -3,7 +3,7 @@
 //! records or T milliseconds. Every instance runs one; they compute identical nodes and
 //! checkpoints, so whichever stores first wins and the others agree.
 
-use super::checkpoint::{Checkpoint, NoteSigner};
+use super::checkpoint::{Checkpoint, NoteSigner, NoteVerifier};
 use super::merkle::{Frontier, Hash, empty_root, leaf_hash};
 use crate::audit::record::micros;
 use crate::config::AuditConfig;
@@ -51,6 +51,11 @@ impl TreeHandle {
     /// The C2SP note verifier key of the checkpoint signer.
     pub fn verifier_key(&self) -> String {
         self.signer.verifier_key()
+    }
+
+    /// The verifier of the checkpoints this signer signs.
+    pub fn verifier(&self) -> NoteVerifier {
+        self.signer.verifier()
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod parties;
 pub mod peer;
+pub mod person;
 pub mod principal;
 pub mod token;
 pub mod token_cache;

@@ -1,5 +1,6 @@
 //! The configured parties as the running gateway uses them: keys parsed, limiters built.
 
+use super::person::Person;
 use crate::config::{Config, PartyConfig};
 use crate::crypto::keys::{self, KeyError};
 use crate::domain::party::{PartyId, PartyKind};
@@ -49,6 +50,7 @@ impl std::fmt::Debug for Party {
 pub struct Parties {
     pub all: Vec<Arc<Party>>,
     by_common_name: HashMap<String, Arc<Party>>,
+    people: HashMap<String, Arc<Person>>,
     /// Every CA that issues some party's certificates: the TLS handshake's trust anchors.
     pub roots: Arc<RootCertStore>,
 }
@@ -106,15 +108,35 @@ impl Parties {
             .zip(&all)
             .map(|(cfg, party)| (cfg.certificate_common_name.clone(), party.clone()))
             .collect();
+        let people = config
+            .parties
+            .iter()
+            .zip(&all)
+            .flat_map(|(cfg, party)| {
+                cfg.people.iter().map(|person| {
+                    let known = Person {
+                        party: party.clone(),
+                        user: person.user.as_str().into(),
+                        role: person.role,
+                    };
+                    (person.certificate_common_name.clone(), Arc::new(known))
+                })
+            })
+            .collect();
         Ok(Self {
             all,
             by_common_name,
+            people,
             roots: Arc::new(roots),
         })
     }
 
     pub fn by_common_name(&self, common_name: &str) -> Option<&Arc<Party>> {
         self.by_common_name.get(common_name)
+    }
+
+    pub fn person(&self, common_name: &str) -> Option<&Arc<Person>> {
+        self.people.get(common_name)
     }
 
     pub fn by_id(&self, id: &str) -> Option<&Arc<Party>> {

@@ -2,6 +2,7 @@
 //! certificate that rustls has already verified against the trusted CAs.
 
 use super::parties::{Parties, Party};
+use super::person::Person;
 use ring::digest::{SHA256, digest};
 use rustls::pki_types::{CertificateDer, UnixTime};
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 pub struct Peer {
     /// `None` when the certificate is trusted but names no configured party.
     pub party: Option<Arc<Party>>,
+    /// Set instead of `party` when the certificate is a person's (the web pages' login).
+    pub person: Option<Arc<Person>>,
     /// SHA-256 of the end-entity certificate, for RFC 8705 certificate-bound tokens.
     pub certificate_sha256: [u8; 32],
 }
@@ -22,11 +25,19 @@ pub fn identify(chain: &[CertificateDer<'static>], parties: &Parties) -> Option<
         .as_ref()
         .try_into()
         .ok()?;
-    let party = common_name(end_entity)
-        .and_then(|cn| parties.by_common_name(&cn).cloned())
-        .filter(|party| chains_to_own_ca(party, end_entity, intermediates));
+    let cn = common_name(end_entity);
+    let cn = cn.as_deref().unwrap_or_default();
+    let party = parties
+        .by_common_name(cn)
+        .filter(|party| chains_to_own_ca(party, end_entity, intermediates))
+        .cloned();
+    let person = parties
+        .person(cn)
+        .filter(|person| chains_to_own_ca(&person.party, end_entity, intermediates))
+        .cloned();
     Some(Peer {
         party,
+        person,
         certificate_sha256,
     })
 }

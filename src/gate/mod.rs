@@ -177,6 +177,10 @@ pub mod action {
     pub const ACCESS_REPORT: &str = "getAccessReport";
     pub const AUDIT_ANOMALIES: &str = "getAuditAnomalies";
     pub const MONITORING: &str = "getMonitoringReport";
+    pub const AUDIT_ACTIVITY: &str = "getAuditActivity";
+    pub const VERIFY_AUDIT_LOG: &str = "verifyAuditLog";
+    /// A person's certificate at the review pages, in a role that may not use them.
+    pub const OPEN_REVIEW_PAGES: &str = "openReviewPages";
 }
 
 pub struct Registered {

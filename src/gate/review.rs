@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::audit::access_report::{self, AccessReport};
+use crate::audit::activity::{self, Activity};
 use crate::audit::anomalies::{self, Anomaly, Bounds, EndedLinks};
 use crate::store::audit::{self as stored_audit, Selection};
 
@@ -100,6 +101,54 @@ impl Gate {
         bounds: &Bounds,
         max_records: usize,
     ) -> Result<(Vec<Anomaly>, bool), GateError> {
+        let (records, complete) = self
+            .scan_reviewable(who, from_micros, to_micros, max_records)
+            .await?;
+        let mut ended = EndedLinks::new();
+        for record in records.iter().filter(|r| r.outcome == Outcome::Denied) {
+            let Some(client) = &record.client else {
+                continue;
+            };
+            let key = (client.clone(), record.party.clone());
+            if ended.contains_key(&key) {
+                continue;
+            }
+            if let Some(at) = clients::ended_link(&self.db, client, &record.party).await? {
+                ended.insert(key, at);
+            }
+        }
+        self.audit_review(who, context, action::AUDIT_ANOMALIES, None)
+            .await?;
+        Ok((anomalies::detect(&records, &ended, bounds), complete))
+    }
+
+    /// Accesses to clients' data per day, per party and per purpose, among the records of
+    /// `[from, to)` the officer may review; and whether the whole range was read.
+    pub async fn audit_activity(
+        &self,
+        who: &Principal,
+        context: &RequestContext,
+        from_micros: i64,
+        to_micros: i64,
+        max_records: usize,
+    ) -> Result<(Activity, bool), GateError> {
+        let (records, complete) = self
+            .scan_reviewable(who, from_micros, to_micros, max_records)
+            .await?;
+        self.audit_review(who, context, action::AUDIT_ACTIVITY, None)
+            .await?;
+        Ok((activity::per_day(&records), complete))
+    }
+
+    /// The records of `[from, to)` that `who` may review, reading at most about
+    /// `max_records`; and whether the whole range was read.
+    async fn scan_reviewable(
+        &self,
+        who: &Principal,
+        from_micros: i64,
+        to_micros: i64,
+        max_records: usize,
+    ) -> Result<(Vec<AuditRecord>, bool), GateError> {
         let selection = Selection {
             from_micros,
             to_micros,
@@ -127,22 +176,7 @@ impl Gate {
                 break false;
             }
         };
-        let mut ended = EndedLinks::new();
-        for record in records.iter().filter(|r| r.outcome == Outcome::Denied) {
-            let Some(client) = &record.client else {
-                continue;
-            };
-            let key = (client.clone(), record.party.clone());
-            if ended.contains_key(&key) {
-                continue;
-            }
-            if let Some(at) = clients::ended_link(&self.db, client, &record.party).await? {
-                ended.insert(key, at);
-            }
-        }
-        self.audit_review(who, context, action::AUDIT_ANOMALIES, None)
-            .await?;
-        Ok((anomalies::detect(&records, &ended, bounds), complete))
+        Ok((records, complete))
     }
 
     /// `may_review`, with the party's links looked up once per client per search.

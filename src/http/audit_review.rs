@@ -13,7 +13,6 @@ use crate::audit::record::{AuditRecord, micros};
 use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
 use crate::gate::action;
-use crate::http::access_report_html;
 use crate::http::case_work::{path_id, personal, require_purpose};
 use crate::http::context::RequestContext;
 use crate::store::audit::Selection;
@@ -50,11 +49,11 @@ pub struct AuditPage {
     next: Option<i64>,
 }
 
-struct Search {
-    selection: Selection,
-    purpose: Option<String>,
-    after: i64,
-    page_size: usize,
+pub(crate) struct Search {
+    pub selection: Selection,
+    pub purpose: Option<String>,
+    pub after: i64,
+    pub page_size: usize,
 }
 
 /// An RFC 3339 query parameter in microseconds since the epoch, `default` when absent; a
@@ -78,7 +77,8 @@ fn time_parameter(
     }
 }
 
-fn parse(query: &BTreeMap<String, String>, state: &AppState) -> Result<Search, Problem> {
+/// The search a query asks for; the web page's search form uses the same parameters.
+pub(crate) fn parse(query: &BTreeMap<String, String>, state: &AppState) -> Result<Search, Problem> {
     let mut issues: Vec<InputIssue> = query
         .keys()
         .filter(|k| !PARAMETERS.contains(&k.as_str()))
@@ -255,11 +255,8 @@ pub async fn get_access_report(
         return personal(StatusCode::OK, Json(report));
     }
     let generated = crate::audit::record::format_time(OffsetDateTime::now_utc());
-    let page = access_report_html::render(&report, &generated, |party| {
-        state
-            .parties
-            .by_id(party)
-            .map_or_else(|| party.to_owned(), |p| p.name.clone())
+    let page = crate::ui::access_report::printable(&report, &generated, &|party| {
+        party_name(&state, party)
     });
     personal(
         StatusCode::OK,
@@ -274,6 +271,14 @@ pub async fn get_access_report(
             page,
         ),
     )
+}
+
+/// The configured name of a party, or its id for a party no longer configured.
+pub(crate) fn party_name(state: &AppState, party: &str) -> String {
+    state
+        .parties
+        .by_id(party)
+        .map_or_else(|| party.to_owned(), |p| p.name.clone())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -336,17 +341,16 @@ pub async fn get_audit_anomalies(
         };
     }
     let review = &state.config.review;
-    let bounds = Bounds {
-        distinct_clients_per_hour: review.distinct_clients_per_hour,
-        norm_factor: review.norm_factor,
-        norm_minimum: review.norm_minimum,
-        refusals: review.refusals,
-        refusal_window_minutes: review.refusal_window_minutes,
-        office_hours: (review.office_hours_utc[0], review.office_hours_utc[1]),
-    };
     match state
         .gate
-        .audit_anomalies(&who, &ctx, from, to, &bounds, review.max_records)
+        .audit_anomalies(
+            &who,
+            &ctx,
+            from,
+            to,
+            &Bounds::from(review),
+            review.max_records,
+        )
         .await
     {
         Ok((anomalies, complete)) => personal(

@@ -109,14 +109,17 @@ fn related_trace_id(value: &HeaderValue) -> Result<String, InputIssue> {
 }
 
 /// Layers below (routing, body limit, time-out) answer some errors with a bare status;
-/// callers are promised RFC 9457 problem details for every error.
+/// callers are promised RFC 9457 problem details for every error. The review pages answer
+/// theirs with a page, which stays.
 fn ensure_problem(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
+    let explained = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|ct| ct.as_bytes() == PROBLEM_JSON.as_bytes());
-    if status.as_u16() < 400 || is_problem {
+        .is_some_and(|ct| {
+            ct.as_bytes() == PROBLEM_JSON.as_bytes() || ct.as_bytes().starts_with(b"text/html")
+        });
+    if status.as_u16() < 400 || explained {
         return response;
     }
     let mut replaced = Problem::for_status(status).into_response();

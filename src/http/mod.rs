@@ -1,6 +1,5 @@
 //! The HTTP edge: routes, layers, the TLS server, and the mapping of errors to problems.
 
-pub mod access_report_html;
 pub mod audit;
 pub mod audit_review;
 pub mod auth;
@@ -73,6 +72,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
                 }
             }),
         )
+        .nest("/ui", crate::ui::router(state.clone()))
         .route_layer(middleware::from_fn(record_metrics))
         .fallback(|| async {
             problem::Problem::resource_not_found().detail(problem::NO_SUCH_ROUTE)

@@ -26,4 +26,5 @@ mod records;
 mod referrals;
 mod tamper;
 mod transport;
+mod ui;
 mod webhooks;

@@ -1,0 +1,80 @@
+//! The register of processing activities (GDPR art. 30) as a page: derived from the policy
+//! the gateway enforces, like `GET /v1/policy/register`, so it is never out of date.
+
+use super::officer::Officer;
+use super::{labels, layout};
+use crate::app::AppState;
+use crate::policy::Recipient;
+use axum::extract::{Extension, State};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+
+const TITLE: &str = "Register van de verwerkingsactiviteiten";
+
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(officer): Extension<Officer>,
+) -> Response {
+    let register = state.gate.policy.register();
+    let content = html! {
+        h1 { (TITLE) }
+        p {
+            "AVG artikel 30, afgeleid uit het beleid dat de gateway nu afdwingt (versie "
+            code { (register.policy_version) } "). Wie het beleid wijzigt, wijzigt dit register mee."
+        }
+        p { "Betrokkenen: " (register.data_subjects) "." }
+        @for activity in &register.activities {
+            @let heading = format!("doel-{}", activity.purpose.as_str());
+            section aria-labelledby=(heading) {
+                h2 id=(heading) { (labels::purpose(activity.purpose.as_str())) }
+                dl {
+                    dt { "Doel" } dd { (activity.description) }
+                    dt { "Rechtsgrond" } dd { (activity.legal_reference) }
+                    dt { "Bewaartermijn" } dd { (activity.retention) }
+                }
+                @if activity.recipients.is_empty() {
+                    p { "Geen ontvangers: elke partij ziet voor dit doel alleen wat ze zelf vastlegt." }
+                } @else {
+                    (recipients(&heading, &activity.recipients))
+                }
+            }
+        }
+    };
+    layout::page(TITLE, "/ui/register", Some(&officer), content).into_response()
+}
+
+fn recipients(heading: &str, recipients: &[Recipient]) -> Markup {
+    html! {
+        table aria-labelledby=(heading) {
+            thead {
+                tr {
+                    th scope="col" { "Ontvanger" }
+                    th scope="col" { "In de rol van" }
+                    th scope="col" { "Ontvangt" }
+                }
+            }
+            tbody {
+                @for recipient in recipients {
+                    tr {
+                        td { (labels::party_kind(recipient.party_kind)) }
+                        td {
+                            (recipient.roles.iter().map(|r| labels::role(*r)).collect::<Vec<_>>().join(", "))
+                        }
+                        td {
+                            ul {
+                                @for received in &recipient.categories {
+                                    li {
+                                        strong { (labels::category(received.category)) } ": "
+                                        (received.fields.iter()
+                                            .map(|f| format!("{} ({})", f.field, labels::basis(f.basis)))
+                                            .collect::<Vec<_>>().join(", "))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
