@@ -77,7 +77,12 @@ pub async fn verify(
         }
         let base = frontier.size();
         next = tokio::spawn(page(db.clone(), (base + rows.len() as u64) as i64));
-        for hash in check_page(base, &rows)? {
+        // Hashing a page takes every core for a while: off the runtime's threads, so that a
+        // verification started from the review pages does not stall the requests served.
+        let hashes = tokio::task::spawn_blocking(move || check_page(base, &rows))
+            .await
+            .map_err(|_| VerifyError::Interrupted)??;
+        for hash in hashes {
             frontier.push(hash);
             while let Some(stored) = pending.next_if(|c| c.tree_size == frontier.size()) {
                 check_checkpoint(stored, &frontier, verifier, origin)?;
