@@ -24,8 +24,9 @@ use crate::gate::GateError;
 use crate::http::context::RequestContext;
 use axum::Router;
 use axum::extract::Extension;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{self};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::html;
@@ -65,7 +66,38 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/style.css", get(style))
         .route_layer(middleware::from_fn_with_state(state, officer::authenticate))
         .fallback(not_found)
+        .layer(middleware::from_fn(same_site_only))
         .layer(middleware::map_response(security_headers))
+}
+
+/// Another site may link to a page, but not make the officer's browser load one in an image,
+/// a frame or a script, or post to it: the browser presents the certificate to whoever asks,
+/// and each load would be a look on record in the officer's name. Browsers say where a
+/// request comes from in `Sec-Fetch-*`; a client that sends none (curl) is no other site.
+async fn same_site_only(request: Request, next: Next) -> Response {
+    if from_own_site(request.method(), request.headers()) {
+        return next.run(request).await;
+    }
+    layout::problem(
+        StatusCode::FORBIDDEN,
+        None,
+        "Geen toegang",
+        "Deze pagina's openen niet binnen een andere website.",
+    )
+}
+
+fn from_own_site(method: &Method, headers: &HeaderMap) -> bool {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    let own = matches!(header("sec-fetch-site"), "" | "same-origin" | "none");
+    let followed_link = method == Method::GET
+        && header("sec-fetch-mode") == "navigate"
+        && header("sec-fetch-dest") == "document";
+    own || followed_link
 }
 
 async fn security_headers(mut response: Response) -> Response {

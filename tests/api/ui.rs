@@ -112,6 +112,28 @@ async fn only_a_privacy_officers_personal_certificate_opens_the_pages() {
     assert_eq!(status, 403);
     assert!(body.contains("unknownClientCertificate"), "{body}");
 
+    // Another site may link to a page, not load one into itself (a look in the officer's name).
+    let embedded = gw
+        .client(OFFICER)
+        .get(gw.url("/ui/audit?client=00000000-0000-0000-0000-000000000000"))
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "no-cors")
+        .header("sec-fetch-dest", "image")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(embedded.status(), 403);
+    let followed = gw
+        .client(OFFICER)
+        .get(gw.url("/ui"))
+        .header("sec-fetch-site", "cross-site")
+        .header("sec-fetch-mode", "navigate")
+        .header("sec-fetch-dest", "document")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(followed.status(), 200);
+
     assert_eq!(officer_records(&gw, "privacy-officer").await, []);
     assert_eq!(
         officer_records(&gw, "sw-personal").await,
