@@ -145,7 +145,8 @@ fn form(state: &AppState, query: &BTreeMap<String, String>) -> Markup {
         html! {
             div class="field" {
                 label for=(name) { (label) }
-                input type=(kind) id=(name) name=(name) value=(value(name)) placeholder=(hint);
+                input type=(kind) id=(name) name=(name) value=(value(name))
+                    placeholder=[(!hint.is_empty()).then_some(hint)];
             }
         }
     };
