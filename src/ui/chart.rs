@@ -37,7 +37,12 @@ pub fn stacked_bars(id: &str, title: &str, days: &[String], series: &[Series]) -
                 .sum()
         })
         .collect();
-    let top = totals.iter().copied().max().unwrap_or(0).max(1);
+    let top = nice_ceiling(totals.iter().copied().max().unwrap_or(0));
+    let ticks: Vec<u64> = if top >= 2 {
+        vec![0, top / 2, top]
+    } else {
+        vec![0, top]
+    };
     let plot_width = WIDTH - LEFT - RIGHT;
     let plot_height = HEIGHT - TOP - BOTTOM;
     let slot = plot_width / days.len().max(1) as f64;
@@ -50,11 +55,11 @@ pub fn stacked_bars(id: &str, title: &str, days: &[String], series: &[Series]) -
         svg xmlns="http://www.w3.org/2000/svg" viewBox={"0 0 " (WIDTH) " " (HEIGHT)}
             role="img" aria-labelledby=(title_id) class="chart" {
             title id=(title_id) { (title) }
-            @for fraction in [0.0, 0.5, 1.0] {
-                @let y = TOP + plot_height - fraction * plot_height;
+            @for tick in ticks {
+                @let y = px(TOP + plot_height - scale(tick));
                 line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y) y2=(y) stroke="#767676" stroke-width="0.5" {}
-                text x=(LEFT - 6.0) y=(y + 4.0) text-anchor="end" font-size="11" fill="#333333" {
-                    (((top as f64) * fraction).round() as u64)
+                text x=(LEFT - 6.0) y=(px(TOP + plot_height - scale(tick) + 4.0)) text-anchor="end" font-size="11" fill="#333333" {
+                    (tick)
                 }
             }
             @for (d, day) in days.iter().enumerate() {
@@ -65,19 +70,38 @@ pub fn stacked_bars(id: &str, title: &str, days: &[String], series: &[Series]) -
                     @if value > 0 {
                         @let height = scale(value);
                         @let y = { base -= height; base };
-                        rect x=(x) y=(y) width=(bar) height=(height) fill=(colour(s)) {
+                        rect x=(px(x)) y=(px(y)) width=(px(bar)) height=(px(height)) fill=(colour(s)) {
                             title { (day) ", " (one.label) ": " (value) }
                         }
                     }
                 }
                 @if d % label_every == 0 {
-                    text x=(x + bar / 2.0) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle"
+                    text x=(px(x + bar / 2.0)) y=(HEIGHT - BOTTOM + 16.0) text-anchor="middle"
                         font-size="11" fill="#333333" {
                         (day.get(5..).unwrap_or(day))
                     }
                 }
             }
         }
+    }
+}
+
+/// A coordinate to a tenth of a unit: finer is invisible, and the page stays small.
+fn px(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+/// The axis' top: the smallest of 1, 2, 5, 10, 20, 50, … not below `max`, so that the ticks
+/// at the top and halfway are round numbers.
+fn nice_ceiling(max: u64) -> u64 {
+    let mut step = 1u64;
+    loop {
+        for factor in [1, 2, 5] {
+            if step.saturating_mul(factor) >= max {
+                return step.saturating_mul(factor).max(1);
+            }
+        }
+        step = step.saturating_mul(10);
     }
 }
 
@@ -90,7 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn the_highest_day_fills_the_plot_and_stacks_add_up() {
+    fn bars_scale_to_a_round_axis_and_stack() {
         let series = [
             Series {
                 label: "amal".into(),
@@ -103,16 +127,27 @@ mod tests {
         ];
         let svg = stacked_bars("a", "Toegang", &days(2), &series).into_string();
         let plot_height = HEIGHT - TOP - BOTTOM;
-        // Day 2 holds the maximum (3): its one bar is the whole plot high.
-        assert!(svg.contains(&format!("height=\"{plot_height}\"")), "{svg}");
-        // Day 1: two bars of a third each.
+        // The axis runs to 5, the round number above the highest day (3).
+        assert!(
+            svg.contains(">5</text>") && svg.contains(">2</text>"),
+            "{svg}"
+        );
+        assert!(svg.contains(&format!("height=\"{}\"", px(plot_height * 3.0 / 5.0))));
+        // Day 1: two bars of a fifth each, the second on top of the first.
+        let fifth = px(plot_height / 5.0);
         assert_eq!(
-            svg.matches(&format!("height=\"{}\"", plot_height / 3.0))
-                .count(),
+            svg.matches(&format!("height=\"{fifth}\"")).count(),
             2,
             "{svg}"
         );
+        assert!(svg.contains(&format!("y=\"{}\"", px(TOP + plot_height * 3.0 / 5.0))));
         assert!(svg.contains("2026-11-02, amal: 3"));
+    }
+
+    #[test]
+    fn the_axis_ends_on_a_round_number() {
+        let tops: Vec<u64> = [0, 1, 2, 3, 6, 11, 49, 51, 999].map(nice_ceiling).to_vec();
+        assert_eq!(tops, [1, 1, 2, 5, 10, 20, 50, 100, 1000]);
     }
 
     #[test]
