@@ -6,13 +6,16 @@
 //! and its peak memory, and as a ratio to the baseline in the same mode.
 //!
 //! `cargo run --release --bin gateway-bench -- --all --duration 10` writes the table to
-//! stdout and the JSON to `target/bench/results.json`.
+//! stdout and the JSON to `target/bench/results.json`; `-- --scale` measures the gateway at
+//! a million clients and ten million audit records instead (see `scale.rs`).
 
 mod baseline;
 mod child;
 mod loadgen;
+mod nginx;
 mod procstat;
 mod report;
+mod scale;
 mod scenarios;
 mod seed;
 mod setup;
@@ -86,6 +89,30 @@ struct Args {
     /// Exit with an error if a database could not be measured or any request failed (CI).
     #[arg(long)]
     strict: bool,
+    /// Load a million clients and ten million audit records (kept for later runs) and
+    /// measure the read, a client's access report and `gateway audit verify` at that size.
+    #[arg(long)]
+    scale: bool,
+    /// Clients in the scale data set.
+    #[arg(long, default_value_t = 1_000_000)]
+    scale_clients: u64,
+    /// Audit records in the scale data set, the clients' registrations included.
+    #[arg(long, default_value_t = 10_000_000)]
+    scale_records: u64,
+    /// Access reports requested one after the other.
+    #[arg(long, default_value_t = 50)]
+    scale_reports: u64,
+    /// Clients the scale read picks from, sampled uniformly from all of them.
+    #[arg(long, default_value_t = 100_000)]
+    scale_sample: usize,
+    /// Load the scale data set again even if one of that size is kept.
+    #[arg(long)]
+    scale_fresh: bool,
+    /// Where scale data sets are kept, one directory per database and size.
+    #[arg(long, default_value = "target/bench/scale")]
+    scale_dir: PathBuf,
+    #[arg(long, default_value = "target/bench/scale.json")]
+    scale_out: PathBuf,
     /// Run as the server under test (internal).
     #[arg(long, value_enum, hide = true)]
     serve: Option<Server>,
@@ -98,6 +125,9 @@ fn main() -> Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     if let Some(server) = args.serve {
         return child::serve(server, args.pin_core);
+    }
+    if args.scale {
+        return scale::run(&args);
     }
     let wanted: Vec<Name> = if args.all || args.scenarios.is_empty() {
         vec![
@@ -126,7 +156,14 @@ fn main() -> Result<()> {
         core: pin.then_some(SERVER_CORE),
     };
     let mut report = Report::new();
-    runtime.block_on(bench.baseline(&args, &mut report))?;
+    let modes = [
+        (Mode::KeepAlive, args.connections),
+        (Mode::Handshake, args.handshake_connections),
+    ];
+    runtime.block_on(bench.baseline(&modes, &mut report))?;
+    if wanted.contains(&Name::Handshake) {
+        runtime.block_on(bench.nginx(&modes, &mut report))?;
+    }
     let mut databases = vec![None];
     if !args.sqlite_only {
         databases.push(Some(args.postgres.as_str()));
@@ -148,6 +185,7 @@ fn main() -> Result<()> {
         }
     }
     report.compare_to_baseline(|r| r.name == "baseline");
+    compare_handshakes_to_nginx(&mut report);
     println!("{}", report::render_table(&report));
     report::write_json(&report, &args.out)?;
     println!("wrote {}", args.out.display());
@@ -161,6 +199,27 @@ fn main() -> Result<()> {
         anyhow::bail!("errors in {failed:?}; {:?}", report.notes);
     }
     Ok(())
+}
+
+/// The handshake target is a multiple of nginx's rate: each gateway handshake row
+/// says its ratio to nginx's handshake in the same run.
+fn compare_handshakes_to_nginx(report: &mut Report) {
+    let nginx = report
+        .results
+        .iter()
+        .find(|r| r.name == "nginx" && r.mode == Mode::Handshake)
+        .map(|r| r.rps)
+        .filter(|rps| *rps > 0.0);
+    let Some(nginx) = nginx else {
+        return;
+    };
+    for result in report.results.iter_mut().filter(|r| r.name == "handshake") {
+        let note = format!(
+            "a new mutual-TLS connection per request; {:.2}× nginx's {nginx:.0}/s",
+            result.rps / nginx
+        );
+        result.note = Some(note);
+    }
 }
 
 struct Bench {
@@ -209,16 +268,14 @@ impl Bench {
         Ok(ScenarioResult::from_load(name, &load).with_server_usage(&usage))
     }
 
-    /// The ceiling: the gateway's TLS settings and certificates, a fixed ~300-byte answer.
-    async fn baseline(&self, args: &Args, report: &mut Report) -> Result<()> {
+    /// The ceiling: the gateway's TLS settings and certificates, a fixed ~300-byte answer;
+    /// once per mode and connection count.
+    async fn baseline(&self, modes: &[(Mode, usize)], report: &mut Report) -> Result<()> {
         let deployment = Deployment::new(None)?;
         let server = ServerChild::spawn(Server::Baseline, &deployment.config, self.core)?;
         let tls = deployment.client_tls(setup::PARTY)?;
         let caller = Caller::new("not-checked");
-        for (mode, connections) in [
-            (Mode::KeepAlive, args.connections),
-            (Mode::Handshake, args.handshake_connections),
-        ] {
+        for &(mode, connections) in modes {
             let config = self.load(server.addr, &tls, mode, connections)?;
             let result = self
                 .measure(
@@ -231,6 +288,33 @@ impl Bench {
             report.results.push(result);
         }
         server.stop()
+    }
+
+    /// nginx with the same certificates and answer, if installed; a note if not.
+    async fn nginx(&self, modes: &[(Mode, usize)], report: &mut Report) -> Result<()> {
+        let Some(binary) = nginx::find() else {
+            report.notes.push(
+                "nginx is not installed: the handshake is compared with the baseline only".into(),
+            );
+            return Ok(());
+        };
+        let deployment = Deployment::new(None)?;
+        let server = nginx::Nginx::spawn(&binary, deployment.pki(), self.core)?;
+        let tls = deployment.client_tls(setup::PARTY)?;
+        let caller = Caller::new("not-checked");
+        for &(mode, connections) in modes {
+            let config = self.load(server.addr, &tls, mode, connections)?;
+            let result = self
+                .measure(
+                    "nginx",
+                    &config,
+                    server.pid,
+                    Arc::new(Whoami(caller.clone())),
+                )
+                .await?;
+            report.results.push(result);
+        }
+        Ok(())
     }
 
     /// Every wanted scenario against the gateway on one database.
@@ -323,7 +407,7 @@ impl Bench {
                         Arc::new(Whoami(caller.clone())),
                     )
                     .await?
-                    .with_note("a new mutual-TLS connection per request; nginx not measured")
+                    .with_note("a new mutual-TLS connection per request")
                 }
             };
             report.results.push(result.with_database(label));

@@ -14,14 +14,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Clone)]
 pub struct Caller {
     authorization: HeaderValue,
+    purpose: HeaderValue,
 }
 
 impl Caller {
     pub fn new(token: &str) -> Self {
+        Self::for_purpose(token, PURPOSE)
+    }
+
+    /// A caller declaring `purpose` instead of the case workers' one.
+    pub fn for_purpose(token: &str, purpose: &'static str) -> Self {
         Self {
             authorization: HeaderValue::from_str(&format!("Bearer {token}"))
                 .expect("a token is a valid header value"),
+            purpose: HeaderValue::from_static(purpose),
         }
+    }
+
+    /// The `Processing-Purpose` header's value.
+    pub fn purpose(&self) -> &str {
+        self.purpose.to_str().unwrap_or_default()
     }
 
     /// The `Authorization` header's value.
@@ -34,7 +46,7 @@ impl Caller {
             .method(method)
             .uri(path)
             .header(AUTHORIZATION, self.authorization.clone())
-            .header("Processing-Purpose", PURPOSE)
+            .header("Processing-Purpose", self.purpose.clone())
     }
 }
 

@@ -1,6 +1,8 @@
-//! A throwaway deployment for one run: its own development PKI, the shipped development
-//! configuration pointed at it, limits opened up so that the generator measures the gateway
-//! and not its rate limits, and a fresh database (a SQLite file, or a new PostgreSQL schema).
+//! A deployment for one run: its own development PKI, the shipped development configuration
+//! pointed at it, limits opened up so that the generator measures the gateway and not its
+//! rate limits, and a fresh database (a SQLite file, or a new PostgreSQL schema). The scale
+//! run keeps its deployment in a directory of its own instead, so that a loaded database and
+//! the keys it was written with outlive the run.
 
 use anyhow::{Context, Result};
 use gateway::config::Config;
@@ -28,13 +30,13 @@ impl Drop for Scratch {
 }
 
 pub struct Deployment {
-    /// Removed when the run ends.
-    _dir: Scratch,
+    /// Removed when the run ends; `None` for a kept deployment.
+    _scratch: Option<Scratch>,
     pki: PathBuf,
     pub config: Config,
 }
 
-fn repo(relative: &str) -> PathBuf {
+pub fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
@@ -45,7 +47,16 @@ impl Deployment {
         let dir = Scratch(
             std::env::temp_dir().join(format!("gateway-bench-{}", uuid::Uuid::new_v4().simple())),
         );
-        let pki = dir.0.join("pki");
+        let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+        let mut deployment = Self::at(&dir.0, postgres.map(|url| (url, schema.as_str())))?;
+        deployment._scratch = Some(dir);
+        Ok(deployment)
+    }
+
+    /// A deployment kept in `dir` (its PKI, and its SQLite file unless `postgres` names a
+    /// server URL and a schema): opening it again finds the same keys and the same data.
+    pub fn at(dir: &Path, postgres: Option<(&str, &str)>) -> Result<Self> {
+        let pki = dir.join("pki");
         gateway::dev_pki::ensure(&pki, &PARTIES)?;
         let mut config = Config::load(&repo(gateway::config::DEV_CONFIG))?;
         gateway::dev_pki::use_pki(&mut config, &pki);
@@ -59,16 +70,14 @@ impl Deployment {
             party.rate_burst = 1_000_000;
         }
         match postgres {
-            Some(url) => {
+            Some((url, schema)) => {
                 config.database.url = url.to_owned();
-                config.database.schema = Some(format!("bench_{}", uuid::Uuid::new_v4().simple()));
+                config.database.schema = Some(schema.to_owned());
             }
-            None => {
-                config.database.url = format!("sqlite://{}", dir.0.join("gateway.db").display())
-            }
+            None => config.database.url = format!("sqlite://{}", dir.join("gateway.db").display()),
         }
         Ok(Self {
-            _dir: dir,
+            _scratch: None,
             pki,
             config,
         })
@@ -76,6 +85,11 @@ impl Deployment {
 
     /// A client presenting `party`'s certificate and trusting the deployment's CA. Session
     /// resumption is off, so that every new connection pays the full mutual-TLS handshake.
+    /// The deployment's development PKI (certificates and keys).
+    pub fn pki(&self) -> &Path {
+        &self.pki
+    }
+
     pub fn client_tls(&self, party: &str) -> Result<Arc<ClientConfig>> {
         let mut roots = rustls::RootCertStore::empty();
         for ca in keys::certificates(&self.pki.join("ca.crt"))? {
@@ -112,14 +126,19 @@ impl Deployment {
 
     /// A case worker's token, valid for an hour (longer than any run).
     pub fn token(&self) -> Result<String> {
-        let roles = ["caseWorker".to_owned()];
+        self.token_as(PARTY, "caseWorker", USER)
+    }
+
+    /// A token of `user` of `party` acting in `role`, valid for an hour.
+    pub fn token_as(&self, party: &str, role: &str, user: &str) -> Result<String> {
+        let roles = [role.to_owned()];
         mint(
             &self.config,
             &self.pki,
             &TokenRequest {
-                party: PARTY,
+                party,
                 roles: &roles,
-                user: USER,
+                user,
                 ttl_seconds: 3600,
                 bind_certificate: None,
             },
