@@ -310,8 +310,9 @@ async fn history(gw: &TestGateway) -> String {
     client
 }
 
+/// Needs Debian's Chromium and the npm packages of tests/browser: `tests/prepare` installs
+/// them (the README's test command runs it first).
 #[tokio::test]
-#[ignore = "needs Chromium and the npm packages of tests/browser, which .ci/run installs"]
 async fn ui_in_a_browser() {
     let gw = start(|config| config.review.refusals = 3).await;
     let client = history(&gw).await;
@@ -337,14 +338,17 @@ async fn ui_in_a_browser() {
     let output = tokio::task::spawn_blocking(move || node.output())
         .await
         .unwrap()
-        .expect("node runs (install Node.js, and `npm ci` in tests/browser)");
+        .expect("node runs: run tests/prepare first");
     let log = format!(
         "{}\n{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
     println!("{log}");
-    assert!(output.status.success(), "the browser checks failed:\n{log}");
+    assert!(
+        output.status.success(),
+        "the browser checks failed (tests/prepare installs Chromium and the npm packages):\n{log}"
+    );
 
     // Every look the officer took is on record, as the officer, for audit review.
     let records = officer_records(&gw, "privacy-officer").await;
