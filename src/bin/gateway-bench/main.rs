@@ -273,21 +273,31 @@ impl Bench {
     async fn baseline(&self, modes: &[(Mode, usize)], report: &mut Report) -> Result<()> {
         let deployment = Deployment::new(None)?;
         let server = ServerChild::spawn(Server::Baseline, &deployment.config, self.core)?;
+        let (addr, pid) = (server.addr, server.pid);
+        self.fixed_answer("baseline", &deployment, (addr, pid), modes, report)
+            .await?;
+        server.stop()
+    }
+
+    /// A server with a fixed answer (the baseline, nginx), once per mode and connection
+    /// count; it checks no token, so none is sent.
+    async fn fixed_answer(
+        &self,
+        name: &str,
+        deployment: &Deployment,
+        (addr, pid): (std::net::SocketAddr, u32),
+        modes: &[(Mode, usize)],
+        report: &mut Report,
+    ) -> Result<()> {
         let tls = deployment.client_tls(setup::PARTY)?;
         let caller = Caller::new("not-checked");
         for &(mode, connections) in modes {
-            let config = self.load(server.addr, &tls, mode, connections)?;
-            let result = self
-                .measure(
-                    "baseline",
-                    &config,
-                    server.pid,
-                    Arc::new(Whoami(caller.clone())),
-                )
-                .await?;
+            let config = self.load(addr, &tls, mode, connections)?;
+            let scenario = Arc::new(Whoami(caller.clone()));
+            let result = self.measure(name, &config, pid, scenario).await?;
             report.results.push(result);
         }
-        server.stop()
+        Ok(())
     }
 
     /// nginx with the same certificates and answer, if installed; a note if not.
@@ -300,20 +310,9 @@ impl Bench {
         };
         let deployment = Deployment::new(None)?;
         let server = nginx::Nginx::spawn(&binary, deployment.pki(), self.core)?;
-        let tls = deployment.client_tls(setup::PARTY)?;
-        let caller = Caller::new("not-checked");
-        for &(mode, connections) in modes {
-            let config = self.load(server.addr, &tls, mode, connections)?;
-            let result = self
-                .measure(
-                    "nginx",
-                    &config,
-                    server.pid,
-                    Arc::new(Whoami(caller.clone())),
-                )
-                .await?;
-            report.results.push(result);
-        }
+        let (addr, pid) = (server.addr, server.pid);
+        self.fixed_answer("nginx", &deployment, (addr, pid), modes, report)
+            .await?;
         Ok(())
     }
 
