@@ -9,8 +9,8 @@
 
 use gateway::audit::checkpoint::NoteSigner;
 use gateway::audit::record::{AuditDraft, Outcome};
-use gateway::audit::{tree, verify};
 use gateway::config::{AuditConfig, DatabaseConfig};
+use gateway::gate::log::{tree, verify};
 use gateway::store::audit_writer::AuditWriter;
 use gateway::store::connect::connect;
 use ring::rand::SystemRandom;

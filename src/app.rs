@@ -4,8 +4,6 @@ use crate::auth::parties::Parties;
 use crate::auth::token::TokenVerifier;
 use crate::config::Config;
 use crate::gate::Gate;
-use crate::store::Db;
-use crate::ui::Pages;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::num::NonZeroU32;
@@ -25,24 +23,18 @@ pub struct AppState {
     /// The per-user rate limiter; pruned periodically by the server.
     pub user_limiter: Arc<UserLimiter>,
     pub user_quota: u32,
-    /// The database (its pools are shared handles).
-    pub db: Db,
     /// The one path to personal data: link checks and the audit log.
     pub gate: Arc<Gate>,
     /// The Prometheus recorder's handle, rendered on the operations listener.
     pub metrics: Option<PrometheusHandle>,
-    /// The review pages' form keys and running verification.
-    pub pages: Arc<Pages>,
 }
 
 impl AppState {
     pub fn new(
         config: Arc<Config>,
         parties: Arc<Parties>,
-        db: Db,
         gate: Arc<Gate>,
         metrics: Option<PrometheusHandle>,
-        pages: Pages,
     ) -> Self {
         let limits = &config.limits;
         let quota = Quota::per_second(
@@ -55,10 +47,8 @@ impl AppState {
             user_quota: limits.per_user_per_second,
             config,
             parties,
-            db,
             gate,
             metrics,
-            pages: Arc::new(pages),
         }
     }
 }

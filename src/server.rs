@@ -3,12 +3,12 @@
 
 use crate::app::AppState;
 use crate::audit::checkpoint::NoteSigner;
-use crate::audit::tree;
 use crate::auth::parties::Parties;
 use crate::config::Config;
 use crate::crypto::cipher::FieldCipher;
 use crate::crypto::pseudonym::Pseudonymizer;
 use crate::crypto::{keys, secrets};
+use crate::gate::log::tree;
 use crate::gate::{Gate, PartyDirectory};
 use crate::notify::webhooks;
 use crate::policy::Policy;
@@ -16,7 +16,7 @@ use crate::store;
 use crate::store::audit_writer::AuditWriter;
 use crate::ui::Pages;
 use crate::ui::csrf::FormTokens;
-use crate::{http, telemetry};
+use crate::{http, telemetry, ui};
 use anyhow::{Context, Result};
 use std::future::Future;
 use std::sync::Arc;
@@ -51,6 +51,10 @@ impl Listeners {
 pub struct Prepared {
     pub state: AppState,
     pub tls: Arc<rustls::ServerConfig>,
+    /// The database, for the webhook workers and the orderly close at the end.
+    db: store::Db,
+    /// What the review pages keep between requests.
+    pages: Pages,
 }
 
 pub async fn prepare(config: Config) -> Result<Prepared> {
@@ -70,12 +74,15 @@ pub async fn prepare(config: Config) -> Result<Prepared> {
     let state = AppState::new(
         Arc::new(config),
         parties,
-        db,
         Arc::new(gate),
         telemetry::metrics_handle(),
-        Pages::new(forms),
     );
-    Ok(Prepared { state, tls })
+    Ok(Prepared {
+        state,
+        tls,
+        db,
+        pages: Pages::new(forms),
+    })
 }
 
 /// The gate with its keys, audit writer and tree follower. Missing key material stops the
@@ -121,8 +128,14 @@ pub async fn run(
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let Prepared { state, tls } = prepared;
-    let (router, _) = http::router(state.clone());
+    let Prepared {
+        state,
+        tls,
+        db,
+        pages,
+    } = prepared;
+    let pages = ui::router(state.clone(), pages);
+    let (router, _) = http::router(state.clone(), pages);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let ops_router = http::ops::router(state.clone());
     let mut ops_stop = stop_rx.clone();
@@ -147,7 +160,7 @@ pub async fn run(
         .collect();
     let deliveries = webhooks::start(
         state.gate.clone(),
-        state.db.clone(),
+        db.clone(),
         &state.config.webhooks,
         &hooks,
     )
@@ -173,7 +186,7 @@ pub async fn run(
         delivery.abort();
     }
     let _ = ops.await;
-    state.db.close().await;
+    db.close().await;
     Ok(())
 }
 

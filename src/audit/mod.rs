@@ -1,13 +1,12 @@
-//! The tamper-evident audit log: records in a canonical encoding, an RFC 9162 Merkle tree over
-//! them, checkpoints in the C2SP signed-note format, proofs, export and offline verification.
+//! The tamper-evident audit log, as pure functions over plain values: records in a canonical
+//! encoding, an RFC 9162 Merkle tree over them, checkpoints in the C2SP signed-note format,
+//! the access report, activity counts and anomalies. Reading and writing the log is the
+//! store's; keeping, proving and verifying it is the gate's (`gate::log`).
 
 pub mod access_report;
 pub mod activity;
 pub mod anomalies;
 pub mod checkpoint;
-pub mod export;
 pub mod merkle;
-pub mod proofs;
 pub mod record;
-pub mod tree;
-pub mod verify;
+pub mod selection;

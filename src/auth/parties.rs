@@ -142,6 +142,12 @@ impl Parties {
     pub fn by_id(&self, id: &str) -> Option<&Arc<Party>> {
         self.all.iter().find(|party| party.id.as_str() == id)
     }
+
+    /// The configured name of a party, or its id for a party no longer configured.
+    pub fn name_of(&self, id: &str) -> String {
+        self.by_id(id)
+            .map_or_else(|| id.to_owned(), |party| party.name.clone())
+    }
 }
 
 fn dedup<'a>(

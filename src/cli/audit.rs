@@ -1,9 +1,9 @@
 use super::runtime;
 use crate::audit::checkpoint::{NoteSigner, NoteVerifier};
-use crate::audit::export::{self, Format};
-use crate::audit::verify;
 use crate::config::Config;
 use crate::crypto::keys;
+use crate::gate::log::export::{self, Format};
+use crate::gate::log::verify;
 use crate::store::connect::connect;
 use anyhow::{Context, Result, bail};
 use std::io::Write;

@@ -1,6 +1,7 @@
 //! The change feed through the gate: events delivered as policy and consent allow at the
 //! moment of delivery, each delivery on record.
 
+use super::views::EventView;
 use super::*;
 use crate::domain::event::addressed_to;
 
@@ -12,12 +13,11 @@ impl Gate {
     /// on record.
     pub async fn feed(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         after: i64,
         limit: i64,
         wait: std::time::Duration,
-    ) -> Result<(Vec<(StoredEvent, Vec<Category>)>, i64), GateError> {
+    ) -> Result<(Vec<EventView>, i64), GateError> {
         let deadline = tokio::time::Instant::now() + wait;
         let mut commits = self.writer.commits();
         let mut cursor = after;
@@ -30,11 +30,11 @@ impl Gate {
             if !delivered.is_empty() {
                 self.record_each(
                     who,
-                    context,
                     action::DELIVER_EVENT,
                     delivered.iter().map(|(e, _)| e.client_id.as_str()),
                 )
                 .await?;
+                let delivered = delivered.into_iter().map(EventView::from).collect();
                 return Ok((delivered, cursor));
             }
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -43,7 +43,7 @@ impl Gate {
                     .await
                     .is_err()
             {
-                return Ok((delivered, cursor));
+                return Ok((Vec::new(), cursor));
             }
         }
     }
@@ -88,17 +88,16 @@ impl Gate {
     /// delivery is put on record before it is attempted (fail closed). `None`: withheld.
     pub async fn prepare_delivery(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         event: StoredEvent,
-    ) -> Result<Option<(StoredEvent, Vec<Category>)>, GateError> {
+    ) -> Result<Option<EventView>, GateError> {
         let Some(delivered) = self.deliverable(who, vec![event]).await?.pop() else {
             return Ok(None);
         };
-        let mut draft = self.draft(who, context, action::DELIVER_EVENT);
+        let mut draft = self.draft(who, action::DELIVER_EVENT);
         draft.client = Some(delivered.0.client_id.clone());
         self.writer.submit(None, draft).await?;
-        Ok(Some(delivered))
+        Ok(Some(EventView::from(delivered)))
     }
 
     fn visible_categories(

@@ -2,6 +2,7 @@
 //! the sanction authority of that moment, decided once by the party it was routed to. Each
 //! step is on record and announced to the parties concerned only.
 
+use super::views::{self, InfractionView};
 use super::*;
 use crate::domain::infraction::{
     self, Infraction, InfractionKind, NewInfraction, SanctionDecision, SanctionOutcome,
@@ -59,13 +60,12 @@ impl Gate {
     /// authority now (SWO art. 12).
     pub async fn record_infraction(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
         new: NewInfraction,
-    ) -> Result<StoredInfraction, GateError> {
+    ) -> Result<InfractionView, GateError> {
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::RECORD_INFRACTION);
+        let mut draft = self.draft(who, action::RECORD_INFRACTION);
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.sanctioning(who, &draft, &client_id).await?);
         let (record, _) = self.stored_record(&client_id).await?;
@@ -109,6 +109,7 @@ impl Gate {
         {
             Applied::InfractionRecorded => stored::find(&self.db, &client_id, &infraction_id)
                 .await?
+                .map(views::infraction)
                 .ok_or(GateError::Failed),
             _ => Err(GateError::Failed),
         }
@@ -117,13 +118,12 @@ impl Gate {
     /// The infractions of a linked client the caller's party may see, newest first.
     pub async fn list_infractions(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
         limit: i64,
-    ) -> Result<Vec<StoredInfraction>, GateError> {
+    ) -> Result<Vec<InfractionView>, GateError> {
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::LIST_INFRACTIONS);
+        let mut draft = self.draft(who, action::LIST_INFRACTIONS);
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.sanctioning(who, &draft, &client_id).await?);
         let routed: Vec<&str> = Responsible::ALL
@@ -137,7 +137,7 @@ impl Gate {
             stored::list(&self.db, &client_id, &routed, limit).await?
         };
         self.writer.submit(None, draft).await?;
-        Ok(found)
+        Ok(found.into_iter().map(views::infraction).collect())
     }
 
     /// One infraction, if the caller may see it; otherwise it reads as unknown.
@@ -165,34 +165,32 @@ impl Gate {
     /// One infraction of a linked client.
     pub async fn read_infraction(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
         infraction_id: &Uuid,
-    ) -> Result<StoredInfraction, GateError> {
+    ) -> Result<InfractionView, GateError> {
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::READ_INFRACTION);
+        let mut draft = self.draft(who, action::READ_INFRACTION);
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.sanctioning(who, &draft, &client_id).await?);
         let infraction = self
             .visible_infraction(who, &draft, &client_id, infraction_id)
             .await?;
         self.writer.submit(None, draft).await?;
-        Ok(infraction)
+        Ok(views::infraction(infraction))
     }
 
     /// Records the sanction authority's decision on an infraction routed to it: for the OCMW,
     /// its BCSD's decision (SWO art. 12). Once.
     pub async fn decide_infraction(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
         infraction_id: &Uuid,
         decision: SanctionDecision,
-    ) -> Result<StoredInfraction, GateError> {
+    ) -> Result<InfractionView, GateError> {
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::DECIDE_INFRACTION);
+        let mut draft = self.draft(who, action::DECIDE_INFRACTION);
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.sanctioning(who, &draft, &client_id).await?);
         let current = self
@@ -232,6 +230,7 @@ impl Gate {
             Applied::InfractionDecided => {
                 stored::find(&self.db, &client_id, &current.infraction_id)
                     .await?
+                    .map(views::infraction)
                     .ok_or(GateError::Failed)
             }
             Applied::InfractionAlreadyDecided => Err(GateError::Infraction(

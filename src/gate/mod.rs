@@ -4,7 +4,6 @@
 //! other way to get it.
 
 use crate::audit::record::{AuditDraft, AuditRecord, Outcome};
-use crate::audit::tree::TreeHandle;
 use crate::auth::principal::Principal;
 use crate::crypto::cipher::FieldCipher;
 use crate::crypto::pseudonym::Pseudonymizer;
@@ -22,7 +21,7 @@ use crate::domain::referral::{self, NewReferral, ReferralError, ReferralEvent, R
 use crate::domain::role::RoleSet;
 use crate::domain::rules;
 use crate::domain::ssin::Ssin;
-use crate::http::context::RequestContext;
+use crate::gate::log::tree::TreeHandle;
 use crate::policy::{CategorySet, Explanation, Filtered, Policy, filter};
 use crate::store::audit_writer::{AuditUnavailable, AuditWriter, NewEvent};
 use crate::store::clients::{self, Presence};
@@ -32,7 +31,7 @@ use crate::store::mutations::{
     Applied, ConsentRow, MessageRow, Mutation, ReferralRow, Registration,
 };
 use crate::store::records;
-use crate::store::referrals::{self as stored_referrals, StoredMessage, StoredReferral};
+use crate::store::referrals as stored_referrals;
 use crate::store::{Db, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -99,12 +98,6 @@ pub enum GateError {
     NotPermitted,
 }
 
-/// A referral with its messages, as its two parties see it.
-pub struct ReferralView {
-    pub referral: StoredReferral,
-    pub messages: Vec<StoredMessage>,
-}
-
 /// What recording an attest did.
 pub struct AttestRecorded {
     pub client_id: String,
@@ -139,12 +132,17 @@ pub fn etag(version: i64) -> String {
 }
 
 /// The operations audited, named as the API's operation ids.
+mod caller;
 mod feed;
 mod infractions;
+pub mod log;
 mod monitoring;
 mod referrals;
 mod review;
+pub mod search;
+pub mod views;
 
+pub use caller::{Caller, Trace};
 pub use review::ReviewPage;
 
 pub mod action {
@@ -230,7 +228,7 @@ impl Gate {
         writable
     }
 
-    fn draft(&self, who: &Principal, context: &RequestContext, action: &'static str) -> AuditDraft {
+    fn draft(&self, who: &Caller, action: &'static str) -> AuditDraft {
         AuditDraft {
             party: who.party.id.to_string(),
             user: who.user.to_string(),
@@ -246,8 +244,8 @@ impl Gate {
             fields: Vec::new(),
             outcome: Outcome::Allowed,
             reason: None,
-            request_id: context.trace_id.to_string(),
-            related_trace_id: context.related_trace_id.clone(),
+            request_id: who.trace.id.to_string(),
+            related_trace_id: who.trace.related.clone(),
             policy_version: self.policy.version().to_owned(),
         }
     }
@@ -255,8 +253,7 @@ impl Gate {
     /// Links the caller's party to the person with `ssin`, creating the client if needed.
     pub async fn register_client(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         ssin: &Ssin,
         legal_basis: LegalBasis,
         dossier: &DossierReference,
@@ -276,7 +273,7 @@ impl Gate {
             legal_basis: legal_basis.as_str().to_owned(),
             dossier_reference: dossier.as_str().to_owned(),
         });
-        let mut draft = self.draft(who, context, action::REGISTER_CLIENT);
+        let mut draft = self.draft(who, action::REGISTER_CLIENT);
         draft.legal_basis = Some(legal_basis.as_str().to_owned());
         match self.writer.submit(Some(mutation), draft).await? {
             Applied::Registered {
@@ -291,16 +288,11 @@ impl Gate {
     }
 
     /// The client id of the person with `ssin`, only if the caller's party is linked.
-    pub async fn lookup_client(
-        &self,
-        who: &Principal,
-        context: &RequestContext,
-        ssin: &Ssin,
-    ) -> Result<String, GateError> {
+    pub async fn lookup_client(&self, who: &Caller, ssin: &Ssin) -> Result<String, GateError> {
         let pseudonym = self.pseudonyms.pseudonym(ssin);
         let presence =
             clients::find_by_pseudonym(&self.db, &pseudonym, who.party.id.as_str()).await?;
-        let mut draft = self.draft(who, context, action::LOOKUP_CLIENT);
+        let mut draft = self.draft(who, action::LOOKUP_CLIENT);
         // The caller gets the same answer whether the person is unknown or only not linked.
         // The record keeps the client id of a known person, so that the person's access
         // report shows the attempt; audit review shows that id only to linked parties.
@@ -328,14 +320,9 @@ impl Gate {
     }
 
     /// Ends the caller's party's link with `client_id`.
-    pub async fn end_link(
-        &self,
-        who: &Principal,
-        context: &RequestContext,
-        client_id: &Uuid,
-    ) -> Result<(), GateError> {
+    pub async fn end_link(&self, who: &Caller, client_id: &Uuid) -> Result<(), GateError> {
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::END_LINK);
+        let mut draft = self.draft(who, action::END_LINK);
         draft.client = Some(client_id.clone());
         let mutation = Mutation::EndLink {
             client_id,
@@ -352,12 +339,11 @@ impl Gate {
     /// not cover the operation, …) so that refusals are on record as much as accesses.
     pub async fn refuse(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         action: &'static str,
         reason: &str,
     ) -> Result<(), GateError> {
-        let draft = self.draft(who, context, action).deny(reason);
+        let draft = self.draft(who, action).deny(reason);
         self.writer.submit(None, draft).await?;
         Ok(())
     }
@@ -365,12 +351,11 @@ impl Gate {
     /// Records a privacy officer's use of the audit log itself, allowed or refused.
     pub async fn audit_review(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         action: &'static str,
         refusal: Option<&str>,
     ) -> Result<(), GateError> {
-        let mut draft = self.draft(who, context, action);
+        let mut draft = self.draft(who, action);
         if let Some(reason) = refusal {
             draft = draft.deny(reason);
         }
@@ -420,13 +405,12 @@ impl Gate {
     /// Records a client's consent, given to the caller's party (which must be linked).
     pub async fn record_consent(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
         consent: &NewConsent,
     ) -> Result<Consent, GateError> {
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::RECORD_CONSENT);
+        let mut draft = self.draft(who, action::RECORD_CONSENT);
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
         let consent_id = Uuid::now_v7().to_string();
@@ -464,12 +448,11 @@ impl Gate {
     /// Every consent recorded for a client the caller's party is linked to.
     pub async fn list_consents(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
     ) -> Result<Vec<Consent>, GateError> {
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::LIST_CONSENTS);
+        let mut draft = self.draft(who, action::LIST_CONSENTS);
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
         let consents = consents::for_client(&self.db, &client_id).await?;
@@ -481,13 +464,12 @@ impl Gate {
     /// (GDPR art. 7(3)), whichever party the client tells. It holds from the next read on.
     pub async fn withdraw_consent(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
         consent_id: &Uuid,
     ) -> Result<Consent, GateError> {
         let (client_id, consent_id) = (client_id.to_string(), consent_id.to_string());
-        let mut draft = self.draft(who, context, action::WITHDRAW_CONSENT);
+        let mut draft = self.draft(who, action::WITHDRAW_CONSENT);
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
         let mutation = Mutation::WithdrawConsent {
@@ -553,12 +535,11 @@ impl Gate {
     /// The link, the record, the referral flag and the consents come in one statement.
     pub async fn read_record(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
     ) -> Result<RecordView, GateError> {
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::READ_CLIENT);
+        let mut draft = self.draft(who, action::READ_CLIENT);
         draft.client = Some(client_id.clone());
         let today = OffsetDateTime::now_utc().date();
         let party = who.party.id.as_str();
@@ -594,14 +575,13 @@ impl Gate {
     /// current version (`If-Match`), only to fields the caller's party owns; all or nothing.
     pub async fn patch_record(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
         if_match: Option<&str>,
         patch: &serde_json::Value,
     ) -> Result<RecordView, GateError> {
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::UPDATE_CLIENT);
+        let mut draft = self.draft(who, action::UPDATE_CLIENT);
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
         let (record, version) = self.stored_record(&client_id).await?;
@@ -673,8 +653,7 @@ impl Gate {
     /// linked to the client (or reviewing the whole log); on record like any access.
     pub async fn explain(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         question: &VisibilityQuestion<'_>,
     ) -> Result<Explanation, GateError> {
         let VisibilityQuestion {
@@ -685,7 +664,7 @@ impl Gate {
             field,
         } = *question;
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::EXPLAIN);
+        let mut draft = self.draft(who, action::EXPLAIN);
         draft.client = Some(client_id.clone());
         draft.fields = vec![field.as_str().to_owned()];
         let party = who.party.id.as_str();
@@ -711,8 +690,7 @@ impl Gate {
     /// announced to every linked party — once per KBI reference.
     pub async fn record_attest(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         ssin: &Ssin,
         attest: Attest,
         reference: &DossierReference,
@@ -766,7 +744,7 @@ impl Gate {
             &categories,
             rules::significant_change(&derived_before, &derived_after),
         );
-        let mut draft = self.draft(who, context, action::REGISTER_ATTEST);
+        let mut draft = self.draft(who, action::REGISTER_ATTEST);
         draft.legal_basis = Some(LegalBasis::LegalObligation.as_str().to_owned());
         draft.fields = vec![Field::Attest.as_str().to_owned()];
         match self
@@ -793,14 +771,13 @@ impl Gate {
     /// One audit record per client shown, so that each client's access report shows it.
     async fn record_each<'a>(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         action: &'static str,
         clients: impl Iterator<Item = &'a str>,
     ) -> Result<(), GateError> {
         let mut submissions = tokio::task::JoinSet::new();
         for client in clients {
-            let mut draft = self.draft(who, context, action);
+            let mut draft = self.draft(who, action);
             draft.client = Some(client.to_owned());
             let writer = self.writer.clone();
             submissions.spawn(async move { writer.submit(None, draft).await });

@@ -24,12 +24,7 @@ fn tally<'a>(names: &[&'a str], values: impl Iterator<Item = &'a str>) -> Vec<(&
 }
 
 impl Gate {
-    pub async fn monitoring(
-        &self,
-        who: &Principal,
-        context: &RequestContext,
-        year: i32,
-    ) -> Result<MonitoringReport, GateError> {
+    pub async fn monitoring(&self, who: &Caller, year: i32) -> Result<MonitoringReport, GateError> {
         let first =
             Date::from_calendar_date(year, Month::January, 1).map_err(|_| GateError::Failed)?;
         let last =
@@ -116,7 +111,7 @@ impl Gate {
         let issued = stored::attests(&self.db, &format_date(first), &format_date(last)).await?;
         let attests = tally(&kinds, issued.iter().map(String::as_str));
 
-        let mut draft = self.draft(who, context, action::MONITORING);
+        let mut draft = self.draft(who, action::MONITORING);
         draft.legal_basis = Some(LegalBasis::PublicTask.as_str().to_owned());
         self.writer.submit(None, draft).await?;
         Ok(MonitoringReport {

@@ -1,6 +1,7 @@
 //! Referrals through the gate (SWO art. 4): proposed, decided, followed up and completed by
 //! their two parties, each step on record.
 
+use super::views::{self, ReferralDetail, ReferralSummary};
 use super::*;
 
 impl Gate {
@@ -8,26 +9,25 @@ impl Gate {
         &self,
         referral_id: &str,
         party: &str,
-    ) -> Result<ReferralView, GateError> {
+    ) -> Result<ReferralDetail, GateError> {
         let referral = stored_referrals::find(&self.db, referral_id, party)
             .await?
             .ok_or(GateError::NotFound)?;
         let messages = stored_referrals::messages(&self.db, referral_id).await?;
-        Ok(ReferralView { referral, messages })
+        Ok(views::detail(referral, messages))
     }
 
     /// Proposes a referral of a client the caller's party is linked to (SWO art. 4).
     pub async fn create_referral(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
         to: (&PartyId, PartyKind),
         reason: String,
         evidence_reference: Option<String>,
-    ) -> Result<ReferralView, GateError> {
+    ) -> Result<ReferralDetail, GateError> {
         let client_id = client_id.to_string();
-        let mut draft = self.draft(who, context, action::CREATE_REFERRAL);
+        let mut draft = self.draft(who, action::CREATE_REFERRAL);
         draft.client = Some(client_id.clone());
         draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
         let proposal = NewReferral {
@@ -80,12 +80,11 @@ impl Gate {
     /// The referrals the caller's party sent or received, newest first.
     pub async fn list_referrals(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         outgoing: bool,
         status: Option<ReferralStatus>,
         limit: i64,
-    ) -> Result<Vec<StoredReferral>, GateError> {
+    ) -> Result<Vec<ReferralSummary>, GateError> {
         let found = stored_referrals::list(
             &self.db,
             who.party.id.as_str(),
@@ -96,34 +95,32 @@ impl Gate {
         .await?;
         if found.is_empty() {
             self.writer
-                .submit(None, self.draft(who, context, action::LIST_REFERRALS))
+                .submit(None, self.draft(who, action::LIST_REFERRALS))
                 .await?;
         } else {
             self.record_each(
                 who,
-                context,
                 action::LIST_REFERRALS,
                 found.iter().map(|r| r.client_id.as_str()),
             )
             .await?;
         }
-        Ok(found)
+        Ok(found.into_iter().map(views::summary).collect())
     }
 
     /// One referral, to its sender or receiver only.
     pub async fn read_referral(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         referral_id: &Uuid,
-    ) -> Result<ReferralView, GateError> {
-        let mut draft = self.draft(who, context, action::READ_REFERRAL);
+    ) -> Result<ReferralDetail, GateError> {
+        let mut draft = self.draft(who, action::READ_REFERRAL);
         match self
             .referral_view(&referral_id.to_string(), who.party.id.as_str())
             .await
         {
             Ok(view) => {
-                draft.client = Some(view.referral.client_id.clone());
+                draft.client = Some(view.client_id().to_owned());
                 self.writer.submit(None, draft).await?;
                 Ok(view)
             }
@@ -136,18 +133,17 @@ impl Gate {
     /// accepted referral links the receiver to the client.
     pub async fn act_on_referral(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         referral_id: &Uuid,
         event: ReferralEvent,
         reason: Option<String>,
-    ) -> Result<ReferralView, GateError> {
+    ) -> Result<ReferralDetail, GateError> {
         let action = match event {
             ReferralEvent::Accept | ReferralEvent::Refuse => action::DECIDE_REFERRAL,
             ReferralEvent::Complete => action::COMPLETE_REFERRAL,
             ReferralEvent::Withdraw => action::WITHDRAW_REFERRAL,
         };
-        let mut draft = self.draft(who, context, action);
+        let mut draft = self.draft(who, action);
         let party = who.party.id.as_str();
         let Some(current) =
             stored_referrals::find(&self.db, &referral_id.to_string(), party).await?
@@ -200,12 +196,11 @@ impl Gate {
     /// Feedback on a referral (SWO art. 4, "terugkoppeling"), by either party.
     pub async fn add_referral_feedback(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         referral_id: &Uuid,
         message: String,
-    ) -> Result<ReferralView, GateError> {
-        let mut draft = self.draft(who, context, action::REFERRAL_FEEDBACK);
+    ) -> Result<ReferralDetail, GateError> {
+        let mut draft = self.draft(who, action::REFERRAL_FEEDBACK);
         let party = who.party.id.as_str();
         let Some(current) =
             stored_referrals::find(&self.db, &referral_id.to_string(), party).await?
@@ -242,7 +237,7 @@ impl Gate {
 }
 
 /// The notice to a referral's two sides that it moved on.
-fn referral_changed(referral: &StoredReferral) -> NewEvent {
+fn referral_changed(referral: &stored_referrals::StoredReferral) -> NewEvent {
     NewEvent::about(
         EventType::ReferralChanged,
         &referral.client_id,

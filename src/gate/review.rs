@@ -5,7 +5,8 @@ use super::*;
 use crate::audit::access_report::{self, AccessReport};
 use crate::audit::activity::{self, Activity};
 use crate::audit::anomalies::{self, Anomaly, Bounds, EndedLinks};
-use crate::store::audit::{self as stored_audit, Selection};
+use crate::audit::selection::Selection;
+use crate::store::audit as stored_audit;
 
 /// Rows read from the log per round while filling a page.
 const WINDOW: i64 = 500;
@@ -25,8 +26,7 @@ impl Gate {
     /// review (see `may_review`), at most `page_size`.
     pub async fn search_audit(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         selection: &Selection,
         purpose: Option<&str>,
         after: i64,
@@ -60,8 +60,7 @@ impl Gate {
                 break None;
             }
         };
-        self.audit_review(who, context, action::SEARCH_AUDIT, None)
-            .await?;
+        self.audit_review(who, action::SEARCH_AUDIT, None).await?;
         Ok(ReviewPage { records, next })
     }
 
@@ -69,13 +68,12 @@ impl Gate {
     /// (or reviewing the whole log); to any other it reads as an unknown client.
     pub async fn access_report(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         client_id: &Uuid,
     ) -> Result<AccessReport, GateError> {
         let client_id = client_id.to_string();
         let party = who.party.id.as_str();
-        let mut draft = self.draft(who, context, action::ACCESS_REPORT);
+        let mut draft = self.draft(who, action::ACCESS_REPORT);
         draft.client = Some(client_id.clone());
         if !self.parties.review_all.iter().any(|p| p.as_str() == party) {
             draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
@@ -94,8 +92,7 @@ impl Gate {
     /// review; and whether the whole range was read (a scan reads at most `max_records`).
     pub async fn audit_anomalies(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         from_micros: i64,
         to_micros: i64,
         bounds: &Bounds,
@@ -117,7 +114,7 @@ impl Gate {
                 ended.insert(key, at);
             }
         }
-        self.audit_review(who, context, action::AUDIT_ANOMALIES, None)
+        self.audit_review(who, action::AUDIT_ANOMALIES, None)
             .await?;
         Ok((anomalies::detect(&records, &ended, bounds), complete))
     }
@@ -126,8 +123,7 @@ impl Gate {
     /// `[from, to)` the officer may review; and whether the whole range was read.
     pub async fn audit_activity(
         &self,
-        who: &Principal,
-        context: &RequestContext,
+        who: &Caller,
         from_micros: i64,
         to_micros: i64,
         max_records: usize,
@@ -135,8 +131,7 @@ impl Gate {
         let (records, complete) = self
             .scan_reviewable(who, from_micros, to_micros, max_records)
             .await?;
-        self.audit_review(who, context, action::AUDIT_ACTIVITY, None)
-            .await?;
+        self.audit_review(who, action::AUDIT_ACTIVITY, None).await?;
         Ok((activity::per_day(&records), complete))
     }
 

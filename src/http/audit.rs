@@ -4,12 +4,11 @@
 
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::audit::proofs::{self, ProofError};
 use crate::audit::record::AuditRecord;
-use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
+use crate::gate::Caller;
 use crate::gate::action;
-use crate::http::context::RequestContext;
+use crate::gate::log::proofs::ProofError;
 use axum::Json;
 use axum::extract::{Extension, Query, State};
 use axum::http::header;
@@ -57,19 +56,18 @@ type Refusal = (Box<Problem>, &'static str);
 /// if the record is durable (fail closed).
 async fn recorded(
     state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
+    who: &Caller,
     action: &'static str,
     outcome: Result<Response, Refusal>,
 ) -> Response {
     let refusal = outcome.as_ref().err().map(|(_, reason)| *reason);
-    if let Err(error) = state.gate.audit_review(who, ctx, action, refusal).await {
+    if let Err(error) = state.gate.audit_review(who, action, refusal).await {
         return Problem::from(error).into_response();
     }
     outcome.unwrap_or_else(|(problem, _)| problem.into_response())
 }
 
-fn require_review(who: &Principal) -> Result<(), Refusal> {
+fn require_review(who: &Caller) -> Result<(), Refusal> {
     if who.purpose == Purpose::AuditReview {
         Ok(())
     } else {
@@ -140,11 +138,10 @@ fn b64(hashes: Vec<[u8; 32]>) -> Vec<String> {
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn get_audit_checkpoint(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
 ) -> Response {
     let outcome = match require_review(&who) {
-        Ok(()) => match state.gate.tree.checkpoint().await {
+        Ok(()) => match state.gate.checkpoint().await {
             Ok(note) => Ok((
                 [
                     (header::CONTENT_TYPE, TEXT),
@@ -163,7 +160,7 @@ pub async fn get_audit_checkpoint(
         },
         Err(refusal) => Err(refusal),
     };
-    recorded(&state, &who, &ctx, action::GET_CHECKPOINT, outcome).await
+    recorded(&state, &who, action::GET_CHECKPOINT, outcome).await
 }
 
 /// The note verifier key of the checkpoint signer: `<name>+<hex keyhash>+<base64(0x01‖key)>`.
@@ -173,7 +170,7 @@ pub async fn get_audit_checkpoint(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn get_audit_verifier_key(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
+    Extension(who): Extension<Caller>,
 ) -> Response {
     if who.purpose != Purpose::AuditReview {
         return Problem::missing_scope("the audit log is reviewed with the purpose auditReview")
@@ -181,7 +178,7 @@ pub async fn get_audit_verifier_key(
     }
     (
         [(header::CONTENT_TYPE, TEXT)],
-        format!("{}\n", state.gate.tree.verifier_key()),
+        format!("{}\n", state.gate.verifier_key()),
     )
         .into_response()
 }
@@ -197,23 +194,24 @@ pub async fn get_audit_verifier_key(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn get_audit_inclusion_proof(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     let outcome = inclusion(&state, &who, &query).await;
-    recorded(&state, &who, &ctx, action::GET_INCLUSION_PROOF, outcome).await
+    recorded(&state, &who, action::GET_INCLUSION_PROOF, outcome).await
 }
 
 async fn inclusion(
     state: &AppState,
-    who: &Principal,
+    who: &Caller,
     query: &BTreeMap<String, String>,
 ) -> Result<Response, Refusal> {
     require_review(who)?;
     let [index, tree_size] =
         numbers(query, ["index", "treeSize"]).map_err(|p| (Box::new(p), "invalidInput"))?;
-    let (leaf, proof) = proofs::inclusion(&state.db, index, tree_size)
+    let (leaf, proof) = state
+        .gate
+        .inclusion_proof(index, tree_size)
         .await
         .map_err(|error| (Box::new(proof_problem(error, "treeSize")), "invalidInput"))?;
     // The leaf is the record itself: it is shown only to an officer who may review it.
@@ -247,22 +245,23 @@ async fn inclusion(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn get_audit_consistency_proof(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     let outcome = consistency(&state, &who, &query).await;
-    recorded(&state, &who, &ctx, action::GET_CONSISTENCY_PROOF, outcome).await
+    recorded(&state, &who, action::GET_CONSISTENCY_PROOF, outcome).await
 }
 
 async fn consistency(
     state: &AppState,
-    who: &Principal,
+    who: &Caller,
     query: &BTreeMap<String, String>,
 ) -> Result<Response, Refusal> {
     require_review(who)?;
     let [from, to] = numbers(query, ["from", "to"]).map_err(|p| (Box::new(p), "invalidInput"))?;
-    let proof = proofs::consistency(&state.db, from, to)
+    let proof = state
+        .gate
+        .consistency_proof(from, to)
         .await
         .map_err(|error| (Box::new(proof_problem(error, "to")), "invalidInput"))?;
     Ok(Json(ConsistencyProof {

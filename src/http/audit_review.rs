@@ -10,12 +10,11 @@ use crate::app::AppState;
 use crate::audit::access_report::AccessReport;
 use crate::audit::anomalies::{Anomaly, Bounds};
 use crate::audit::record::{AuditRecord, micros};
-use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
+use crate::gate::Caller;
 use crate::gate::action;
+use crate::gate::search::{self, ParameterIssue, time_parameter};
 use crate::http::case_work::{path_id, personal, require_purpose};
-use crate::http::context::RequestContext;
-use crate::store::audit::Selection;
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -23,15 +22,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-const DEFAULT_PAGE: usize = 100;
-const MAX_PAGE: usize = 500;
-const PARAMETERS: [&str; 10] = [
-    "from", "to", "party", "user", "client", "action", "outcome", "purpose", "after", "pageSize",
-];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -47,109 +39,6 @@ pub struct AuditPage {
     items: Vec<AuditRecord>,
     /// Pass as `after` for the next page; `null` when the end of the log was reached.
     next: Option<i64>,
-}
-
-pub(crate) struct Search {
-    pub selection: Selection,
-    pub purpose: Option<String>,
-    pub after: i64,
-    pub page_size: usize,
-}
-
-/// An RFC 3339 query parameter in microseconds since the epoch, `default` when absent; a
-/// malformed one is added to `issues`.
-fn time_parameter(
-    query: &BTreeMap<String, String>,
-    name: &str,
-    default: i64,
-    issues: &mut Vec<InputIssue>,
-) -> i64 {
-    match query
-        .get(name)
-        .map(|text| OffsetDateTime::parse(text, &Rfc3339))
-    {
-        None => default,
-        Some(Ok(at)) => micros(at),
-        Some(Err(_)) => {
-            issues.push(InputIssue::new("query", name, "an RFC 3339 date-time"));
-            default
-        }
-    }
-}
-
-/// The search a query asks for; the web page's search form uses the same parameters.
-pub(crate) fn parse(query: &BTreeMap<String, String>, state: &AppState) -> Result<Search, Problem> {
-    let mut issues: Vec<InputIssue> = query
-        .keys()
-        .filter(|k| !PARAMETERS.contains(&k.as_str()))
-        .map(|name| InputIssue::new("query", name.clone(), "unknown parameter"))
-        .collect();
-    let from_micros = time_parameter(query, "from", i64::MIN, &mut issues);
-    let to_micros = time_parameter(query, "to", i64::MAX, &mut issues);
-    let text = |name: &str| query.get(name).cloned().unwrap_or_default();
-    let selection = Selection {
-        party: text("party"),
-        user: text("user"),
-        client: text("client"),
-        action: text("action"),
-        outcome: text("outcome"),
-        from_micros,
-        to_micros,
-    };
-    if !selection.party.is_empty() && state.parties.by_id(&selection.party).is_none() {
-        issues.push(InputIssue::new("query", "party", "a configured party"));
-    }
-    if selection.user.len() > 256 {
-        issues.push(InputIssue::new("query", "user", "at most 256 characters"));
-    }
-    if !selection.client.is_empty() && uuid::Uuid::parse_str(&selection.client).is_err() {
-        issues.push(InputIssue::new("query", "client", "a client id"));
-    }
-    let action_ok =
-        selection.action.len() <= 64 && selection.action.chars().all(|c| c.is_ascii_alphabetic());
-    if !action_ok {
-        issues.push(InputIssue::new("query", "action", "an operation id"));
-    }
-    if !["", "allowed", "denied"].contains(&selection.outcome.as_str()) {
-        issues.push(InputIssue::new("query", "outcome", "allowed or denied"));
-    }
-    let purpose = query.get("purpose").cloned();
-    if purpose
-        .as_deref()
-        .is_some_and(|p| p.parse::<Purpose>().is_err())
-    {
-        issues.push(InputIssue::new("query", "purpose", "a processing purpose"));
-    }
-    let after = match query.get("after").map(|t| t.parse::<i64>()) {
-        None => -1,
-        Some(Ok(n)) if n >= 0 => n,
-        Some(_) => {
-            issues.push(InputIssue::new("query", "after", "a sequence number"));
-            -1
-        }
-    };
-    let page_size = match query.get("pageSize").map(|t| t.parse::<usize>()) {
-        None => DEFAULT_PAGE,
-        Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
-        Some(_) => {
-            issues.push(InputIssue::new(
-                "query",
-                "pageSize",
-                "an integer from 1 to 500",
-            ));
-            DEFAULT_PAGE
-        }
-    };
-    if issues.is_empty() {
-        Ok(Search {
-            selection,
-            purpose,
-            after,
-            page_size,
-        })
-    } else {
-        Err(Problem::bad_request(issues))
-    }
 }
 
 /// The audit records the officer may review that match every given filter.
@@ -171,13 +60,13 @@ pub(crate) fn parse(query: &BTreeMap<String, String>, state: &AppState) -> Resul
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn search_audit_log(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     let act = action::SEARCH_AUDIT;
     let search = if who.purpose == Purpose::AuditReview {
-        parse(&query, &state).map_err(|problem| (problem, "invalidInput"))
+        search::parse(&query, |party| state.parties.by_id(party).is_some())
+            .map_err(|issues| (query_problem(issues), "invalidInput"))
     } else {
         Err((
             Problem::missing_scope("the audit log is reviewed with the purpose auditReview"),
@@ -187,7 +76,7 @@ pub async fn search_audit_log(
     let search = match search {
         Ok(search) => search,
         Err((problem, reason)) => {
-            return match state.gate.audit_review(&who, &ctx, act, Some(reason)).await {
+            return match state.gate.audit_review(&who, act, Some(reason)).await {
                 Ok(()) => problem.into_response(),
                 Err(error) => Problem::from(error).into_response(),
             };
@@ -197,7 +86,6 @@ pub async fn search_audit_log(
         .gate
         .search_audit(
             &who,
-            &ctx,
             &search.selection,
             search.purpose.as_deref(),
             search.after,
@@ -228,22 +116,21 @@ pub async fn search_audit_log(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn get_access_report(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let act = action::ACCESS_REPORT;
     let permitted = who.purpose == Purpose::AuditReview;
     let detail = "the audit log is reviewed with the purpose auditReview";
-    if let Err(refusal) = require_purpose(&state, &who, &ctx, act, permitted, detail).await {
+    if let Err(refusal) = require_purpose(&state, &who, act, permitted, detail).await {
         return refusal;
     }
-    let client = match path_id(&state, &who, &ctx, act, "clientId", &client_id).await {
+    let client = match path_id(&state, &who, act, "clientId", &client_id).await {
         Ok(client) => client,
         Err(refusal) => return refusal,
     };
-    let report = match state.gate.access_report(&who, &ctx, &client).await {
+    let report = match state.gate.access_report(&who, &client).await {
         Ok(report) => report,
         Err(error) => return Problem::from(error).into_response(),
     };
@@ -256,7 +143,7 @@ pub async fn get_access_report(
     }
     let generated = crate::audit::record::format_time(OffsetDateTime::now_utc());
     let page = crate::ui::access_report::printable(&report, &generated, &|party| {
-        party_name(&state, party)
+        state.parties.name_of(party)
     });
     personal(
         StatusCode::OK,
@@ -271,14 +158,6 @@ pub async fn get_access_report(
             page,
         ),
     )
-}
-
-/// The configured name of a party, or its id for a party no longer configured.
-pub(crate) fn party_name(state: &AppState, party: &str) -> String {
-    state
-        .parties
-        .by_id(party)
-        .map_or_else(|| party.to_owned(), |p| p.name.clone())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -301,21 +180,20 @@ pub struct AnomalyReport {
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn get_audit_anomalies(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     let act = action::AUDIT_ANOMALIES;
     let permitted = who.purpose == Purpose::AuditReview;
     let detail = "the audit log is reviewed with the purpose auditReview";
-    if let Err(refusal) = require_purpose(&state, &who, &ctx, act, permitted, detail).await {
+    if let Err(refusal) = require_purpose(&state, &who, act, permitted, detail).await {
         return refusal;
     }
     let now = OffsetDateTime::now_utc();
-    let mut issues: Vec<InputIssue> = query
+    let mut issues: Vec<ParameterIssue> = query
         .keys()
         .filter(|k| !["from", "to"].contains(&k.as_str()))
-        .map(|name| InputIssue::new("query", name.clone(), "unknown parameter"))
+        .map(|name| ParameterIssue::new(name.clone(), "unknown parameter"))
         .collect();
     let from = time_parameter(
         &query,
@@ -330,10 +208,10 @@ pub async fn get_audit_anomalies(
         &mut issues,
     );
     if !issues.is_empty() {
-        let problem = Problem::bad_request(issues);
+        let problem = query_problem(issues);
         return match state
             .gate
-            .audit_review(&who, &ctx, act, Some("invalidInput"))
+            .audit_review(&who, act, Some("invalidInput"))
             .await
         {
             Ok(()) => problem.into_response(),
@@ -343,14 +221,7 @@ pub async fn get_audit_anomalies(
     let review = &state.config.review;
     match state
         .gate
-        .audit_anomalies(
-            &who,
-            &ctx,
-            from,
-            to,
-            &Bounds::from(review),
-            review.max_records,
-        )
+        .audit_anomalies(&who, from, to, &Bounds::from(review), review.max_records)
         .await
     {
         Ok((anomalies, complete)) => personal(
@@ -362,4 +233,14 @@ pub async fn get_audit_anomalies(
         ),
         Err(error) => Problem::from(error).into_response(),
     }
+}
+
+/// Problem details naming each query parameter that is not as it must be.
+fn query_problem(issues: Vec<ParameterIssue>) -> Problem {
+    Problem::bad_request(
+        issues
+            .into_iter()
+            .map(|issue| InputIssue::new("query", issue.name, issue.detail))
+            .collect(),
+    )
 }

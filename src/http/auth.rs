@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::auth::peer::Peer;
 use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
+use crate::gate::{Caller, Trace};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, header};
 use axum::middleware::Next;
@@ -29,7 +30,10 @@ pub async fn authenticate(
             span.record("party", principal.party.id.as_str());
             span.record("user", &*principal.user);
             span.record("purpose", principal.purpose.as_str());
-            request.extensions_mut().insert(principal);
+            let Some(trace) = request.extensions().get::<Trace>().cloned() else {
+                return Problem::internal().into_response();
+            };
+            request.extensions_mut().insert(Caller { principal, trace });
             next.run(request).await
         }
         Err(problem) => {

@@ -3,8 +3,7 @@
 
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::auth::principal::Principal;
-use crate::http::context::RequestContext;
+use crate::gate::Caller;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
@@ -12,13 +11,12 @@ use uuid::Uuid;
 /// Refuses a request, after putting the refusal on record (fail closed if that fails).
 pub async fn refuse(
     state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
+    who: &Caller,
     action: &'static str,
     reason: &str,
     problem: Problem,
 ) -> Response {
-    match state.gate.refuse(who, ctx, action, reason).await {
+    match state.gate.refuse(who, action, reason).await {
         Ok(()) => problem.into_response(),
         Err(error) => Problem::from(error).into_response(),
     }
@@ -27,8 +25,7 @@ pub async fn refuse(
 /// Refuses, on record, a request whose declared purpose does not cover the operation.
 pub async fn require_purpose(
     state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
+    who: &Caller,
     action: &'static str,
     permitted: bool,
     detail: &str,
@@ -37,28 +34,26 @@ pub async fn require_purpose(
         return Ok(());
     }
     let problem = Problem::missing_scope(detail);
-    Err(refuse(state, who, ctx, action, "purposeNotAllowed", problem).await)
+    Err(refuse(state, who, action, "purposeNotAllowed", problem).await)
 }
 
 /// Case work on individual clients needs a case-work purpose (not audit review or monitoring).
 pub async fn require_case_work(
     state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
+    who: &Caller,
     action: &'static str,
 ) -> Result<(), Response> {
     let detail = format!(
         "the purpose {} does not cover work on individual clients",
         who.purpose
     );
-    require_purpose(state, who, ctx, action, who.purpose.is_case_work(), &detail).await
+    require_purpose(state, who, action, who.purpose.is_case_work(), &detail).await
 }
 
 /// An id from the path; a malformed one is refused on record.
 pub async fn path_id(
     state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
+    who: &Caller,
     action: &'static str,
     name: &'static str,
     raw: &str,
@@ -70,7 +65,6 @@ pub async fn path_id(
             Err(refuse(
                 state,
                 who,
-                ctx,
                 action,
                 "invalidInput",
                 Problem::bad_request(vec![issue]),
@@ -84,13 +78,12 @@ pub async fn path_id(
 /// well-formed client id in the path, each refusal on record.
 pub async fn client_in_path(
     state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
+    who: &Caller,
     action: &'static str,
     raw: &str,
 ) -> Result<Uuid, Response> {
-    require_case_work(state, who, ctx, action).await?;
-    path_id(state, who, ctx, action, "clientId", raw).await
+    require_case_work(state, who, action).await?;
+    path_id(state, who, action, "clientId", raw).await
 }
 
 /// A response carrying personal data: never stored by a cache.

@@ -5,11 +5,10 @@ use super::case_work::{client_in_path, personal, refuse, require_case_work};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::domain::link::{DossierReference, LegalBasis};
 use crate::domain::ssin::Ssin;
+use crate::gate::Caller;
 use crate::gate::action;
-use crate::http::context::RequestContext;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::{StatusCode, header};
@@ -75,17 +74,16 @@ fn ssin_issue(ssin: &str) -> Result<Ssin, InputIssue> {
 )]
 pub async fn register_client(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     body: Result<JsonBody<RegisterClientRequest>, Problem>,
 ) -> Response {
     let act = action::REGISTER_CLIENT;
-    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
+    if let Err(refusal) = require_case_work(&state, &who, act).await {
         return refusal;
     }
     let JsonBody(body) = match body {
         Ok(body) => body,
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
     let ssin = ssin_issue(&body.ssin);
     let basis =
@@ -109,7 +107,6 @@ pub async fn register_client(
             return refuse(
                 &state,
                 &who,
-                &ctx,
                 act,
                 "invalidInput",
                 Problem::bad_request(issues),
@@ -119,7 +116,7 @@ pub async fn register_client(
     };
     match state
         .gate
-        .register_client(&who, &ctx, &ssin, basis, &dossier)
+        .register_client(&who, &ssin, basis, &dossier)
         .await
     {
         Ok(registered) => {
@@ -162,12 +159,11 @@ pub async fn register_client(
 )]
 pub async fn lookup_client(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     body: Result<JsonBody<LookupClientRequest>, Problem>,
 ) -> Response {
     let act = action::LOOKUP_CLIENT;
-    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
+    if let Err(refusal) = require_case_work(&state, &who, act).await {
         return refusal;
     }
     let ssin = match body.map(|JsonBody(body)| body) {
@@ -177,7 +173,6 @@ pub async fn lookup_client(
                 return refuse(
                     &state,
                     &who,
-                    &ctx,
                     act,
                     "invalidInput",
                     Problem::bad_request(vec![issue]),
@@ -185,9 +180,9 @@ pub async fn lookup_client(
                 .await;
             }
         },
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
-    match state.gate.lookup_client(&who, &ctx, &ssin).await {
+    match state.gate.lookup_client(&who, &ssin).await {
         Ok(client_id) => personal(StatusCode::OK, Json(ClientReference { client_id })),
         Err(error) => Problem::from(error).into_response(),
     }
@@ -213,16 +208,15 @@ pub async fn lookup_client(
 )]
 pub async fn end_client_link(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
 ) -> Response {
     let act = action::END_LINK;
-    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
+    let client_id = match client_in_path(&state, &who, act, &client_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
-    match state.gate.end_link(&who, &ctx, &client_id).await {
+    match state.gate.end_link(&who, &client_id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(error) => Problem::from(error).into_response(),
     }

@@ -5,13 +5,12 @@ use super::case_work::{client_in_path, path_id, personal, refuse};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::domain::consent::{self, Consent, NewConsent};
 use crate::domain::party::PartyId;
 use crate::domain::record::field::Category;
 use crate::domain::record::values::{format_date, parse_date};
+use crate::gate::Caller;
 use crate::gate::action;
-use crate::http::context::RequestContext;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::{StatusCode, header};
@@ -219,13 +218,12 @@ fn parse(state: &AppState, body: ConsentRequest) -> Result<NewConsent, Vec<Input
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn record_consent(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
     body: Result<JsonBody<ConsentRequest>, Problem>,
 ) -> Response {
     let act = action::RECORD_CONSENT;
-    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
+    let client_id = match client_in_path(&state, &who, act, &client_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
@@ -235,20 +233,15 @@ pub async fn record_consent(
             return refuse(
                 &state,
                 &who,
-                &ctx,
                 act,
                 "invalidInput",
                 Problem::bad_request(issues),
             )
             .await;
         }
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
-    match state
-        .gate
-        .record_consent(&who, &ctx, &client_id, &consent)
-        .await
-    {
+    match state.gate.record_consent(&who, &client_id, &consent).await {
         Ok(recorded) => {
             let location = format!("/v1/clients/{client_id}/consents/{}", recorded.consent_id);
             let mut response = personal(StatusCode::CREATED, Json(view(recorded)));
@@ -270,16 +263,15 @@ pub async fn record_consent(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn list_consents(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
 ) -> Response {
     let act = action::LIST_CONSENTS;
-    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
+    let client_id = match client_in_path(&state, &who, act, &client_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
-    match state.gate.list_consents(&who, &ctx, &client_id).await {
+    match state.gate.list_consents(&who, &client_id).await {
         Ok(consents) => personal(
             StatusCode::OK,
             Json(ConsentList {
@@ -301,22 +293,21 @@ pub async fn list_consents(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn withdraw_consent(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path((client_id, consent_id)): Path<(String, String)>,
 ) -> Response {
     let act = action::WITHDRAW_CONSENT;
-    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
+    let client_id = match client_in_path(&state, &who, act, &client_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
-    let consent_id = match path_id(&state, &who, &ctx, act, "consentId", &consent_id).await {
+    let consent_id = match path_id(&state, &who, act, "consentId", &consent_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
     match state
         .gate
-        .withdraw_consent(&who, &ctx, &client_id, &consent_id)
+        .withdraw_consent(&who, &client_id, &consent_id)
         .await
     {
         Ok(consent) => personal(StatusCode::OK, Json(view(consent))),

@@ -6,13 +6,10 @@
 use super::case_work::{refuse, require_case_work};
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::audit::record::{format_time, from_micros};
-use crate::auth::principal::Principal;
-use crate::domain::record::field::Category;
+use crate::gate::Caller;
 use crate::gate::action;
+use crate::gate::views::EventView;
 use crate::http::case_work::personal;
-use crate::http::context::RequestContext;
-use crate::store::events::StoredEvent;
 use axum::Json;
 use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
@@ -28,41 +25,6 @@ const MAX_LIMIT: i64 = 1000;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_events))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EventView {
-    /// Stable across deliveries: a receiver deduplicates on it.
-    event_id: String,
-    position: i64,
-    #[serde(rename = "type")]
-    event_type: String,
-    client_id: String,
-    /// The referral or infraction the event is about (`referralChanged`, `infraction…`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subject_id: Option<String>,
-    /// The changed categories the caller may see; never values.
-    categories: Vec<Category>,
-    /// The change moved direction or sanction authority (SWO art. 6).
-    significant_change: bool,
-    recorded_at: String,
-}
-
-impl EventView {
-    /// An event as one recipient receives it: on the feed, or as a webhook delivery's body.
-    pub fn new(event: StoredEvent, categories: Vec<Category>) -> Self {
-        Self {
-            event_id: event.event_id,
-            position: event.position,
-            event_type: event.event_type,
-            client_id: event.client_id,
-            subject_id: event.subject_id,
-            categories,
-            significant_change: event.significant,
-            recorded_at: format_time(from_micros(event.recorded_at)),
-        }
-    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -127,12 +89,11 @@ fn parse(query: &BTreeMap<String, String>, max_wait: u64) -> Result<FeedQuery, P
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn list_events(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     let act = action::DELIVER_EVENT;
-    if let Err(refusal) = require_case_work(&state, &who, &ctx, act).await {
+    if let Err(refusal) = require_case_work(&state, &who, act).await {
         return refusal;
     }
     // A long poll must end before the request time-out does.
@@ -141,20 +102,14 @@ pub async fn list_events(
         .min(30);
     let query = match parse(&query, max_wait) {
         Ok(query) => query,
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
     match state
         .gate
-        .feed(&who, &ctx, query.after, query.limit, query.wait)
+        .feed(&who, query.after, query.limit, query.wait)
         .await
     {
-        Ok((delivered, next)) => {
-            let events = delivered
-                .into_iter()
-                .map(|(event, categories)| EventView::new(event, categories))
-                .collect();
-            personal(StatusCode::OK, Json(EventPage { events, next }))
-        }
+        Ok((events, next)) => personal(StatusCode::OK, Json(EventPage { events, next })),
         Err(error) => Problem::from(error).into_response(),
     }
 }

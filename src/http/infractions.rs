@@ -6,14 +6,12 @@ use super::case_work::{client_in_path, path_id, personal, refuse, require_purpos
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::audit::record::{format_time, from_micros};
-use crate::auth::principal::Principal;
 use crate::domain::infraction::{InfractionKind, NewInfraction, SanctionDecision, SanctionOutcome};
 use crate::domain::purpose::Purpose;
 use crate::domain::record::values::parse_date;
+use crate::gate::Caller;
 use crate::gate::action;
-use crate::http::context::RequestContext;
-use crate::store::infractions::StoredInfraction;
+use crate::gate::views::InfractionView;
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -23,6 +21,11 @@ use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InfractionList {
+    items: Vec<InfractionView>,
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -55,66 +58,10 @@ pub struct SanctionDecisionRequest {
     note: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DecisionView {
-    decision: String,
-    decided_on: String,
-    note: String,
-    decided_by: String,
-    decided_at: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct InfractionView {
-    infraction_id: String,
-    client_id: String,
-    kind: String,
-    /// The article of the agreement the kind refers to.
-    article: &'static str,
-    occurred_on: String,
-    description: String,
-    /// Who held the sanction authority when it was recorded (`ocmw` or `integrationAgency`):
-    /// that party decides.
-    routed_to: String,
-    recorded_by: String,
-    recorded_at: String,
-    decision: Option<DecisionView>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct InfractionList {
-    items: Vec<InfractionView>,
-}
-
-fn view(i: StoredInfraction) -> InfractionView {
-    let article = InfractionKind::parse(&i.kind).map_or("SWO art. 12", InfractionKind::article);
-    InfractionView {
-        infraction_id: i.infraction_id,
-        client_id: i.client_id,
-        kind: i.kind,
-        article,
-        occurred_on: i.occurred_on,
-        description: i.description,
-        routed_to: i.routed_to,
-        recorded_by: i.recorded_by_party,
-        recorded_at: format_time(from_micros(i.recorded_at)),
-        decision: i.decision.map(|d| DecisionView {
-            decision: d.decision,
-            decided_on: d.decided_on,
-            note: d.note,
-            decided_by: d.party,
-            decided_at: format_time(from_micros(d.decided_at)),
-        }),
-    }
-}
-
 /// A client id from the path, under the purpose `sanctioning`; refusals on record.
 async fn sanctioning_client(
     state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
+    who: &Caller,
     act: &'static str,
     raw: &str,
 ) -> Result<Uuid, Response> {
@@ -122,13 +69,12 @@ async fn sanctioning_client(
     require_purpose(
         state,
         who,
-        ctx,
         act,
         permitted,
         "infractions are handled with the purpose sanctioning",
     )
     .await?;
-    client_in_path(state, who, ctx, act, raw).await
+    client_in_path(state, who, act, raw).await
 }
 
 /// Two required members, each parsed or named in the refusal, so that a request with both
@@ -206,27 +152,26 @@ fn parse_decision(body: SanctionDecisionRequest) -> Result<SanctionDecision, Pro
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn record_infraction(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
     body: Result<JsonBody<InfractionRequest>, Problem>,
 ) -> Response {
     let act = action::RECORD_INFRACTION;
-    let client = match sanctioning_client(&state, &who, &ctx, act, &client_id).await {
+    let client = match sanctioning_client(&state, &who, act, &client_id).await {
         Ok(client) => client,
         Err(refusal) => return refusal,
     };
     let new = match body.and_then(|JsonBody(body)| parse_new(body)) {
         Ok(new) => new,
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
-    match state.gate.record_infraction(&who, &ctx, &client, new).await {
+    match state.gate.record_infraction(&who, &client, new).await {
         Ok(recorded) => {
             let location = format!(
                 "/v1/clients/{}/infractions/{}",
                 recorded.client_id, recorded.infraction_id
             );
-            let mut response = personal(StatusCode::CREATED, Json(view(recorded)));
+            let mut response = personal(StatusCode::CREATED, Json(recorded));
             if let Ok(value) = location.parse() {
                 response.headers_mut().insert(header::LOCATION, value);
             }
@@ -248,13 +193,12 @@ pub async fn record_infraction(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn list_infractions(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     let act = action::LIST_INFRACTIONS;
-    let client = match sanctioning_client(&state, &who, &ctx, act, &client_id).await {
+    let client = match sanctioning_client(&state, &who, act, &client_id).await {
         Ok(client) => client,
         Err(refusal) => return refusal,
     };
@@ -279,19 +223,10 @@ pub async fn list_infractions(
     };
     if !issues.is_empty() {
         let problem = Problem::bad_request(issues);
-        return refuse(&state, &who, &ctx, act, "invalidInput", problem).await;
+        return refuse(&state, &who, act, "invalidInput", problem).await;
     }
-    match state
-        .gate
-        .list_infractions(&who, &ctx, &client, page_size)
-        .await
-    {
-        Ok(found) => personal(
-            StatusCode::OK,
-            Json(InfractionList {
-                items: found.into_iter().map(view).collect(),
-            }),
-        ),
+    match state.gate.list_infractions(&who, &client, page_size).await {
+        Ok(found) => personal(StatusCode::OK, Json(InfractionList { items: found })),
         Err(error) => Problem::from(error).into_response(),
     }
 }
@@ -306,21 +241,20 @@ pub async fn list_infractions(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn read_infraction(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path((client_id, infraction_id)): Path<(String, String)>,
 ) -> Response {
     let act = action::READ_INFRACTION;
-    let client = match sanctioning_client(&state, &who, &ctx, act, &client_id).await {
+    let client = match sanctioning_client(&state, &who, act, &client_id).await {
         Ok(client) => client,
         Err(refusal) => return refusal,
     };
-    let id = match path_id(&state, &who, &ctx, act, "infractionId", &infraction_id).await {
+    let id = match path_id(&state, &who, act, "infractionId", &infraction_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
-    match state.gate.read_infraction(&who, &ctx, &client, &id).await {
-        Ok(found) => personal(StatusCode::OK, Json(view(found))),
+    match state.gate.read_infraction(&who, &client, &id).await {
+        Ok(found) => personal(StatusCode::OK, Json(found)),
         Err(error) => Problem::from(error).into_response(),
     }
 }
@@ -341,30 +275,29 @@ pub async fn read_infraction(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn decide_infraction(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path((client_id, infraction_id)): Path<(String, String)>,
     body: Result<JsonBody<SanctionDecisionRequest>, Problem>,
 ) -> Response {
     let act = action::DECIDE_INFRACTION;
-    let client = match sanctioning_client(&state, &who, &ctx, act, &client_id).await {
+    let client = match sanctioning_client(&state, &who, act, &client_id).await {
         Ok(client) => client,
         Err(refusal) => return refusal,
     };
-    let id = match path_id(&state, &who, &ctx, act, "infractionId", &infraction_id).await {
+    let id = match path_id(&state, &who, act, "infractionId", &infraction_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
     let decision = match body.and_then(|JsonBody(body)| parse_decision(body)) {
         Ok(decision) => decision,
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
     match state
         .gate
-        .decide_infraction(&who, &ctx, &client, &id, decision)
+        .decide_infraction(&who, &client, &id, decision)
         .await
     {
-        Ok(decided) => personal(StatusCode::OK, Json(view(decided))),
+        Ok(decided) => personal(StatusCode::OK, Json(decided)),
         Err(error) => Problem::from(error).into_response(),
     }
 }

@@ -7,13 +7,12 @@ use super::case_work::{personal, refuse, require_purpose};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::domain::link::DossierReference;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::values::{Attest, AttestKind, parse_date};
 use crate::domain::ssin::Ssin;
+use crate::gate::Caller;
 use crate::gate::action;
-use crate::http::context::RequestContext;
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
@@ -83,14 +82,13 @@ fn parse(body: &AttestRequest) -> Result<(Ssin, Attest, DossierReference), Vec<I
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn register_attest(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     body: Result<JsonBody<AttestRequest>, Problem>,
 ) -> Response {
     let act = action::REGISTER_ATTEST;
     let permitted = who.purpose == Purpose::AttestRegistration;
     let detail = "attests are registered with the purpose attestRegistration";
-    if let Err(refusal) = require_purpose(&state, &who, &ctx, act, permitted, detail).await {
+    if let Err(refusal) = require_purpose(&state, &who, act, permitted, detail).await {
         return refusal;
     }
     let (ssin, attest, reference) = match body.map(|JsonBody(body)| parse(&body)) {
@@ -99,18 +97,17 @@ pub async fn register_attest(
             return refuse(
                 &state,
                 &who,
-                &ctx,
                 act,
                 "invalidInput",
                 Problem::bad_request(issues),
             )
             .await;
         }
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
     match state
         .gate
-        .record_attest(&who, &ctx, &ssin, attest, &reference)
+        .record_attest(&who, &ssin, attest, &reference)
         .await
     {
         Ok(recorded) => {

@@ -36,8 +36,10 @@ use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-/// The API router with every layer, and the OpenAPI document describing it.
-pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+/// The API router with every layer, and the OpenAPI document describing it. The review
+/// pages come in as a router of their own, mounted under `/ui` behind the same outer layers
+/// (trace ids, time-out, body limit) as the API.
+pub fn router(state: AppState, pages: Router<AppState>) -> (Router, utoipa::openapi::OpenApi) {
     let limits = &state.config.limits;
     let v1 = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(whoami::router())
@@ -72,7 +74,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
                 }
             }),
         )
-        .nest("/ui", crate::ui::router(state.clone()))
+        .nest("/ui", pages)
         .route_layer(middleware::from_fn(record_metrics))
         .fallback(|| async {
             problem::Problem::resource_not_found().detail(problem::NO_SUCH_ROUTE)

@@ -23,7 +23,7 @@ pub fn router(state: AppState) -> Router {
 /// Ready only while personal data could be served safely: the database answers and the
 /// audit log takes appends. Keys are loaded at start-up or the process does not start.
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let database = state.db.ping().await.is_ok();
+    let database = state.gate.database_answers().await;
     let audit_log = state.gate.audit_is_writable().await;
     let ready = database && audit_log;
     let status = if ready {

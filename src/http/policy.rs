@@ -4,13 +4,12 @@
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
 use crate::domain::role::RoleSet;
+use crate::gate::Caller;
 use crate::gate::{VisibilityQuestion, action};
 use crate::http::case_work::{refuse, require_purpose};
-use crate::http::context::RequestContext;
 use crate::policy::{Explanation, Register};
 use axum::Json;
 use axum::extract::{Extension, State};
@@ -106,19 +105,18 @@ pub struct ExplainRequest {
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn explain_visibility(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     body: Result<JsonBody<ExplainRequest>, Problem>,
 ) -> Response {
     let act = action::EXPLAIN;
     let permitted = who.purpose == Purpose::AuditReview;
     let detail = "explanations are for privacy officers reviewing, purpose auditReview";
-    if let Err(refusal) = require_purpose(&state, &who, &ctx, act, permitted, detail).await {
+    if let Err(refusal) = require_purpose(&state, &who, act, permitted, detail).await {
         return refusal;
     }
     let body = match body {
         Ok(JsonBody(body)) => body,
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
     let mut issues = Vec::new();
     let client = uuid::Uuid::parse_str(&body.client_id).ok();
@@ -149,7 +147,6 @@ pub async fn explain_visibility(
         return refuse(
             &state,
             &who,
-            &ctx,
             act,
             "invalidInput",
             Problem::bad_request(issues),
@@ -163,7 +160,7 @@ pub async fn explain_visibility(
         purpose,
         field,
     };
-    match state.gate.explain(&who, &ctx, &question).await {
+    match state.gate.explain(&who, &question).await {
         Ok(explanation) => Json::<Explanation>(explanation).into_response(),
         Err(error) => Problem::from(error).into_response(),
     }

@@ -6,9 +6,8 @@ use super::case_work::{client_in_path, personal, refuse};
 use super::json::JsonBody;
 use super::problem::Problem;
 use crate::app::AppState;
-use crate::auth::principal::Principal;
+use crate::gate::Caller;
 use crate::gate::{RecordView, action, etag};
-use crate::http::context::RequestContext;
 use crate::policy::Withheld;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
@@ -73,16 +72,15 @@ fn respond(view: RecordView, written: bool) -> Response {
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn read_client(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
 ) -> Response {
     let act = action::READ_CLIENT;
-    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
+    let client_id = match client_in_path(&state, &who, act, &client_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
-    match state.gate.read_record(&who, &ctx, &client_id).await {
+    match state.gate.read_record(&who, &client_id).await {
         Ok(view) => respond(view, false),
         Err(error) => Problem::from(error).into_response(),
     }
@@ -105,25 +103,24 @@ pub async fn read_client(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn update_client(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
     body: Result<JsonBody<Value>, Problem>,
 ) -> Response {
     let act = action::UPDATE_CLIENT;
-    let client_id = match client_in_path(&state, &who, &ctx, act, &client_id).await {
+    let client_id = match client_in_path(&state, &who, act, &client_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
     let JsonBody(patch) = match body {
         Ok(body) => body,
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
     match state
         .gate
-        .patch_record(&who, &ctx, &client_id, if_match, &patch)
+        .patch_record(&who, &client_id, if_match, &patch)
         .await
     {
         Ok(view) => respond(view, true),

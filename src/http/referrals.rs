@@ -6,13 +6,11 @@ use super::case_work::{path_id, personal, refuse, require_purpose};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::audit::record::{format_time, from_micros};
-use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
 use crate::domain::referral::{ReferralEvent, ReferralStatus};
-use crate::gate::{ReferralView, action};
-use crate::http::context::RequestContext;
-use crate::store::referrals::StoredReferral;
+use crate::gate::Caller;
+use crate::gate::action;
+use crate::gate::views::{ReferralDetail, ReferralSummary};
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
@@ -60,96 +58,23 @@ pub struct FeedbackRequest {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MessageView {
-    kind: String,
-    party: String,
-    user: String,
-    message: String,
-    at: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReferralSummary {
-    referral_id: String,
-    client_id: String,
-    from_party: String,
-    to_party: String,
-    direction: String,
-    status: String,
-    reason: String,
-    evidence_reference: Option<String>,
-    created_by: String,
-    created_at: String,
-    updated_at: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ReferralDetail {
-    #[serde(flatten)]
-    referral: ReferralSummary,
-    messages: Vec<MessageView>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
 pub struct ReferralList {
     items: Vec<ReferralSummary>,
 }
 
-fn time_text(micros: i64) -> String {
-    format_time(from_micros(micros))
-}
-
-fn summary(r: StoredReferral) -> ReferralSummary {
-    ReferralSummary {
-        referral_id: r.referral_id,
-        client_id: r.client_id,
-        from_party: r.from_party,
-        to_party: r.to_party,
-        direction: r.direction,
-        status: r.status,
-        reason: r.reason,
-        evidence_reference: r.evidence_reference,
-        created_by: r.created_by,
-        created_at: time_text(r.created_at),
-        updated_at: time_text(r.updated_at),
-    }
-}
-
-fn detail(view: ReferralView, status: StatusCode) -> Response {
-    let messages = view
-        .messages
-        .into_iter()
-        .map(|m| MessageView {
-            kind: m.kind,
-            party: m.party,
-            user: m.user,
-            message: m.message,
-            at: time_text(m.created_at),
-        })
-        .collect();
-    personal(
-        status,
-        Json(ReferralDetail {
-            referral: summary(view.referral),
-            messages,
-        }),
-    )
+fn detail(view: ReferralDetail, status: StatusCode) -> Response {
+    personal(status, Json(view))
 }
 
 async fn require_referral_purpose(
     state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
+    who: &Caller,
     act: &'static str,
 ) -> Result<(), Response> {
     let permitted = who.purpose == Purpose::Referral;
     require_purpose(
         state,
         who,
-        ctx,
         act,
         permitted,
         "referrals are exchanged with the purpose referral",
@@ -167,17 +92,16 @@ async fn require_referral_purpose(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn create_referral(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     body: Result<JsonBody<ReferralRequest>, Problem>,
 ) -> Response {
     let act = action::CREATE_REFERRAL;
-    if let Err(refusal) = require_referral_purpose(&state, &who, &ctx, act).await {
+    if let Err(refusal) = require_referral_purpose(&state, &who, act).await {
         return refusal;
     }
     let body = match body {
         Ok(JsonBody(body)) => body,
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
     let client = uuid::Uuid::parse_str(&body.client_id).ok();
     let to = state.parties.by_id(&body.to_party);
@@ -196,7 +120,6 @@ pub async fn create_referral(
         return refuse(
             &state,
             &who,
-            &ctx,
             act,
             "invalidInput",
             Problem::bad_request(issues),
@@ -206,14 +129,7 @@ pub async fn create_referral(
     let to = (&to.id, to.kind);
     match state
         .gate
-        .create_referral(
-            &who,
-            &ctx,
-            &client,
-            to,
-            body.reason,
-            body.evidence_reference,
-        )
+        .create_referral(&who, &client, to, body.reason, body.evidence_reference)
         .await
     {
         Ok(view) => detail(view, StatusCode::CREATED),
@@ -232,12 +148,11 @@ pub async fn create_referral(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn list_referrals(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     let act = action::LIST_REFERRALS;
-    if let Err(refusal) = require_referral_purpose(&state, &who, &ctx, act).await {
+    if let Err(refusal) = require_referral_purpose(&state, &who, act).await {
         return refusal;
     }
     let mut issues = Vec::new();
@@ -281,7 +196,6 @@ pub async fn list_referrals(
         return refuse(
             &state,
             &who,
-            &ctx,
             act,
             "invalidInput",
             Problem::bad_request(issues),
@@ -291,15 +205,10 @@ pub async fn list_referrals(
     let limit = page_size.flatten().unwrap_or(100);
     match state
         .gate
-        .list_referrals(&who, &ctx, outgoing, status.flatten(), limit)
+        .list_referrals(&who, outgoing, status.flatten(), limit)
         .await
     {
-        Ok(found) => personal(
-            StatusCode::OK,
-            Json(ReferralList {
-                items: found.into_iter().map(summary).collect(),
-            }),
-        ),
+        Ok(found) => personal(StatusCode::OK, Json(ReferralList { items: found })),
         Err(error) => Problem::from(error).into_response(),
     }
 }
@@ -313,16 +222,15 @@ pub async fn list_referrals(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn read_referral(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
 ) -> Response {
     let act = action::READ_REFERRAL;
-    let id = match checked_id(&state, &who, &ctx, act, &referral_id).await {
+    let id = match checked_id(&state, &who, act, &referral_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
-    match state.gate.read_referral(&who, &ctx, &id).await {
+    match state.gate.read_referral(&who, &id).await {
         Ok(view) => detail(view, StatusCode::OK),
         Err(error) => Problem::from(error).into_response(),
     }
@@ -330,36 +238,30 @@ pub async fn read_referral(
 
 async fn checked_id(
     state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
+    who: &Caller,
     act: &'static str,
     raw: &str,
 ) -> Result<uuid::Uuid, Response> {
-    require_referral_purpose(state, who, ctx, act).await?;
-    path_id(state, who, ctx, act, "referralId", raw).await
+    require_referral_purpose(state, who, act).await?;
+    path_id(state, who, act, "referralId", raw).await
 }
 
 async fn act_on(
     state: &AppState,
-    who: &Principal,
-    ctx: &RequestContext,
+    who: &Caller,
     act: &'static str,
     raw: &str,
     event: Result<(ReferralEvent, Option<String>), Problem>,
 ) -> Response {
-    let id = match checked_id(state, who, ctx, act, raw).await {
+    let id = match checked_id(state, who, act, raw).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
     let (event, reason) = match event {
         Ok(event) => event,
-        Err(problem) => return refuse(state, who, ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(state, who, act, "invalidInput", problem).await,
     };
-    match state
-        .gate
-        .act_on_referral(who, ctx, &id, event, reason)
-        .await
-    {
+    match state.gate.act_on_referral(who, &id, event, reason).await {
         Ok(view) => detail(view, StatusCode::OK),
         Err(error) => Problem::from(error).into_response(),
     }
@@ -378,8 +280,7 @@ async fn act_on(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn decide_referral(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
     body: Result<JsonBody<DecisionRequest>, Problem>,
 ) -> Response {
@@ -392,15 +293,7 @@ pub async fn decide_referral(
             "accept or refuse",
         )])),
     });
-    act_on(
-        &state,
-        &who,
-        &ctx,
-        action::DECIDE_REFERRAL,
-        &referral_id,
-        event,
-    )
-    .await
+    act_on(&state, &who, action::DECIDE_REFERRAL, &referral_id, event).await
 }
 
 /// The receiver completes an accepted referral.
@@ -412,14 +305,12 @@ pub async fn decide_referral(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn complete_referral(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
 ) -> Response {
     act_on(
         &state,
         &who,
-        &ctx,
         action::COMPLETE_REFERRAL,
         &referral_id,
         Ok((ReferralEvent::Complete, None)),
@@ -437,14 +328,12 @@ pub async fn complete_referral(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn withdraw_referral(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
 ) -> Response {
     act_on(
         &state,
         &who,
-        &ctx,
         action::WITHDRAW_REFERRAL,
         &referral_id,
         Ok((ReferralEvent::Withdraw, None)),
@@ -462,25 +351,20 @@ pub async fn withdraw_referral(
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn add_referral_feedback(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
     body: Result<JsonBody<FeedbackRequest>, Problem>,
 ) -> Response {
     let act = action::REFERRAL_FEEDBACK;
-    let id = match checked_id(&state, &who, &ctx, act, &referral_id).await {
+    let id = match checked_id(&state, &who, act, &referral_id).await {
         Ok(id) => id,
         Err(refusal) => return refusal,
     };
     let message = match body {
         Ok(JsonBody(body)) => body.message,
-        Err(problem) => return refuse(&state, &who, &ctx, act, "invalidInput", problem).await,
+        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
     };
-    match state
-        .gate
-        .add_referral_feedback(&who, &ctx, &id, message)
-        .await
-    {
+    match state.gate.add_referral_feedback(&who, &id, message).await {
         Ok(view) => detail(view, StatusCode::OK),
         Err(error) => Problem::from(error).into_response(),
     }

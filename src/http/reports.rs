@@ -4,11 +4,10 @@
 use super::case_work::{refuse, require_purpose};
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::domain::monitoring::MonitoringReport;
 use crate::domain::purpose::Purpose;
+use crate::gate::Caller;
 use crate::gate::action;
-use crate::http::context::RequestContext;
 use axum::Json;
 use axum::extract::{Extension, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -36,14 +35,13 @@ pub fn router() -> OpenApiRouter<AppState> {
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn get_monitoring_report(
     State(state): State<AppState>,
-    Extension(who): Extension<Principal>,
-    Extension(ctx): Extension<RequestContext>,
+    Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     let act = action::MONITORING;
     let permitted = who.purpose == Purpose::Monitoring;
     let detail = "the monitoring report is read with the purpose monitoring";
-    if let Err(refusal) = require_purpose(&state, &who, &ctx, act, permitted, detail).await {
+    if let Err(refusal) = require_purpose(&state, &who, act, permitted, detail).await {
         return refusal;
     }
     let this_year = time::OffsetDateTime::now_utc().year();
@@ -66,9 +64,9 @@ pub async fn get_monitoring_report(
     };
     if !issues.is_empty() {
         let problem = Problem::bad_request(issues);
-        return refuse(&state, &who, &ctx, act, "invalidInput", problem).await;
+        return refuse(&state, &who, act, "invalidInput", problem).await;
     }
-    match state.gate.monitoring(&who, &ctx, year).await {
+    match state.gate.monitoring(&who, year).await {
         Ok(report) => Json(report).into_response(),
         Err(error) => Problem::from(error).into_response(),
     }

@@ -1,10 +1,10 @@
 //! `GET /v1/whoami`: what the gateway established about the caller.
 
 use crate::app::AppState;
-use crate::auth::principal::Principal;
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
 use crate::domain::role::Role;
+use crate::gate::Caller;
 use crate::http::problem::Problem;
 use axum::Json;
 use axum::extract::Extension;
@@ -48,7 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     ),
     security(("mutualTLS" = [], "bearer" = []))
 )]
-pub async fn who_am_i(Extension(principal): Extension<Principal>) -> impl IntoResponse {
+pub async fn who_am_i(Extension(principal): Extension<Caller>) -> impl IntoResponse {
     let body = WhoAmI {
         party: principal.party.id.to_string(),
         party_kind: principal.party.kind,

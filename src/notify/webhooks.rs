@@ -17,9 +17,9 @@ use crate::auth::principal::Principal;
 use crate::config::{WebhookConfig, WebhooksConfig};
 use crate::crypto::keys;
 use crate::domain::role::{Role, RoleSet};
+use crate::gate::views::EventView;
+use crate::gate::{Caller, Trace};
 use crate::gate::{Gate, GateError};
-use crate::http::context::RequestContext;
-use crate::http::events::EventView;
 use crate::store::events::{self, StoredEvent};
 use crate::store::webhooks::{self, NewDeadLetter};
 use crate::store::{Db, StoreError};
@@ -299,18 +299,14 @@ async fn deliver(
         let Some(current) = events::at(&shared.db, party, event.position).await? else {
             return Ok(Outcome::Withheld);
         };
-        let context = RequestContext {
-            trace_id: Uuid::now_v7(),
-            related_trace_id: None,
+        let caller = Caller {
+            principal: sub.reader.clone(),
+            trace: Trace::internal(),
         };
-        let Some((current, categories)) = shared
-            .gate
-            .prepare_delivery(&sub.reader, &context, current)
-            .await?
-        else {
+        let Some(delivery) = shared.gate.prepare_delivery(&caller, current).await? else {
             return Ok(Outcome::Withheld);
         };
-        match post(shared, sub, current, categories).await {
+        match post(shared, sub, &delivery).await {
             Ok(()) => {
                 metrics::counter!("gateway_webhook_deliveries_total", "subscription" => sub.name.clone())
                     .increment(1);
@@ -331,15 +327,10 @@ async fn deliver(
 }
 
 /// One signed POST. The error names the status or the kind of failure, never the body.
-async fn post(
-    shared: &Shared,
-    sub: &Subscription,
-    event: StoredEvent,
-    categories: Vec<crate::domain::record::field::Category>,
-) -> Result<(), String> {
-    let id = event.event_id.clone();
-    let body = serde_json::to_vec(&EventView::new(event, categories))
-        .map_err(|_| "the event could not be encoded".to_owned())?;
+async fn post(shared: &Shared, sub: &Subscription, event: &EventView) -> Result<(), String> {
+    let id = event.event_id().to_owned();
+    let body =
+        serde_json::to_vec(event).map_err(|_| "the event could not be encoded".to_owned())?;
     let timestamp = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

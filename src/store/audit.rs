@@ -3,6 +3,7 @@
 use super::batch::{CHUNK_ROWS, insert_sql};
 use super::{Db, StoreError};
 use crate::audit::merkle::Hash;
+use crate::audit::selection::Selection;
 use crate::with_pool;
 use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
@@ -183,19 +184,6 @@ async fn checkpoints_query(
         .collect())
 }
 
-/// What an audit search selects on the indexed columns; empty strings select everything.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    pub party: String,
-    pub user: String,
-    pub client: String,
-    pub action: String,
-    pub outcome: String,
-    /// `[from, to)` in microseconds since the epoch.
-    pub from_micros: i64,
-    pub to_micros: i64,
-}
-
 /// Records after sequence number `after` that match `selection`, in sequence order, at most
 /// `limit`, as `(seq, canonical bytes)`. Appends only ever add higher sequence numbers, so a
 /// cursor on `seq` neither skips nor repeats a record while the log grows.
@@ -234,5 +222,39 @@ pub async fn about_client(db: &Db, client_id: &str) -> Result<Vec<Vec<u8>>, Stor
             .bind(client_id)
             .fetch_all(pool)
             .await?
+    }))
+}
+
+/// One stored record as verification compares it: the indexed columns, the canonical bytes
+/// and the stored leaf hash.
+pub type VerifyRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    Option<Vec<u8>>,
+);
+
+/// Verification reads the log in pages this long.
+pub const VERIFY_PAGE: i64 = 20_000;
+
+/// The page of records from `from` on, with their leaf hashes, for verification.
+pub async fn verify_page(db: Db, from: i64) -> Result<Vec<VerifyRow>, StoreError> {
+    let db = &db;
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT l.seq, l.recorded_at, l.party_id, l.user_id, l.client_id, l.action, l.outcome, l.request_id, l.record, n.hash \
+             FROM audit_log l LEFT JOIN audit_nodes n ON n.level = 0 AND n.idx = l.seq \
+             WHERE l.seq >= $1 ORDER BY l.seq LIMIT $2",
+        )
+        .bind(from)
+        .bind(VERIFY_PAGE)
+        .fetch_all(pool)
+        .await?
     }))
 }

@@ -8,8 +8,6 @@ use super::{gate_error, labels, layout};
 use crate::app::AppState;
 use crate::audit::activity;
 use crate::gate::action;
-use crate::http::audit_review::party_name;
-use crate::http::context::RequestContext;
 use axum::extract::{Extension, Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -27,30 +25,25 @@ const PLACE: Place = Place {
 pub async fn page(
     State(state): State<AppState>,
     Extension(officer): Extension<Officer>,
-    Extension(context): Extension<RequestContext>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let range = match period::requested(&state, &officer, &context, &query, &PLACE).await {
+    let range = match period::requested(&state, &officer, &query, &PLACE).await {
         Ok(range) => range,
         Err(refusal) => return refusal,
     };
     let (from, to) = range.micros();
     let (counted, complete) = match state
         .gate
-        .audit_activity(
-            &officer.principal,
-            &context,
-            from,
-            to,
-            state.config.review.max_records,
-        )
+        .audit_activity(&officer.caller, from, to, state.config.review.max_records)
         .await
     {
         Ok(found) => found,
         Err(error) => return gate_error(&officer, error),
     };
     let days = range.days();
-    let by_party = series(&counted.by_party, &days, |party| party_name(&state, party));
+    let by_party = series(&counted.by_party, &days, |party| {
+        state.parties.name_of(party)
+    });
     let by_purpose = series(&counted.by_purpose, &days, |purpose| {
         labels::purpose(purpose).to_owned()
     });

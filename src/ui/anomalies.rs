@@ -8,8 +8,6 @@ use super::{gate_error, labels, layout};
 use crate::app::AppState;
 use crate::audit::anomalies::{Anomaly, Bounds};
 use crate::gate::action;
-use crate::http::audit_review::party_name;
-use crate::http::context::RequestContext;
 use axum::extract::{Extension, Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -27,10 +25,9 @@ const PLACE: Place = Place {
 pub async fn page(
     State(state): State<AppState>,
     Extension(officer): Extension<Officer>,
-    Extension(context): Extension<RequestContext>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let range = match period::requested(&state, &officer, &context, &query, &PLACE).await {
+    let range = match period::requested(&state, &officer, &query, &PLACE).await {
         Ok(range) => range,
         Err(refusal) => return refusal,
     };
@@ -39,8 +36,7 @@ pub async fn page(
     let (anomalies, complete) = match state
         .gate
         .audit_anomalies(
-            &officer.principal,
-            &context,
+            &officer.caller,
             from,
             to,
             &Bounds::from(review),
@@ -90,7 +86,7 @@ fn flag(state: &AppState, n: usize, anomaly: &Anomaly) -> Markup {
         section class="anomaly" aria-labelledby=(heading) {
             h2 id=(heading) { (labels::anomaly(anomaly.kind)) }
             dl {
-                dt { "Gebruiker" } dd { (anomaly.user) " (" (party_name(state, &anomaly.party)) ")" }
+                dt { "Gebruiker" } dd { (anomaly.user) " (" (state.parties.name_of(&anomaly.party)) ")" }
                 dt { "Geteld" } dd { (anomaly.count) " (grens " (anomaly.bound) ")" }
                 dt { "Van – tot" } dd { (anomaly.first) " – " (anomaly.last) }
                 dt { "Records" } dd { (records(&anomaly.records)) }

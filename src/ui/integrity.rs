@@ -3,12 +3,10 @@
 //! checkpoint) and shows its result. One verification runs at a time per instance.
 
 use super::officer::{self, Officer};
-use super::{gate_error, layout};
+use super::{Pages, gate_error, layout};
 use crate::app::AppState;
 use crate::audit::record::format_time;
-use crate::audit::verify;
 use crate::gate::action;
-use crate::http::context::RequestContext;
 use axum::Form;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
@@ -52,20 +50,20 @@ impl Verification {
 
 pub async fn page(
     State(state): State<AppState>,
+    Extension(pages): Extension<Arc<Pages>>,
     Extension(officer): Extension<Officer>,
-    Extension(context): Extension<RequestContext>,
 ) -> Response {
-    let who = &officer.principal;
+    let who = &officer.caller;
     if let Err(error) = state
         .gate
-        .audit_review(who, &context, action::GET_CHECKPOINT, None)
+        .audit_review(who, action::GET_CHECKPOINT, None)
         .await
     {
         return gate_error(&officer, error);
     }
-    let checkpoint = state.gate.tree.checkpoint().await;
-    let status = state.pages.verification.status();
-    let token = state.pages.forms.issue(
+    let checkpoint = state.gate.checkpoint().await;
+    let status = pages.verification.status();
+    let token = pages.forms.issue(
         &officer.certificate_sha256,
         OffsetDateTime::now_utc().unix_timestamp(),
     );
@@ -81,7 +79,7 @@ pub async fn page(
             Ok(note) => pre class="note" { (note) },
             Err(_) => p class="error" role="alert" { "Er kon nu geen controlepunt worden ondertekend." },
         }
-        p { "Sleutel om het na te gaan: " code class="key" { (state.gate.tree.verifier_key()) } }
+        p { "Sleutel om het na te gaan: " code class="key" { (state.gate.verifier_key()) } }
         h2 id="nagaan" { "Het hele logboek nagaan" }
         p {
             "Leest elk record opnieuw, rekent de boom opnieuw uit en controleert elke "
@@ -119,30 +117,22 @@ pub async fn page(
 /// refused and on record.
 pub async fn verify(
     State(state): State<AppState>,
+    Extension(pages): Extension<Arc<Pages>>,
     Extension(officer): Extension<Officer>,
-    Extension(context): Extension<RequestContext>,
     uri: Uri,
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let who = &officer.principal;
+    let who = &officer.caller;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let genuine = same_origin(&headers, &uri)
-        && form.get("token").is_some_and(|token| {
-            state
-                .pages
-                .forms
-                .check(&officer.certificate_sha256, token, now)
-        });
+        && form
+            .get("token")
+            .is_some_and(|token| pages.forms.check(&officer.certificate_sha256, token, now));
     if !genuine {
         return match state
             .gate
-            .audit_review(
-                who,
-                &context,
-                action::VERIFY_AUDIT_LOG,
-                Some("formTokenInvalid"),
-            )
+            .audit_review(who, action::VERIFY_AUDIT_LOG, Some("formTokenInvalid"))
             .await
         {
             Ok(()) => layout::problem(
@@ -157,12 +147,12 @@ pub async fn verify(
     }
     if let Err(error) = state
         .gate
-        .audit_review(who, &context, action::VERIFY_AUDIT_LOG, None)
+        .audit_review(who, action::VERIFY_AUDIT_LOG, None)
         .await
     {
         return gate_error(&officer, error);
     }
-    if let Some(run) = start(&state, &officer) {
+    if let Some(run) = start(&state, &pages, &officer) {
         let _ = tokio::time::timeout(WAIT, run).await;
     }
     Redirect::to(HERE).into_response()
@@ -194,22 +184,26 @@ fn same_origin(headers: &HeaderMap, uri: &Uri) -> bool {
 }
 
 /// Starts the verification in the background, unless one runs already.
-fn start(state: &AppState, officer: &Officer) -> Option<tokio::task::JoinHandle<()>> {
-    let by = officer.principal.user.to_string();
+fn start(
+    state: &AppState,
+    pages: &Arc<Pages>,
+    officer: &Officer,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let by = officer.caller.user.to_string();
     {
-        let mut status = state.pages.verification.status.lock().ok()?;
+        let mut status = pages.verification.status.lock().ok()?;
         if status.running.is_some() {
             return None;
         }
         status.running = Some(by.clone());
     }
-    let pages = Arc::clone(&state.pages);
-    let db = state.db.clone();
-    let verifier = state.gate.tree.verifier();
+    let pages = Arc::clone(pages);
+    let gate = Arc::clone(&state.gate);
     let origin = state.config.audit.log_name.clone();
     Some(tokio::spawn(async move {
         let started = Instant::now();
-        let outcome = verify::verify(&db, &verifier, &origin)
+        let outcome = gate
+            .verify_log(&origin)
             .await
             .map(|verified| (verified.records, verified.checkpoints))
             .map_err(|error| error.to_string());

@@ -35,8 +35,8 @@ pub fn page(title: &str, current: &str, officer: Option<&Officer>, content: Mark
                     p class="product" { (PRODUCT) " — controle door de functionaris voor gegevensbescherming" }
                     @if let Some(officer) = officer {
                         p class="who" {
-                            "Aangemeld als " strong { (officer.principal.user) }
-                            " (" (officer.principal.party.name) ")"
+                            "Aangemeld als " strong { (officer.caller.user) }
+                            " (" (officer.caller.party.name) ")"
                         }
                         nav aria-label="Hoofdmenu" {
                             ul {

@@ -21,7 +21,6 @@ mod search;
 
 use crate::app::AppState;
 use crate::gate::GateError;
-use crate::http::context::RequestContext;
 use axum::Router;
 use axum::extract::Extension;
 use axum::extract::Request;
@@ -31,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::html;
 use officer::Officer;
+use std::sync::Arc;
 
 pub use integrity::Verification;
 
@@ -52,7 +52,8 @@ impl Pages {
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
-pub fn router(state: AppState) -> Router<AppState> {
+/// The pages, with what they keep between requests.
+pub fn router(state: AppState, pages: Pages) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/audit", get(search::page))
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/register", get(register::page))
         .route("/style.css", get(style))
         .route_layer(middleware::from_fn_with_state(state, officer::authenticate))
+        .layer(Extension(Arc::new(pages)))
         .fallback(not_found)
         .layer(middleware::from_fn(same_site_only))
         .layer(middleware::map_response(security_headers))
@@ -164,14 +166,13 @@ async fn not_found() -> Response {
 async fn invalid_input(
     state: &AppState,
     officer: &Officer,
-    context: &RequestContext,
     action: &'static str,
     (title, here): (&str, &str),
     content: maud::Markup,
 ) -> Response {
     match state
         .gate
-        .audit_review(&officer.principal, context, action, Some("invalidInput"))
+        .audit_review(&officer.caller, action, Some("invalidInput"))
         .await
     {
         Ok(()) => (

@@ -9,8 +9,7 @@ use crate::auth::peer::Peer;
 use crate::auth::principal::Principal;
 use crate::domain::purpose::Purpose;
 use crate::domain::role::{Role, RoleSet};
-use crate::gate::action;
-use crate::http::context::RequestContext;
+use crate::gate::{Caller, Trace, action};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -20,7 +19,7 @@ use axum::response::Response;
 #[derive(Clone, Debug)]
 pub struct Officer {
     /// Acting as `privacyOfficer` for the purpose `auditReview`, like an API caller.
-    pub principal: Principal,
+    pub caller: Caller,
     /// SHA-256 of the officer's certificate: what the forms' tokens are bound to.
     pub certificate_sha256: [u8; 32],
 }
@@ -64,18 +63,14 @@ pub async fn authenticate(
         acting_roles: roles,
         purpose: Purpose::AuditReview,
     };
+    let Some(trace) = request.extensions().get::<Trace>().cloned() else {
+        return layout::problem(StatusCode::INTERNAL_SERVER_ERROR, None, "Fout", "");
+    };
+    let caller = Caller { principal, trace };
     if person.role != Role::PrivacyOfficer {
-        let Some(context) = request.extensions().get::<RequestContext>() else {
-            return layout::problem(StatusCode::INTERNAL_SERVER_ERROR, None, "Fout", "");
-        };
         let recorded = state
             .gate
-            .audit_review(
-                &principal,
-                context,
-                action::OPEN_REVIEW_PAGES,
-                Some("roleNotAllowed"),
-            )
+            .audit_review(&caller, action::OPEN_REVIEW_PAGES, Some("roleNotAllowed"))
             .await;
         return match recorded {
             Ok(()) => layout::problem(
@@ -89,7 +84,7 @@ pub async fn authenticate(
         };
     }
     request.extensions_mut().insert(Officer {
-        principal,
+        caller,
         certificate_sha256,
     });
     next.run(request).await

@@ -5,7 +5,6 @@ use super::dates::{self, DayRange};
 use super::invalid_input;
 use super::officer::Officer;
 use crate::app::AppState;
-use crate::http::context::RequestContext;
 use axum::response::Response;
 use maud::{Markup, html};
 use std::collections::BTreeMap;
@@ -28,7 +27,6 @@ pub struct Place {
 pub async fn requested(
     state: &AppState,
     officer: &Officer,
-    context: &RequestContext,
     query: &BTreeMap<String, String>,
     place: &Place,
 ) -> Result<DayRange, Response> {
@@ -42,7 +40,7 @@ pub async fn requested(
                 (form(place.here, query, None))
             };
             let at = (place.title, place.here);
-            Err(invalid_input(state, officer, context, place.action, at, content).await)
+            Err(invalid_input(state, officer, place.action, at, content).await)
         }
     }
 }

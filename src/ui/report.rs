@@ -7,8 +7,6 @@ use crate::app::AppState;
 use crate::audit::access_report::AccessReport;
 use crate::audit::record::format_time;
 use crate::gate::action;
-use crate::http::audit_review::party_name;
-use crate::http::context::RequestContext;
 use axum::extract::{Extension, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -23,7 +21,6 @@ const HERE: &str = "/ui/access-report";
 pub async fn page(
     State(state): State<AppState>,
     Extension(officer): Extension<Officer>,
-    Extension(context): Extension<RequestContext>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     let client = query.get("client").map(|c| c.trim()).unwrap_or_default();
@@ -35,11 +32,11 @@ pub async fn page(
         };
         return layout::page(TITLE, HERE, Some(&officer), content).into_response();
     }
-    match report(&state, &officer, &context, client).await {
+    match report(&state, &officer, client).await {
         Ok((report, generated)) => {
             let print = format!("{HERE}/print?client={}", report.client_id);
             let content = html! {
-                (access_report::report(&report, &generated, &|party| party_name(&state, party)))
+                (access_report::report(&report, &generated, &|party| state.parties.name_of(party)))
                 p { a href=(print) { "Afdrukbare versie voor de cliënt" } }
                 section aria-labelledby="andere" {
                     h2 id="andere" { "Een andere cliënt" }
@@ -56,14 +53,13 @@ pub async fn page(
 pub async fn printable(
     State(state): State<AppState>,
     Extension(officer): Extension<Officer>,
-    Extension(context): Extension<RequestContext>,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
     let client = query.get("client").map(|c| c.trim()).unwrap_or_default();
-    match report(&state, &officer, &context, client).await {
+    match report(&state, &officer, client).await {
         Ok((report, generated)) => (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            access_report::printable(&report, &generated, &|party| party_name(&state, party)),
+            access_report::printable(&report, &generated, &|party| state.parties.name_of(party)),
         )
             .into_response(),
         Err(response) => response,
@@ -74,7 +70,6 @@ pub async fn printable(
 async fn report(
     state: &AppState,
     officer: &Officer,
-    context: &RequestContext,
     client: &str,
 ) -> Result<(AccessReport, String), Response> {
     let Ok(client) = Uuid::parse_str(client) else {
@@ -86,21 +81,9 @@ async fn report(
             (form(client))
         };
         let place = (TITLE, HERE);
-        return Err(invalid_input(
-            state,
-            officer,
-            context,
-            action::ACCESS_REPORT,
-            place,
-            content,
-        )
-        .await);
+        return Err(invalid_input(state, officer, action::ACCESS_REPORT, place, content).await);
     };
-    match state
-        .gate
-        .access_report(&officer.principal, context, &client)
-        .await
-    {
+    match state.gate.access_report(&officer.caller, &client).await {
         Ok(report) => Ok((report, format_time(OffsetDateTime::now_utc()))),
         Err(error) => Err(gate_error(officer, error)),
     }

@@ -7,8 +7,7 @@ use crate::app::AppState;
 use crate::audit::record::AuditRecord;
 use crate::domain::purpose::Purpose;
 use crate::gate::action;
-use crate::http::audit_review;
-use crate::http::context::RequestContext;
+use crate::gate::search;
 use axum::extract::{Extension, Query, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -22,7 +21,6 @@ const FILTERS: [&str; 8] = [
 pub async fn page(
     State(state): State<AppState>,
     Extension(officer): Extension<Officer>,
-    Extension(context): Extension<RequestContext>,
     RawQuery(raw): RawQuery,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
@@ -36,9 +34,8 @@ pub async fn page(
         return layout::page(title, "/ui/audit", Some(&officer), content).into_response();
     }
     let search = to_api(&query).and_then(|api| {
-        audit_review::parse(&api, &state).map_err(|problem| {
-            problem
-                .issues
+        search::parse(&api, |party| state.parties.by_id(party).is_some()).map_err(|issues| {
+            issues
                 .iter()
                 .map(|issue| format!("{}: {}", issue.name, issue.detail))
                 .collect()
@@ -56,22 +53,13 @@ pub async fn page(
                 (form(&state, &query))
             };
             let place = (title, "/ui/audit");
-            return invalid_input(
-                &state,
-                &officer,
-                &context,
-                action::SEARCH_AUDIT,
-                place,
-                content,
-            )
-            .await;
+            return invalid_input(&state, &officer, action::SEARCH_AUDIT, place, content).await;
         }
     };
     let page = match state
         .gate
         .search_audit(
-            &officer.principal,
-            &context,
+            &officer.caller,
             &search.selection,
             search.purpose.as_deref(),
             search.after,
@@ -210,7 +198,7 @@ fn results(state: &AppState, records: &[AuditRecord]) -> Markup {
                     tr class=[(record.outcome == crate::audit::record::Outcome::Denied).then_some("denied")] {
                         td { (record.seq) }
                         td { (record.time) }
-                        td { (audit_review::party_name(state, &record.party)) }
+                        td { (state.parties.name_of(&record.party)) }
                         td { (record.user) }
                         td { (labels::action(&record.action)) }
                         td { (labels::purpose(&record.purpose)) }

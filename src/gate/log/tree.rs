@@ -3,8 +3,8 @@
 //! records or T milliseconds. Every instance runs one; they compute identical nodes and
 //! checkpoints, so whichever stores first wins and the others agree.
 
-use super::checkpoint::{Checkpoint, NoteSigner, NoteVerifier};
-use super::merkle::{Frontier, Hash, empty_root, leaf_hash};
+use crate::audit::checkpoint::{Checkpoint, NoteSigner, NoteVerifier};
+use crate::audit::merkle::{Frontier, Hash, empty_root, leaf_hash};
 use crate::audit::record::micros;
 use crate::config::AuditConfig;
 use crate::store::{Db, StoreError, audit};

@@ -3,13 +3,11 @@
 //! appended; the tree recomputed from the records; every checkpoint's signature and root.
 //! The first record that does not match is named.
 
-use super::checkpoint::{self, NoteVerifier};
-use super::merkle::{Frontier, leaf_hash};
-use super::record::AuditRecord;
-use crate::store::{Db, StoreError, audit};
-use crate::with_pool;
-
-const PAGE: i64 = 20_000;
+use crate::audit::checkpoint::{self, NoteVerifier};
+use crate::audit::merkle::{Frontier, leaf_hash};
+use crate::audit::record::AuditRecord;
+use crate::store::audit::{self, VerifyRow as Row};
+use crate::store::{Db, StoreError};
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Verified {
@@ -31,34 +29,6 @@ pub enum VerifyError {
     Interrupted,
 }
 
-type Row = (
-    i64,
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    Vec<u8>,
-    Option<Vec<u8>>,
-);
-
-async fn page(db: Db, from: i64) -> Result<Vec<Row>, StoreError> {
-    let db = &db;
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_as(
-            "SELECT l.seq, l.recorded_at, l.party_id, l.user_id, l.client_id, l.action, l.outcome, l.request_id, l.record, n.hash \
-             FROM audit_log l LEFT JOIN audit_nodes n ON n.level = 0 AND n.idx = l.seq \
-             WHERE l.seq >= $1 ORDER BY l.seq LIMIT $2",
-        )
-        .bind(from)
-        .bind(PAGE)
-        .fetch_all(pool)
-        .await?
-    }))
-}
-
 pub async fn verify(
     db: &Db,
     verifier: &NoteVerifier,
@@ -69,14 +39,17 @@ pub async fn verify(
     let mut frontier = Frontier::new();
     let mut checked = 0;
     // The next page is read while this one is checked: the database and the hashing overlap.
-    let mut next = tokio::spawn(page(db.clone(), 0));
+    let mut next = tokio::spawn(audit::verify_page(db.clone(), 0));
     loop {
         let rows = next.await.map_err(|_| VerifyError::Interrupted)??;
         if rows.is_empty() {
             break;
         }
         let base = frontier.size();
-        next = tokio::spawn(page(db.clone(), (base + rows.len() as u64) as i64));
+        next = tokio::spawn(audit::verify_page(
+            db.clone(),
+            (base + rows.len() as u64) as i64,
+        ));
         // Hashing a page takes every core for a while: off the runtime's threads, so that a
         // verification started from the review pages does not stall the requests served.
         let hashes = tokio::task::spawn_blocking(move || check_page(base, &rows))

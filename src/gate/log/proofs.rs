@@ -2,7 +2,7 @@
 //! O(log n) perfect subtrees; a first pass learns which, one query fetches them, a second pass
 //! computes the proof. The algorithms' path depends only on indices, never on hash values.
 
-use super::merkle::{self, Hash, MerkleError, NodeSource};
+use crate::audit::merkle::{self, Hash, MerkleError, NodeSource};
 use crate::store::{Db, StoreError, audit};
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Exporting the audit log for review outside the gateway: JSON Lines (the canonical records
 //! themselves, so each line can be hashed into the tree again) or CSV.
 
-use super::record::AuditRecord;
+use crate::audit::record::AuditRecord;
 use crate::store::{Db, StoreError, audit};
 use std::io::Write;
 

@@ -1,0 +1,50 @@
+//! The audit log as a service of the gate: the tree and its checkpoints kept up to date,
+//! proofs, export and verification, each reading what the store holds and checking it with
+//! the pure encodings, tree and notes of `audit`.
+
+pub mod export;
+pub mod proofs;
+pub mod tree;
+pub mod verify;
+
+use super::Gate;
+use crate::audit::merkle::Hash;
+use proofs::ProofError;
+use verify::{Verified, VerifyError};
+
+/// The audit log's services as the edge asks for them.
+impl Gate {
+    /// Whether the database answers at all.
+    pub async fn database_answers(&self) -> bool {
+        self.db.ping().await.is_ok()
+    }
+
+    /// The C2SP signed note for the current end of the log.
+    pub async fn checkpoint(&self) -> Result<String, tree::TreeError> {
+        self.tree.checkpoint().await
+    }
+
+    /// The note verifier key of the checkpoint signer.
+    pub fn verifier_key(&self) -> String {
+        self.tree.verifier_key()
+    }
+
+    /// Record `index` (its canonical bytes) and its inclusion proof in the tree of `size`.
+    pub async fn inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Result<(Vec<u8>, Vec<Hash>), ProofError> {
+        proofs::inclusion(&self.db, index, size).await
+    }
+
+    /// The consistency proof between tree sizes `from` and `to`.
+    pub async fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, ProofError> {
+        proofs::consistency(&self.db, from, to).await
+    }
+
+    /// Verifies the whole log as `gateway audit verify` does, against this gateway's key.
+    pub async fn verify_log(&self, origin: &str) -> Result<Verified, VerifyError> {
+        verify::verify(&self.db, &self.tree.verifier(), origin).await
+    }
+}
