@@ -2,8 +2,16 @@
 //! moment of delivery, each delivery on record.
 
 use super::views::EventView;
-use super::*;
+use super::{Caller, Gate, GateError, action};
+use crate::auth::principal::Principal;
+use crate::domain::event::EventType;
 use crate::domain::event::addressed_to;
+use crate::domain::record::field::Category;
+use crate::domain::record::field::Field;
+use crate::gate::HashMap;
+use crate::policy::CategorySet;
+use crate::store::events;
+use crate::store::events::StoredEvent;
 
 impl Gate {
     /// The change feed: events after `after` that concern the caller's party (see

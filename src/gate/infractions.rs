@@ -3,27 +3,34 @@
 //! step is on record and announced to the parties concerned only.
 
 use super::views::{self, InfractionView};
-use super::*;
+use super::{Caller, Gate, GateError, LinkedClient, action};
+use crate::auth::principal::Principal;
+use crate::domain::event::EventType;
 use crate::domain::infraction::{
     self, Infraction, InfractionKind, NewInfraction, SanctionDecision, SanctionOutcome,
 };
+use crate::domain::record::field::Category;
+use crate::domain::record::field::Field;
+use crate::domain::record::values::format_date;
 use crate::domain::record::values::parse_date;
 use crate::domain::rules::Responsible;
+use crate::gate::AuditDraft;
+use crate::policy::CategorySet;
+use crate::store::audit_writer::NewEvent;
+use crate::store::clients;
 use crate::store::infractions::{self as stored, StoredInfraction};
+use crate::store::mutations::Applied;
 use crate::store::mutations::InfractionRow;
+use crate::store::mutations::Mutation;
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 impl Gate {
-    /// The caller's legal basis for the client, if it may handle infractions of it: linked,
-    /// and shown by the policy who holds the sanction authority for its purpose and roles.
-    /// Infractions follow that value: a party the policy does not tell who sanctions is not
-    /// told of infractions either. A refusal is on record.
-    async fn sanctioning(
-        &self,
-        who: &Principal,
-        draft: &AuditDraft,
-        client_id: &str,
-    ) -> Result<String, GateError> {
-        let basis = self.linked(who, draft, client_id).await?;
+    /// Whether the caller, linked to the client, may handle infractions of it: the policy
+    /// shows it who holds the sanction authority for its purpose and roles. Infractions follow
+    /// that value: a party the policy does not tell who sanctions is not told of infractions
+    /// either. A refusal is on record.
+    async fn sanctioning(&self, who: &Principal, draft: &AuditDraft) -> Result<(), GateError> {
         let decision = self.policy.decide(
             who.purpose,
             who.party.kind,
@@ -31,7 +38,7 @@ impl Gate {
             CategorySet::EMPTY,
         );
         if decision.is_visible(Field::SanctionAuthority) {
-            Ok(basis)
+            Ok(())
         } else {
             self.deny(draft.clone(), "notPermitted", GateError::NotPermitted)
                 .await
@@ -61,13 +68,12 @@ impl Gate {
     pub async fn record_infraction(
         &self,
         who: &Caller,
-        client_id: &Uuid,
+        client: &LinkedClient,
         new: NewInfraction,
     ) -> Result<InfractionView, GateError> {
-        let client_id = client_id.to_string();
-        let mut draft = self.draft(who, action::RECORD_INFRACTION);
-        draft.client = Some(client_id.clone());
-        draft.legal_basis = Some(self.sanctioning(who, &draft, &client_id).await?);
+        let client_id = client.id().to_string();
+        let draft = self.draft_about(who, action::RECORD_INFRACTION, client);
+        self.sanctioning(who, &draft).await?;
         let (record, _) = self.stored_record(&client_id).await?;
         let authority = self.derived(&client_id, &record).await?.sanction_authority;
         let today = OffsetDateTime::now_utc().date();
@@ -110,8 +116,12 @@ impl Gate {
             Applied::InfractionRecorded => stored::find(&self.db, &client_id, &infraction_id)
                 .await?
                 .map(views::infraction)
-                .ok_or(GateError::Failed),
-            _ => Err(GateError::Failed),
+                .ok_or(GateError::Internal(
+                    "a row just written cannot be read back",
+                )),
+            _ => Err(GateError::Internal(
+                "the store answered with another outcome",
+            )),
         }
     }
 
@@ -119,13 +129,12 @@ impl Gate {
     pub async fn list_infractions(
         &self,
         who: &Caller,
-        client_id: &Uuid,
+        client: &LinkedClient,
         limit: i64,
     ) -> Result<Vec<InfractionView>, GateError> {
-        let client_id = client_id.to_string();
-        let mut draft = self.draft(who, action::LIST_INFRACTIONS);
-        draft.client = Some(client_id.clone());
-        draft.legal_basis = Some(self.sanctioning(who, &draft, &client_id).await?);
+        let client_id = client.id().to_string();
+        let draft = self.draft_about(who, action::LIST_INFRACTIONS, client);
+        self.sanctioning(who, &draft).await?;
         let routed: Vec<&str> = Responsible::ALL
             .iter()
             .filter(|r| infraction::may_see(**r, who.party.kind))
@@ -166,13 +175,12 @@ impl Gate {
     pub async fn read_infraction(
         &self,
         who: &Caller,
-        client_id: &Uuid,
+        client: &LinkedClient,
         infraction_id: &Uuid,
     ) -> Result<InfractionView, GateError> {
-        let client_id = client_id.to_string();
-        let mut draft = self.draft(who, action::READ_INFRACTION);
-        draft.client = Some(client_id.clone());
-        draft.legal_basis = Some(self.sanctioning(who, &draft, &client_id).await?);
+        let client_id = client.id().to_string();
+        let draft = self.draft_about(who, action::READ_INFRACTION, client);
+        self.sanctioning(who, &draft).await?;
         let infraction = self
             .visible_infraction(who, &draft, &client_id, infraction_id)
             .await?;
@@ -185,18 +193,18 @@ impl Gate {
     pub async fn decide_infraction(
         &self,
         who: &Caller,
-        client_id: &Uuid,
+        client: &LinkedClient,
         infraction_id: &Uuid,
         decision: SanctionDecision,
     ) -> Result<InfractionView, GateError> {
-        let client_id = client_id.to_string();
-        let mut draft = self.draft(who, action::DECIDE_INFRACTION);
-        draft.client = Some(client_id.clone());
-        draft.legal_basis = Some(self.sanctioning(who, &draft, &client_id).await?);
+        let client_id = client.id().to_string();
+        let draft = self.draft_about(who, action::DECIDE_INFRACTION, client);
+        self.sanctioning(who, &draft).await?;
         let current = self
             .visible_infraction(who, &draft, &client_id, infraction_id)
             .await?;
-        let domain = as_domain(&current).ok_or(GateError::Failed)?;
+        let domain =
+            as_domain(&current).ok_or(GateError::Internal("a stored infraction does not parse"))?;
         let today = OffsetDateTime::now_utc().date();
         if let Err(error) = domain.check_decision(who.party.kind, &decision, today) {
             return self
@@ -231,12 +239,16 @@ impl Gate {
                 stored::find(&self.db, &client_id, &current.infraction_id)
                     .await?
                     .map(views::infraction)
-                    .ok_or(GateError::Failed)
+                    .ok_or(GateError::Internal(
+                        "a row just written cannot be read back",
+                    ))
             }
             Applied::InfractionAlreadyDecided => Err(GateError::Infraction(
                 infraction::InfractionError::AlreadyDecided,
             )),
-            _ => Err(GateError::Failed),
+            _ => Err(GateError::Internal(
+                "the store answered with another outcome",
+            )),
         }
     }
 }

@@ -2,14 +2,22 @@
 //! attests and participation trajectories, suppressed before they leave, the request on
 //! record. No person is in the answer.
 
-use super::*;
+use super::{Caller, Gate, GateError, action};
 use crate::audit::record::micros;
+use crate::domain::link::LegalBasis;
 use crate::domain::monitoring::{MonitoringReport, publish};
+use crate::domain::record::values::ClientRecord;
+use crate::domain::record::values::format_date;
 use crate::domain::record::values::{AttestKind, IntegrationStatus, ParticipationStatus};
 use crate::domain::referral::{ReferralDirection, ReferralStatus};
+use crate::domain::rules;
 use crate::domain::rules::Responsible;
+use crate::gate::HashMap;
+use crate::gate::PartyKind;
+use crate::gate::records::parse_record;
 use crate::store::monitoring as stored;
 use std::collections::HashSet;
+use time::OffsetDateTime;
 use time::{Date, Month, Time};
 
 /// Counts per name, in the order of `names`, with `unknown` last when asked for.
@@ -25,10 +33,10 @@ fn tally<'a>(names: &[&'a str], values: impl Iterator<Item = &'a str>) -> Vec<(&
 
 impl Gate {
     pub async fn monitoring(&self, who: &Caller, year: i32) -> Result<MonitoringReport, GateError> {
-        let first =
-            Date::from_calendar_date(year, Month::January, 1).map_err(|_| GateError::Failed)?;
-        let last =
-            Date::from_calendar_date(year, Month::December, 31).map_err(|_| GateError::Failed)?;
+        let first = Date::from_calendar_date(year, Month::January, 1)
+            .map_err(|_| GateError::Internal("the year has no first of January"))?;
+        let last = Date::from_calendar_date(year, Month::December, 31)
+            .map_err(|_| GateError::Internal("the year has no last of December"))?;
         let start = micros(first.with_time(Time::MIDNIGHT).assume_utc());
         let end = micros(
             last.next_day()

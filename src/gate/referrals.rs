@@ -2,7 +2,21 @@
 //! their two parties, each step on record.
 
 use super::views::{self, ReferralDetail, ReferralSummary};
-use super::*;
+use super::{Caller, Gate, GateError, LinkedClient, action};
+use crate::domain::event::EventType;
+use crate::domain::referral;
+use crate::domain::referral::NewReferral;
+use crate::domain::referral::ReferralEvent;
+use crate::domain::referral::ReferralStatus;
+use crate::gate::PartyId;
+use crate::gate::PartyKind;
+use crate::store::audit_writer::NewEvent;
+use crate::store::mutations::Applied;
+use crate::store::mutations::MessageRow;
+use crate::store::mutations::Mutation;
+use crate::store::mutations::ReferralRow;
+use crate::store::referrals as stored_referrals;
+use uuid::Uuid;
 
 impl Gate {
     async fn referral_view(
@@ -21,15 +35,13 @@ impl Gate {
     pub async fn create_referral(
         &self,
         who: &Caller,
-        client_id: &Uuid,
+        client: &LinkedClient,
         to: (&PartyId, PartyKind),
         reason: String,
         evidence_reference: Option<String>,
     ) -> Result<ReferralDetail, GateError> {
-        let client_id = client_id.to_string();
-        let mut draft = self.draft(who, action::CREATE_REFERRAL);
-        draft.client = Some(client_id.clone());
-        draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+        let client_id = client.id().to_string();
+        let draft = self.draft_about(who, action::CREATE_REFERRAL, client);
         let proposal = NewReferral {
             from: who.party.id.clone(),
             from_kind: who.party.kind,
@@ -73,7 +85,9 @@ impl Gate {
                 self.referral_view(&referral_id, who.party.id.as_str())
                     .await
             }
-            _ => Err(GateError::Failed),
+            _ => Err(GateError::Internal(
+                "the store answered with another outcome",
+            )),
         }
     }
 
@@ -151,7 +165,9 @@ impl Gate {
             return self.deny(draft, "notFound", GateError::NotFound).await;
         };
         draft.client = Some(current.client_id.clone());
-        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Failed)?;
+        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Internal(
+            "a stored referral status does not parse",
+        ))?;
         let next = match referral::act(
             status,
             event,
@@ -189,7 +205,9 @@ impl Gate {
         {
             Applied::ReferralMoved => self.referral_view(&current.referral_id, party).await,
             Applied::ReferralStale => Err(GateError::ReferralConflict),
-            _ => Err(GateError::Failed),
+            _ => Err(GateError::Internal(
+                "the store answered with another outcome",
+            )),
         }
     }
 
@@ -208,7 +226,9 @@ impl Gate {
             return self.deny(draft, "notFound", GateError::NotFound).await;
         };
         draft.client = Some(current.client_id.clone());
-        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Failed)?;
+        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Internal(
+            "a stored referral status does not parse",
+        ))?;
         if let Err(error) = referral::check_feedback(status, &message) {
             return self
                 .deny(draft, "referralRule", GateError::Referral(error))
@@ -231,7 +251,9 @@ impl Gate {
             .await?
         {
             Applied::MessageAdded => self.referral_view(&current.referral_id, party).await,
-            _ => Err(GateError::Failed),
+            _ => Err(GateError::Internal(
+                "the store answered with another outcome",
+            )),
         }
     }
 }

@@ -1,12 +1,19 @@
 //! Searching the audit log for privacy officers (issue: audit review API): what they select,
 //! narrowed to what their party may review, a page at a time, the search itself on record.
 
-use super::*;
+use super::search::AuditSearch;
+use super::{Caller, Gate, GateError, action};
 use crate::audit::access_report::{self, AccessReport};
 use crate::audit::activity::{self, Activity};
 use crate::audit::anomalies::{self, Anomaly, Bounds, EndedLinks};
 use crate::audit::selection::Selection;
+use crate::auth::principal::Principal;
+use crate::domain::client_id::ClientId;
+use crate::gate::AuditRecord;
+use crate::gate::HashMap;
+use crate::gate::Outcome;
 use crate::store::audit as stored_audit;
+use crate::store::clients;
 
 /// Rows read from the log per round while filling a page.
 const WINDOW: i64 = 500;
@@ -27,11 +34,15 @@ impl Gate {
     pub async fn search_audit(
         &self,
         who: &Caller,
-        selection: &Selection,
-        purpose: Option<&str>,
-        after: i64,
-        page_size: usize,
+        search: &AuditSearch,
     ) -> Result<ReviewPage, GateError> {
+        let AuditSearch {
+            selection,
+            purpose,
+            after,
+            page_size,
+        } = search;
+        let (purpose, after, page_size) = (purpose.as_deref(), *after, *page_size);
         let mut cursor = after;
         let mut scanned = 0;
         let mut records = Vec::new();
@@ -42,7 +53,8 @@ impl Gate {
             for (seq, bytes) in rows {
                 cursor = seq;
                 scanned += 1;
-                let record = AuditRecord::decode(&bytes).map_err(|_| GateError::Failed)?;
+                let record = AuditRecord::decode(&bytes)
+                    .map_err(|_| GateError::Internal("a stored audit record does not decode"))?;
                 if purpose.is_some_and(|p| p != record.purpose) {
                     continue;
                 }
@@ -69,21 +81,21 @@ impl Gate {
     pub async fn access_report(
         &self,
         who: &Caller,
-        client_id: &Uuid,
+        client_id: &ClientId,
     ) -> Result<AccessReport, GateError> {
         let client_id = client_id.to_string();
         let party = who.party.id.as_str();
         let mut draft = self.draft(who, action::ACCESS_REPORT);
         draft.client = Some(client_id.clone());
         if !self.parties.review_all.iter().any(|p| p.as_str() == party) {
-            draft.legal_basis = Some(self.linked(who, &draft, &client_id).await?);
+            draft.legal_basis = Some(self.link_basis(who, &draft, &client_id).await?);
         }
         let records = stored_audit::about_client(&self.db, &client_id)
             .await?
             .iter()
             .map(|bytes| AuditRecord::decode(bytes))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| GateError::Failed)?;
+            .map_err(|_| GateError::Internal("a stored audit record does not decode"))?;
         self.writer.submit(None, draft).await?;
         Ok(access_report::build(&client_id, &records))
     }
@@ -159,7 +171,8 @@ impl Gate {
             for (seq, bytes) in rows {
                 cursor = seq;
                 scanned += 1;
-                let record = AuditRecord::decode(&bytes).map_err(|_| GateError::Failed)?;
+                let record = AuditRecord::decode(&bytes)
+                    .map_err(|_| GateError::Internal("a stored audit record does not decode"))?;
                 if self.reviewable(who, &record, &mut linked).await? {
                     records.push(record);
                 }

@@ -2,6 +2,8 @@
 //! purpose `auditReview`): the signed checkpoint, the verifier key, inclusion and consistency
 //! proofs in RFC 9162 form. Each use is itself audited.
 
+use super::audit_review::require_review;
+use super::case_work::invalid;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
 use crate::audit::record::AuditRecord;
@@ -49,40 +51,9 @@ pub struct ConsistencyProof {
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
-/// A refused review: the problem for the caller and the reason for the record.
-type Refusal = (Box<Problem>, &'static str);
-
-/// Puts the review request on record with its outcome, then answers: the answer leaves only
-/// if the record is durable (fail closed).
-async fn recorded(
-    state: &AppState,
-    who: &Caller,
-    action: &'static str,
-    outcome: Result<Response, Refusal>,
-) -> Response {
-    let refusal = outcome.as_ref().err().map(|(_, reason)| *reason);
-    if let Err(error) = state.gate.audit_review(who, action, refusal).await {
-        return Problem::from(error).into_response();
-    }
-    outcome.unwrap_or_else(|(problem, _)| problem.into_response())
-}
-
-fn require_review(who: &Caller) -> Result<(), Refusal> {
-    if who.purpose == Purpose::AuditReview {
-        Ok(())
-    } else {
-        Err((
-            Box::new(Problem::missing_scope(
-                "the audit log is reviewed with the purpose auditReview",
-            )),
-            "purposeNotAllowed",
-        ))
-    }
-}
-
 /// Reads the named query parameters as numbers; any other parameter is refused.
 fn numbers<const N: usize>(
-    query: &BTreeMap<String, String>,
+    query: BTreeMap<String, String>,
     names: [&str; N],
 ) -> Result<[u64; N], Problem> {
     let mut issues = Vec::new();
@@ -107,8 +78,10 @@ fn numbers<const N: usize>(
     }
 }
 
-fn proof_problem(error: ProofError, parameter: &str) -> Problem {
-    match error {
+/// A proof the tree cannot give is the caller's input problem; any other failure is ours.
+/// Both are on record, as the old records had them.
+fn proof_problem(error: ProofError, parameter: &str, act: &'static str) -> Problem {
+    let problem = match error {
         ProofError::BeyondTree { available } => Problem::bad_request(vec![InputIssue::new(
             "query",
             parameter,
@@ -119,11 +92,9 @@ fn proof_problem(error: ProofError, parameter: &str) -> Problem {
         ProofError::Range(detail) => {
             Problem::bad_request(vec![InputIssue::new("query", parameter, detail)])
         }
-        other => {
-            tracing::error!(error = %other, "a proof could not be computed");
-            Problem::internal()
-        }
-    }
+        other => Problem::internal().caused_by(format!("a proof could not be computed: {other}")),
+    };
+    problem.on_record(act, "invalidInput")
 }
 
 fn b64(hashes: Vec<[u8; 32]>) -> Vec<String> {
@@ -139,28 +110,20 @@ fn b64(hashes: Vec<[u8; 32]>) -> Vec<String> {
 pub async fn get_audit_checkpoint(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
-) -> Response {
-    let outcome = match require_review(&who) {
-        Ok(()) => match state.gate.checkpoint().await {
-            Ok(note) => Ok((
-                [
-                    (header::CONTENT_TYPE, TEXT),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                note,
-            )
-                .into_response()),
-            Err(error) => {
-                tracing::error!(%error, "no checkpoint could be produced");
-                Err((
-                    Box::new(Problem::service_unavailable()),
-                    "checkpointUnavailable",
-                ))
-            }
-        },
-        Err(refusal) => Err(refusal),
-    };
-    recorded(&state, &who, action::GET_CHECKPOINT, outcome).await
+) -> Result<Response, Problem> {
+    let act = action::GET_CHECKPOINT;
+    require_review(&who, act)?;
+    let note = state.gate.checkpoint().await.map_err(|error| {
+        Problem::service_unavailable()
+            .caused_by(format!("no checkpoint could be produced: {error}"))
+            .on_record(act, "checkpointUnavailable")
+    })?;
+    state.gate.audit_review(&who, act, None).await?;
+    let headers = [
+        (header::CONTENT_TYPE, TEXT),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    Ok((headers, note).into_response())
 }
 
 /// The note verifier key of the checkpoint signer: `<name>+<hex keyhash>+<base64(0x01‖key)>`.
@@ -196,43 +159,34 @@ pub async fn get_audit_inclusion_proof(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    let outcome = inclusion(&state, &who, &query).await;
-    recorded(&state, &who, action::GET_INCLUSION_PROOF, outcome).await
-}
-
-async fn inclusion(
-    state: &AppState,
-    who: &Caller,
-    query: &BTreeMap<String, String>,
-) -> Result<Response, Refusal> {
-    require_review(who)?;
-    let [index, tree_size] =
-        numbers(query, ["index", "treeSize"]).map_err(|p| (Box::new(p), "invalidInput"))?;
+) -> Result<Json<InclusionProof>, Problem> {
+    let act = action::GET_INCLUSION_PROOF;
+    require_review(&who, act)?;
+    let [index, tree_size] = numbers(query, ["index", "treeSize"]).map_err(|p| invalid(act, p))?;
     let (leaf, proof) = state
         .gate
         .inclusion_proof(index, tree_size)
         .await
-        .map_err(|error| (Box::new(proof_problem(error, "treeSize")), "invalidInput"))?;
+        .map_err(|error| proof_problem(error, "treeSize", act))?;
     // The leaf is the record itself: it is shown only to an officer who may review it.
     let visible = match AuditRecord::decode(&leaf) {
         Ok(record) => state
             .gate
-            .may_review(who, &record)
+            .may_review(&who, &record)
             .await
-            .map_err(|e| (Box::new(Problem::from(e)), "internalError"))?,
+            .map_err(|e| Problem::from(e).on_record(act, "internalError"))?,
         Err(_) => false,
     };
     if !visible {
-        return Err((Box::new(Problem::resource_not_found()), "notFound"));
+        return Err(Problem::resource_not_found().on_record(act, "notFound"));
     }
+    state.gate.audit_review(&who, act, None).await?;
     Ok(Json(InclusionProof {
         leaf_index: index,
         tree_size,
         leaf: STANDARD.encode(leaf),
         proof: b64(proof),
-    })
-    .into_response())
+    }))
 }
 
 /// The consistency proof between tree sizes `from` and `to` (RFC 9162 §2.1.4).
@@ -247,27 +201,19 @@ pub async fn get_audit_consistency_proof(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    let outcome = consistency(&state, &who, &query).await;
-    recorded(&state, &who, action::GET_CONSISTENCY_PROOF, outcome).await
-}
-
-async fn consistency(
-    state: &AppState,
-    who: &Caller,
-    query: &BTreeMap<String, String>,
-) -> Result<Response, Refusal> {
-    require_review(who)?;
-    let [from, to] = numbers(query, ["from", "to"]).map_err(|p| (Box::new(p), "invalidInput"))?;
+) -> Result<Json<ConsistencyProof>, Problem> {
+    let act = action::GET_CONSISTENCY_PROOF;
+    require_review(&who, act)?;
+    let [from, to] = numbers(query, ["from", "to"]).map_err(|p| invalid(act, p))?;
     let proof = state
         .gate
         .consistency_proof(from, to)
         .await
-        .map_err(|error| (Box::new(proof_problem(error, "to")), "invalidInput"))?;
+        .map_err(|error| proof_problem(error, "to", act))?;
+    state.gate.audit_review(&who, act, None).await?;
     Ok(Json(ConsistencyProof {
         from,
         to,
         proof: b64(proof),
-    })
-    .into_response())
+    }))
 }

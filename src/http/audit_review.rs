@@ -10,15 +10,16 @@ use crate::app::AppState;
 use crate::audit::access_report::AccessReport;
 use crate::audit::anomalies::{Anomaly, Bounds};
 use crate::audit::record::{AuditRecord, micros};
+use crate::domain::client_id::ClientId;
 use crate::domain::purpose::Purpose;
 use crate::gate::Caller;
 use crate::gate::action;
 use crate::gate::search::{self, ParameterIssue, time_parameter};
-use crate::http::case_work::{path_id, personal, require_purpose};
+use crate::http::case_work::{invalid, personal, require_purpose};
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -62,46 +63,17 @@ pub async fn search_audit_log(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::SEARCH_AUDIT;
-    let search = if who.purpose == Purpose::AuditReview {
-        search::parse(&query, |party| state.parties.by_id(party).is_some())
-            .map_err(|issues| (query_problem(issues), "invalidInput"))
-    } else {
-        Err((
-            Problem::missing_scope("the audit log is reviewed with the purpose auditReview"),
-            "purposeNotAllowed",
-        ))
+    require_review(&who, act)?;
+    let search = search::parse(&query, |party| state.parties.by_id(party).is_some())
+        .map_err(|issues| invalid(act, query_problem(issues)))?;
+    let page = state.gate.search_audit(&who, &search).await?;
+    let body = AuditPage {
+        items: page.records,
+        next: page.next,
     };
-    let search = match search {
-        Ok(search) => search,
-        Err((problem, reason)) => {
-            return match state.gate.audit_review(&who, act, Some(reason)).await {
-                Ok(()) => problem.into_response(),
-                Err(error) => Problem::from(error).into_response(),
-            };
-        }
-    };
-    match state
-        .gate
-        .search_audit(
-            &who,
-            &search.selection,
-            search.purpose.as_deref(),
-            search.after,
-            search.page_size,
-        )
-        .await
-    {
-        Ok(page) => personal(
-            StatusCode::OK,
-            Json(AuditPage {
-                items: page.records,
-                next: page.next,
-            }),
-        ),
-        Err(error) => Problem::from(error).into_response(),
-    }
+    Ok(personal(StatusCode::OK, Json(body)))
 }
 
 /// Every access to a client's data, grouped by party and purpose, with the categories and the
@@ -119,45 +91,31 @@ pub async fn get_access_report(
     Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::ACCESS_REPORT;
-    let permitted = who.purpose == Purpose::AuditReview;
-    let detail = "the audit log is reviewed with the purpose auditReview";
-    if let Err(refusal) = require_purpose(&state, &who, act, permitted, detail).await {
-        return refusal;
-    }
-    let client = match path_id(&state, &who, act, "clientId", &client_id).await {
-        Ok(client) => client,
-        Err(refusal) => return refusal,
-    };
-    let report = match state.gate.access_report(&who, &client).await {
-        Ok(report) => report,
-        Err(error) => return Problem::from(error).into_response(),
-    };
+    require_review(&who, act)?;
+    let client = ClientId::parse(&client_id).ok_or_else(|| {
+        let issue = InputIssue::new("path", "clientId", "not a valid id");
+        invalid(act, Problem::bad_request(vec![issue]))
+    })?;
+    let report = state.gate.access_report(&who, &client).await?;
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|accept| accept.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     if !wants_html {
-        return personal(StatusCode::OK, Json(report));
+        return Ok(personal(StatusCode::OK, Json(report)));
     }
     let generated = crate::audit::record::format_time(OffsetDateTime::now_utc());
     let page = crate::ui::access_report::printable(&report, &generated, &|party| {
         state.parties.name_of(party)
     });
-    personal(
-        StatusCode::OK,
-        (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (
-                    header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-                ),
-            ],
-            page,
-        ),
-    )
+    let csp = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+    let headers = [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::CONTENT_SECURITY_POLICY, csp),
+    ];
+    Ok(personal(StatusCode::OK, (headers, page)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -182,57 +140,44 @@ pub async fn get_audit_anomalies(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::AUDIT_ANOMALIES;
-    let permitted = who.purpose == Purpose::AuditReview;
-    let detail = "the audit log is reviewed with the purpose auditReview";
-    if let Err(refusal) = require_purpose(&state, &who, act, permitted, detail).await {
-        return refusal;
-    }
+    require_review(&who, act)?;
     let now = OffsetDateTime::now_utc();
     let mut issues: Vec<ParameterIssue> = query
         .keys()
         .filter(|k| !["from", "to"].contains(&k.as_str()))
         .map(|name| ParameterIssue::new(name.clone(), "unknown parameter"))
         .collect();
-    let from = time_parameter(
-        &query,
-        "from",
-        micros(now - time::Duration::days(1)),
-        &mut issues,
-    );
-    let to = time_parameter(
-        &query,
-        "to",
-        micros(now + time::Duration::seconds(1)),
-        &mut issues,
-    );
+    let day_before = micros(now - time::Duration::days(1));
+    let from = time_parameter(&query, "from", day_before, &mut issues);
+    let just_after = micros(now + time::Duration::seconds(1));
+    let to = time_parameter(&query, "to", just_after, &mut issues);
     if !issues.is_empty() {
-        let problem = query_problem(issues);
-        return match state
-            .gate
-            .audit_review(&who, act, Some("invalidInput"))
-            .await
-        {
-            Ok(()) => problem.into_response(),
-            Err(error) => Problem::from(error).into_response(),
-        };
+        return Err(invalid(act, query_problem(issues)));
     }
     let review = &state.config.review;
-    match state
+    let bounds = Bounds::from(review);
+    let (anomalies, complete) = state
         .gate
-        .audit_anomalies(&who, from, to, &Bounds::from(review), review.max_records)
-        .await
-    {
-        Ok((anomalies, complete)) => personal(
-            StatusCode::OK,
-            Json(AnomalyReport {
-                anomalies,
-                complete,
-            }),
-        ),
-        Err(error) => Problem::from(error).into_response(),
-    }
+        .audit_anomalies(&who, from, to, &bounds, review.max_records)
+        .await?;
+    let body = AnomalyReport {
+        anomalies,
+        complete,
+    };
+    Ok(personal(StatusCode::OK, Json(body)))
+}
+
+/// The audit log is reviewed with the purpose `auditReview` only; any other is refused on
+/// record.
+pub fn require_review(who: &Caller, act: &'static str) -> Result<(), Problem> {
+    let permitted = who.purpose == Purpose::AuditReview;
+    require_purpose(
+        act,
+        permitted,
+        "the audit log is reviewed with the purpose auditReview",
+    )
 }
 
 /// Problem details naming each query parameter that is not as it must be.

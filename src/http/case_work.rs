@@ -1,89 +1,66 @@
-//! What every case-work route shares: refusals that are put on record before they are sent,
-//! the purpose check, client ids from the path, and responses that must not be cached.
+//! The checks routes about clients start with, each refusal marked to be put on record (see
+//! `refusals`), and responses that must not be cached.
 
 use super::problem::{InputIssue, Problem};
-use crate::app::AppState;
+use crate::domain::client_id::ClientId;
 use crate::gate::Caller;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 
-/// Refuses a request, after putting the refusal on record (fail closed if that fails).
-pub async fn refuse(
-    state: &AppState,
-    who: &Caller,
-    action: &'static str,
-    reason: &str,
-    problem: Problem,
-) -> Response {
-    match state.gate.refuse(who, action, reason).await {
-        Ok(()) => problem.into_response(),
-        Err(error) => Problem::from(error).into_response(),
-    }
-}
-
 /// Refuses, on record, a request whose declared purpose does not cover the operation.
-pub async fn require_purpose(
-    state: &AppState,
-    who: &Caller,
-    action: &'static str,
-    permitted: bool,
-    detail: &str,
-) -> Result<(), Response> {
+pub fn require_purpose(action: &'static str, permitted: bool, detail: &str) -> Result<(), Problem> {
     if permitted {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(Problem::missing_scope(detail).on_record(action, "purposeNotAllowed"))
     }
-    let problem = Problem::missing_scope(detail);
-    Err(refuse(state, who, action, "purposeNotAllowed", problem).await)
 }
 
 /// Case work on individual clients needs a case-work purpose (not audit review or monitoring).
-pub async fn require_case_work(
-    state: &AppState,
-    who: &Caller,
-    action: &'static str,
-) -> Result<(), Response> {
+pub fn require_case_work(who: &Caller, action: &'static str) -> Result<(), Problem> {
     let detail = format!(
         "the purpose {} does not cover work on individual clients",
         who.purpose
     );
-    require_purpose(state, who, action, who.purpose.is_case_work(), &detail).await
+    require_purpose(action, who.purpose.is_case_work(), &detail)
+}
+
+/// A malformed input, refused on record.
+pub fn invalid(action: &'static str, problem: Problem) -> Problem {
+    problem.on_record(action, "invalidInput")
 }
 
 /// An id from the path; a malformed one is refused on record.
-pub async fn path_id(
-    state: &AppState,
-    who: &Caller,
-    action: &'static str,
-    name: &'static str,
-    raw: &str,
-) -> Result<Uuid, Response> {
-    match Uuid::parse_str(raw) {
-        Ok(id) => Ok(id),
-        Err(_) => {
-            let issue = InputIssue::new("path", name, "not a valid id");
-            Err(refuse(
-                state,
-                who,
-                action,
-                "invalidInput",
-                Problem::bad_request(vec![issue]),
-            )
-            .await)
-        }
-    }
+pub fn path_id(action: &'static str, name: &'static str, raw: &str) -> Result<Uuid, Problem> {
+    Uuid::parse_str(raw).map_err(|_| {
+        let issue = InputIssue::new("path", name, "not a valid id");
+        invalid(action, Problem::bad_request(vec![issue]))
+    })
 }
 
 /// The checks every route about one client starts with: a case-work purpose and a
 /// well-formed client id in the path, each refusal on record.
-pub async fn client_in_path(
-    state: &AppState,
-    who: &Caller,
-    action: &'static str,
-    raw: &str,
-) -> Result<Uuid, Response> {
-    require_case_work(state, who, action).await?;
-    path_id(state, who, action, "clientId", raw).await
+pub fn client_in_path(who: &Caller, action: &'static str, raw: &str) -> Result<ClientId, Problem> {
+    require_case_work(who, action)?;
+    ClientId::parse(raw).ok_or_else(|| {
+        let issue = InputIssue::new("path", "clientId", "not a valid id");
+        invalid(action, Problem::bad_request(vec![issue]))
+    })
+}
+
+/// A resource created at `location`, answered with its personal data.
+pub fn created(location: &str, body: impl IntoResponse) -> Response {
+    located(StatusCode::CREATED, location, body)
+}
+
+/// A resource at `location` (created, or found again by an idempotent repeat).
+pub fn located(status: StatusCode, location: &str, body: impl IntoResponse) -> Response {
+    let mut response = personal(status, body);
+    if let Ok(value) = header::HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 /// A response carrying personal data: never stored by a cache.

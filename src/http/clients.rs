@@ -1,7 +1,7 @@
 //! The reference directory: registering a client as one of the caller's own, looking one up,
 //! and ending the link (product brief §2). National register numbers travel only in bodies.
 
-use super::case_work::{client_in_path, personal, refuse, require_case_work};
+use super::case_work::{client_in_path, invalid, located, personal, require_case_work};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -11,8 +11,8 @@ use crate::gate::Caller;
 use crate::gate::action;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -76,15 +76,10 @@ pub async fn register_client(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     body: Result<JsonBody<RegisterClientRequest>, Problem>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::REGISTER_CLIENT;
-    if let Err(refusal) = require_case_work(&state, &who, act).await {
-        return refusal;
-    }
-    let JsonBody(body) = match body {
-        Ok(body) => body,
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
+    require_case_work(&who, act)?;
+    let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
     let ssin = ssin_issue(&body.ssin);
     let basis =
         serde_json::from_value::<LegalBasis>(body.legal_basis.clone().into()).map_err(|_| {
@@ -100,45 +95,25 @@ pub async fn register_client(
     let (ssin, basis, dossier) = match (ssin, basis, dossier) {
         (Ok(ssin), Ok(basis), Ok(dossier)) => (ssin, basis, dossier),
         (ssin, basis, dossier) => {
-            let issues = [ssin.err(), basis.err(), dossier.err()]
-                .into_iter()
-                .flatten()
-                .collect();
-            return refuse(
-                &state,
-                &who,
-                act,
-                "invalidInput",
-                Problem::bad_request(issues),
-            )
-            .await;
+            let issues = [ssin.err(), basis.err(), dossier.err()];
+            let issues = issues.into_iter().flatten().collect();
+            return Err(invalid(act, Problem::bad_request(issues)));
         }
     };
-    match state
+    let registered = state
         .gate
         .register_client(&who, &ssin, basis, &dossier)
-        .await
-    {
-        Ok(registered) => {
-            let status = if registered.new_link {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            let location = format!("/v1/clients/{}", registered.client_id);
-            let mut response = personal(
-                status,
-                Json(ClientReference {
-                    client_id: registered.client_id,
-                }),
-            );
-            if let Ok(value) = header::HeaderValue::from_str(&location) {
-                response.headers_mut().insert(header::LOCATION, value);
-            }
-            response
-        }
-        Err(error) => Problem::from(error).into_response(),
-    }
+        .await?;
+    let status = if registered.new_link {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let location = format!("/v1/clients/{}", registered.client_id);
+    let body = Json(ClientReference {
+        client_id: registered.client_id,
+    });
+    Ok(located(status, &location, body))
 }
 
 /// Finds the client id of a person by national register number; only a linked party gets it.
@@ -161,31 +136,17 @@ pub async fn lookup_client(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     body: Result<JsonBody<LookupClientRequest>, Problem>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::LOOKUP_CLIENT;
-    if let Err(refusal) = require_case_work(&state, &who, act).await {
-        return refusal;
-    }
-    let ssin = match body.map(|JsonBody(body)| body) {
-        Ok(body) => match ssin_issue(&body.ssin) {
-            Ok(ssin) => ssin,
-            Err(issue) => {
-                return refuse(
-                    &state,
-                    &who,
-                    act,
-                    "invalidInput",
-                    Problem::bad_request(vec![issue]),
-                )
-                .await;
-            }
-        },
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
-    match state.gate.lookup_client(&who, &ssin).await {
-        Ok(client_id) => personal(StatusCode::OK, Json(ClientReference { client_id })),
-        Err(error) => Problem::from(error).into_response(),
-    }
+    require_case_work(&who, act)?;
+    let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
+    let ssin =
+        ssin_issue(&body.ssin).map_err(|issue| invalid(act, Problem::bad_request(vec![issue])))?;
+    let client_id = state.gate.lookup_client(&who, &ssin).await?;
+    Ok(personal(
+        StatusCode::OK,
+        Json(ClientReference { client_id }),
+    ))
 }
 
 /// Ends the caller's party's link with a client; the client is then invisible to it.
@@ -210,14 +171,9 @@ pub async fn end_client_link(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
-) -> Response {
+) -> Result<StatusCode, Problem> {
     let act = action::END_LINK;
-    let client_id = match client_in_path(&state, &who, act, &client_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    match state.gate.end_link(&who, &client_id).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(error) => Problem::from(error).into_response(),
-    }
+    let client_id = client_in_path(&who, act, &client_id)?;
+    state.gate.end_link(&who, &client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! Consent records for a client (product brief §5): record, list, withdraw. Only a party
 //! linked to the client sees or changes them; every use is audited.
 
-use super::case_work::{client_in_path, path_id, personal, refuse};
+use super::case_work::{client_in_path, created, invalid, path_id, personal};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -13,8 +13,8 @@ use crate::gate::Caller;
 use crate::gate::action;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -221,37 +221,16 @@ pub async fn record_consent(
     Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
     body: Result<JsonBody<ConsentRequest>, Problem>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::RECORD_CONSENT;
-    let client_id = match client_in_path(&state, &who, act, &client_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    let consent = match body.map(|JsonBody(body)| parse(&state, body)) {
-        Ok(Ok(consent)) => consent,
-        Ok(Err(issues)) => {
-            return refuse(
-                &state,
-                &who,
-                act,
-                "invalidInput",
-                Problem::bad_request(issues),
-            )
-            .await;
-        }
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
-    match state.gate.record_consent(&who, &client_id, &consent).await {
-        Ok(recorded) => {
-            let location = format!("/v1/clients/{client_id}/consents/{}", recorded.consent_id);
-            let mut response = personal(StatusCode::CREATED, Json(view(recorded)));
-            if let Ok(value) = header::HeaderValue::from_str(&location) {
-                response.headers_mut().insert(header::LOCATION, value);
-            }
-            response
-        }
-        Err(error) => Problem::from(error).into_response(),
-    }
+    let client_id = client_in_path(&who, act, &client_id)?;
+    let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
+    let consent =
+        parse(&state, body).map_err(|issues| invalid(act, Problem::bad_request(issues)))?;
+    let client = state.gate.linked(&who, act, &client_id).await?;
+    let recorded = state.gate.record_consent(&who, &client, &consent).await?;
+    let location = format!("/v1/clients/{client_id}/consents/{}", recorded.consent_id);
+    Ok(created(&location, Json(view(recorded))))
 }
 
 /// Lists the consents recorded for a client.
@@ -265,21 +244,13 @@ pub async fn list_consents(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::LIST_CONSENTS;
-    let client_id = match client_in_path(&state, &who, act, &client_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    match state.gate.list_consents(&who, &client_id).await {
-        Ok(consents) => personal(
-            StatusCode::OK,
-            Json(ConsentList {
-                items: consents.into_iter().map(view).collect(),
-            }),
-        ),
-        Err(error) => Problem::from(error).into_response(),
-    }
+    let client_id = client_in_path(&who, act, &client_id)?;
+    let client = state.gate.linked(&who, act, &client_id).await?;
+    let consents = state.gate.list_consents(&who, &client).await?;
+    let items = consents.into_iter().map(view).collect();
+    Ok(personal(StatusCode::OK, Json(ConsentList { items })))
 }
 
 /// Withdraws a consent, with effect from the very next read (GDPR art. 7(3)).
@@ -295,22 +266,14 @@ pub async fn withdraw_consent(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Path((client_id, consent_id)): Path<(String, String)>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::WITHDRAW_CONSENT;
-    let client_id = match client_in_path(&state, &who, act, &client_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    let consent_id = match path_id(&state, &who, act, "consentId", &consent_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    match state
+    let client_id = client_in_path(&who, act, &client_id)?;
+    let consent_id = path_id(act, "consentId", &consent_id)?;
+    let client = state.gate.linked(&who, act, &client_id).await?;
+    let consent = state
         .gate
-        .withdraw_consent(&who, &client_id, &consent_id)
-        .await
-    {
-        Ok(consent) => personal(StatusCode::OK, Json(view(consent))),
-        Err(error) => Problem::from(error).into_response(),
-    }
+        .withdraw_consent(&who, &client, &consent_id)
+        .await?;
+    Ok(personal(StatusCode::OK, Json(view(consent))))
 }

@@ -1,7 +1,7 @@
 //! The outermost layer of every API request: trace ids (Belgif `BelGov-Trace-Id`), the
 //! request span, the access log line, and the guarantee that every error is problem+json.
 
-use super::problem::{InputIssue, PROBLEM_JSON, Problem};
+use super::problem::{Cause, InputIssue, PROBLEM_JSON, Problem};
 use crate::gate::Trace;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -51,7 +51,11 @@ pub async fn request_context(mut request: Request, next: Next) -> Response {
         response.headers_mut().insert(TRACE_ID.clone(), value);
     }
     let status = response.status().as_u16();
+    let cause = response.extensions_mut().remove::<Cause>();
     span.in_scope(|| {
+        if let Some(Cause(cause)) = &cause {
+            tracing::error!(status, %cause, "the request failed");
+        }
         tracing::info!(
             status,
             elapsed_us = started.elapsed().as_micros() as u64,

@@ -3,17 +3,16 @@
 //! categories the caller may see when it is delivered. The cursor is a position in the
 //! outbox, so it survives restarts.
 
-use super::case_work::{refuse, require_case_work};
+use super::case_work::{invalid, personal, require_case_work};
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
 use crate::gate::Caller;
 use crate::gate::action;
 use crate::gate::views::EventView;
-use crate::http::case_work::personal;
 use axum::Json;
 use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -91,25 +90,17 @@ pub async fn list_events(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::DELIVER_EVENT;
-    if let Err(refusal) = require_case_work(&state, &who, act).await {
-        return refusal;
-    }
+    require_case_work(&who, act)?;
     // A long poll must end before the request time-out does.
     let max_wait = (state.config.limits.request_timeout_ms / 1000)
         .saturating_sub(1)
         .min(30);
-    let query = match parse(&query, max_wait) {
-        Ok(query) => query,
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
-    match state
+    let query = parse(&query, max_wait).map_err(|problem| invalid(act, problem))?;
+    let (events, next) = state
         .gate
         .feed(&who, query.after, query.limit, query.wait)
-        .await
-    {
-        Ok((events, next)) => personal(StatusCode::OK, Json(EventPage { events, next })),
-        Err(error) => Problem::from(error).into_response(),
-    }
+        .await?;
+    Ok(personal(StatusCode::OK, Json(EventPage { events, next })))
 }

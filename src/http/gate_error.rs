@@ -56,10 +56,7 @@ impl From<GateError> for Problem {
                 "Reference Conflict",
             )
             .detail("This reference was notified before with other content"),
-            other => {
-                tracing::error!(error = %other, "the gate failed");
-                Problem::internal()
-            }
+            other => Problem::internal().caused_by(other.to_string()),
         }
     }
 }

@@ -2,10 +2,11 @@
 //! routes it to the party that holds the sanction authority at that moment, and that party
 //! records its decision (for the OCMW, its BCSD's). Handled under the purpose `sanctioning`.
 
-use super::case_work::{client_in_path, path_id, personal, refuse, require_purpose};
+use super::case_work::{client_in_path, created, invalid, path_id, personal, require_purpose};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
+use crate::domain::client_id::ClientId;
 use crate::domain::infraction::{InfractionKind, NewInfraction, SanctionDecision, SanctionOutcome};
 use crate::domain::purpose::Purpose;
 use crate::domain::record::values::parse_date;
@@ -14,13 +15,12 @@ use crate::gate::action;
 use crate::gate::views::InfractionView;
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct InfractionList {
@@ -59,22 +59,11 @@ pub struct SanctionDecisionRequest {
 }
 
 /// A client id from the path, under the purpose `sanctioning`; refusals on record.
-async fn sanctioning_client(
-    state: &AppState,
-    who: &Caller,
-    act: &'static str,
-    raw: &str,
-) -> Result<Uuid, Response> {
+fn sanctioning_client(who: &Caller, act: &'static str, raw: &str) -> Result<ClientId, Problem> {
     let permitted = who.purpose == Purpose::Sanctioning;
-    require_purpose(
-        state,
-        who,
-        act,
-        permitted,
-        "infractions are handled with the purpose sanctioning",
-    )
-    .await?;
-    client_in_path(state, who, act, raw).await
+    let detail = "infractions are handled with the purpose sanctioning";
+    require_purpose(act, permitted, detail)?;
+    client_in_path(who, act, raw)
 }
 
 /// Two required members, each parsed or named in the refusal, so that a request with both
@@ -155,30 +144,19 @@ pub async fn record_infraction(
     Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
     body: Result<JsonBody<InfractionRequest>, Problem>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::RECORD_INFRACTION;
-    let client = match sanctioning_client(&state, &who, act, &client_id).await {
-        Ok(client) => client,
-        Err(refusal) => return refusal,
-    };
-    let new = match body.and_then(|JsonBody(body)| parse_new(body)) {
-        Ok(new) => new,
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
-    match state.gate.record_infraction(&who, &client, new).await {
-        Ok(recorded) => {
-            let location = format!(
-                "/v1/clients/{}/infractions/{}",
-                recorded.client_id, recorded.infraction_id
-            );
-            let mut response = personal(StatusCode::CREATED, Json(recorded));
-            if let Ok(value) = location.parse() {
-                response.headers_mut().insert(header::LOCATION, value);
-            }
-            response
-        }
-        Err(error) => Problem::from(error).into_response(),
-    }
+    let client_id = sanctioning_client(&who, act, &client_id)?;
+    let new = body
+        .and_then(|JsonBody(body)| parse_new(body))
+        .map_err(|problem| invalid(act, problem))?;
+    let client = state.gate.linked(&who, act, &client_id).await?;
+    let recorded = state.gate.record_infraction(&who, &client, new).await?;
+    let location = format!(
+        "/v1/clients/{}/infractions/{}",
+        recorded.client_id, recorded.infraction_id
+    );
+    Ok(created(&location, Json(recorded)))
 }
 
 /// The client's infractions the caller may see: the agency all of them, an OCMW those routed
@@ -196,39 +174,32 @@ pub async fn list_infractions(
     Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::LIST_INFRACTIONS;
-    let client = match sanctioning_client(&state, &who, act, &client_id).await {
-        Ok(client) => client,
-        Err(refusal) => return refusal,
-    };
+    let client_id = sanctioning_client(&who, act, &client_id)?;
     let mut issues: Vec<InputIssue> = query
         .keys()
         .filter(|k| k.as_str() != "pageSize")
         .map(|name| InputIssue::new("query", name.clone(), "unknown parameter"))
         .collect();
-    let page_size = match query.get("pageSize") {
+    let page_size = match query.get("pageSize").map(|text| text.parse::<i64>()) {
         None => 100,
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) if (1..=500).contains(&n) => n,
-            _ => {
-                issues.push(InputIssue::new(
-                    "query",
-                    "pageSize",
-                    "an integer from 1 to 500",
-                ));
-                100
-            }
-        },
+        Some(Ok(n)) if (1..=500).contains(&n) => n,
+        Some(_) => {
+            let issue = InputIssue::new("query", "pageSize", "an integer from 1 to 500");
+            issues.push(issue);
+            100
+        }
     };
     if !issues.is_empty() {
-        let problem = Problem::bad_request(issues);
-        return refuse(&state, &who, act, "invalidInput", problem).await;
+        return Err(invalid(act, Problem::bad_request(issues)));
     }
-    match state.gate.list_infractions(&who, &client, page_size).await {
-        Ok(found) => personal(StatusCode::OK, Json(InfractionList { items: found })),
-        Err(error) => Problem::from(error).into_response(),
-    }
+    let client = state.gate.linked(&who, act, &client_id).await?;
+    let items = state
+        .gate
+        .list_infractions(&who, &client, page_size)
+        .await?;
+    Ok(personal(StatusCode::OK, Json(InfractionList { items })))
 }
 
 /// One infraction of the client, if the caller may see it.
@@ -243,20 +214,13 @@ pub async fn read_infraction(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Path((client_id, infraction_id)): Path<(String, String)>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::READ_INFRACTION;
-    let client = match sanctioning_client(&state, &who, act, &client_id).await {
-        Ok(client) => client,
-        Err(refusal) => return refusal,
-    };
-    let id = match path_id(&state, &who, act, "infractionId", &infraction_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    match state.gate.read_infraction(&who, &client, &id).await {
-        Ok(found) => personal(StatusCode::OK, Json(found)),
-        Err(error) => Problem::from(error).into_response(),
-    }
+    let client_id = sanctioning_client(&who, act, &client_id)?;
+    let id = path_id(act, "infractionId", &infraction_id)?;
+    let client = state.gate.linked(&who, act, &client_id).await?;
+    let found = state.gate.read_infraction(&who, &client, &id).await?;
+    Ok(personal(StatusCode::OK, Json(found)))
 }
 
 /// The party the infraction was routed to records its decision: the OCMW its BCSD's, the
@@ -278,26 +242,17 @@ pub async fn decide_infraction(
     Extension(who): Extension<Caller>,
     Path((client_id, infraction_id)): Path<(String, String)>,
     body: Result<JsonBody<SanctionDecisionRequest>, Problem>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::DECIDE_INFRACTION;
-    let client = match sanctioning_client(&state, &who, act, &client_id).await {
-        Ok(client) => client,
-        Err(refusal) => return refusal,
-    };
-    let id = match path_id(&state, &who, act, "infractionId", &infraction_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    let decision = match body.and_then(|JsonBody(body)| parse_decision(body)) {
-        Ok(decision) => decision,
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
-    match state
+    let client_id = sanctioning_client(&who, act, &client_id)?;
+    let id = path_id(act, "infractionId", &infraction_id)?;
+    let decision = body
+        .and_then(|JsonBody(body)| parse_decision(body))
+        .map_err(|problem| invalid(act, problem))?;
+    let client = state.gate.linked(&who, act, &client_id).await?;
+    let decided = state
         .gate
         .decide_infraction(&who, &client, &id, decision)
-        .await
-    {
-        Ok(decided) => personal(StatusCode::OK, Json(decided)),
-        Err(error) => Problem::from(error).into_response(),
-    }
+        .await?;
+    Ok(personal(StatusCode::OK, Json(decided)))
 }

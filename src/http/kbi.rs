@@ -3,7 +3,7 @@
 //! its events. Only a KBI system, for the purpose `attestRegistration`; idempotent on KBI's
 //! reference.
 
-use super::case_work::{personal, refuse, require_purpose};
+use super::case_work::{invalid, personal, require_purpose};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -16,7 +16,7 @@ use crate::gate::action;
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -84,44 +84,26 @@ pub async fn register_attest(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     body: Result<JsonBody<AttestRequest>, Problem>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::REGISTER_ATTEST;
     let permitted = who.purpose == Purpose::AttestRegistration;
     let detail = "attests are registered with the purpose attestRegistration";
-    if let Err(refusal) = require_purpose(&state, &who, act, permitted, detail).await {
-        return refusal;
-    }
-    let (ssin, attest, reference) = match body.map(|JsonBody(body)| parse(&body)) {
-        Ok(Ok(parsed)) => parsed,
-        Ok(Err(issues)) => {
-            return refuse(
-                &state,
-                &who,
-                act,
-                "invalidInput",
-                Problem::bad_request(issues),
-            )
-            .await;
-        }
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
-    match state
+    require_purpose(act, permitted, detail)?;
+    let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
+    let (ssin, attest, reference) =
+        parse(&body).map_err(|issues| invalid(act, Problem::bad_request(issues)))?;
+    let recorded = state
         .gate
         .record_attest(&who, &ssin, attest, &reference)
-        .await
-    {
-        Ok(recorded) => {
-            let status = if recorded.created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            let receipt = AttestReceipt {
-                client_id: recorded.client_id,
-                reference: reference.as_str().to_owned(),
-            };
-            personal(status, Json(receipt))
-        }
-        Err(error) => Problem::from(error).into_response(),
-    }
+        .await?;
+    let status = if recorded.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let receipt = AttestReceipt {
+        client_id: recorded.client_id,
+        reference: reference.as_str().to_owned(),
+    };
+    Ok(personal(status, Json(receipt)))
 }

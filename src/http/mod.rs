@@ -18,6 +18,7 @@ pub mod policy;
 pub mod problem;
 pub mod records;
 pub mod referrals;
+pub mod refusals;
 pub mod reports;
 pub mod tls;
 pub mod whoami;
@@ -54,6 +55,10 @@ pub fn router(state: AppState, pages: Router<AppState>) -> (Router, utoipa::open
         .merge(reports::router())
         .merge(audit::router())
         .merge(audit_review::router())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            refusals::record_refusals,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -4,16 +4,16 @@
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
+use crate::domain::client_id::ClientId;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
 use crate::domain::role::RoleSet;
 use crate::gate::Caller;
 use crate::gate::{VisibilityQuestion, action};
-use crate::http::case_work::{refuse, require_purpose};
+use crate::http::case_work::{invalid, require_purpose};
 use crate::policy::{Explanation, Register};
 use axum::Json;
 use axum::extract::{Extension, State};
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -107,33 +107,25 @@ pub async fn explain_visibility(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     body: Result<JsonBody<ExplainRequest>, Problem>,
-) -> Response {
+) -> Result<Json<Explanation>, Problem> {
     let act = action::EXPLAIN;
     let permitted = who.purpose == Purpose::AuditReview;
     let detail = "explanations are for privacy officers reviewing, purpose auditReview";
-    if let Err(refusal) = require_purpose(&state, &who, act, permitted, detail).await {
-        return refusal;
-    }
-    let body = match body {
-        Ok(JsonBody(body)) => body,
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
+    require_purpose(act, permitted, detail)?;
+    let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
     let mut issues = Vec::new();
-    let client = uuid::Uuid::parse_str(&body.client_id).ok();
+    let client = ClientId::parse(&body.client_id);
     let party = state.parties.by_id(&body.party);
     let roles = RoleSet::parse(body.roles.iter().map(String::as_str))
         .ok()
         .filter(|r| !r.is_empty());
     let purpose = body.purpose.parse::<Purpose>().ok();
     let field = Field::parse(&body.field);
+    let roles_expected = "one or more of caseWorker, system, privacyOfficer, coordinator";
     for (ok, name, detail) in [
         (client.is_some(), "/clientId", "not a client id"),
         (party.is_some(), "/party", "not a configured party"),
-        (
-            roles.is_some(),
-            "/roles",
-            "one or more of caseWorker, system, privacyOfficer, coordinator",
-        ),
+        (roles.is_some(), "/roles", roles_expected),
         (purpose.is_some(), "/purpose", "unknown processing purpose"),
         (field.is_some(), "/field", "not a field of the record"),
     ] {
@@ -144,14 +136,7 @@ pub async fn explain_visibility(
     let (Some(client), Some(party), Some(roles), Some(purpose), Some(field)) =
         (client, party, roles, purpose, field)
     else {
-        return refuse(
-            &state,
-            &who,
-            act,
-            "invalidInput",
-            Problem::bad_request(issues),
-        )
-        .await;
+        return Err(invalid(act, Problem::bad_request(issues)));
     };
     let question = VisibilityQuestion {
         client_id: &client,
@@ -160,8 +145,5 @@ pub async fn explain_visibility(
         purpose,
         field,
     };
-    match state.gate.explain(&who, &question).await {
-        Ok(explanation) => Json::<Explanation>(explanation).into_response(),
-        Err(error) => Problem::from(error).into_response(),
-    }
+    Ok(Json(state.gate.explain(&who, &question).await?))
 }

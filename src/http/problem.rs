@@ -28,7 +28,29 @@ pub struct Problem {
     /// For `tooManyRequests`: seconds to wait, as in the `Retry-After` header.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// What the edge does with the problem besides sending it; never sent. Boxed, as it is
+    /// rare, to keep every `Result<_, Problem>` small.
+    #[serde(skip)]
+    pub handling: Option<Box<Handling>>,
 }
+
+/// A refusal to put on record before the answer leaves, and the cause of a failure to log.
+#[derive(Debug, Clone, Default)]
+pub struct Handling {
+    pub on_record: Option<Refusal>,
+    pub cause: Option<String>,
+}
+
+/// A refused request to put on record: the operation and the reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub action: &'static str,
+    pub reason: &'static str,
+}
+
+/// The cause of a failure, carried from the problem to the request's log line.
+#[derive(Debug, Clone)]
+pub struct Cause(pub String);
 
 /// One input problem (Belgif `issues[]`). `value` is left out where it would be personal data.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -72,7 +94,21 @@ impl Problem {
             issues: Vec::new(),
             limit: None,
             retry_after: None,
+            handling: None,
         }
+    }
+
+    /// This refusal goes on the audit log, under `action` with `reason`, before it is sent;
+    /// if the log cannot take it, the caller gets `auditUnavailable` instead.
+    pub fn on_record(mut self, action: &'static str, reason: &'static str) -> Self {
+        self.handling.get_or_insert_default().on_record = Some(Refusal { action, reason });
+        self
+    }
+
+    /// What failed, logged once with the request (no personal data in it).
+    pub fn caused_by(mut self, cause: impl Into<String>) -> Self {
+        self.handling.get_or_insert_default().cause = Some(cause.into());
+        self
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -215,6 +251,13 @@ impl IntoResponse for Problem {
         let status = self.status();
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut response = (status, body).into_response();
+        let handling = self.handling.map(|handling| *handling).unwrap_or_default();
+        if let Some(refusal) = handling.on_record {
+            response.extensions_mut().insert(refusal);
+        }
+        if let Some(cause) = handling.cause {
+            response.extensions_mut().insert(Cause(cause));
+        }
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(seconds) = self.retry_after {

@@ -2,7 +2,7 @@
 //! let the caller see, and write the fields its party owns with a merge patch against the
 //! version it read.
 
-use super::case_work::{client_in_path, personal, refuse};
+use super::case_work::{client_in_path, invalid, personal};
 use super::json::JsonBody;
 use super::problem::Problem;
 use crate::app::AppState;
@@ -12,7 +12,7 @@ use crate::policy::Withheld;
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -74,16 +74,10 @@ pub async fn read_client(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Path(client_id): Path<String>,
-) -> Response {
-    let act = action::READ_CLIENT;
-    let client_id = match client_in_path(&state, &who, act, &client_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    match state.gate.read_record(&who, &client_id).await {
-        Ok(view) => respond(view, false),
-        Err(error) => Problem::from(error).into_response(),
-    }
+) -> Result<Response, Problem> {
+    let client_id = client_in_path(&who, action::READ_CLIENT, &client_id)?;
+    let view = state.gate.read_record(&who, &client_id).await?;
+    Ok(respond(view, false))
 }
 
 /// Writes fields the caller's party owns (JSON merge patch, RFC 7396), only against the
@@ -107,23 +101,15 @@ pub async fn update_client(
     Path(client_id): Path<String>,
     headers: HeaderMap,
     body: Result<JsonBody<Value>, Problem>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::UPDATE_CLIENT;
-    let client_id = match client_in_path(&state, &who, act, &client_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    let JsonBody(patch) = match body {
-        Ok(body) => body,
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
+    let client_id = client_in_path(&who, act, &client_id)?;
+    let JsonBody(patch) = body.map_err(|problem| invalid(act, problem))?;
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
-    match state
+    let client = state.gate.linked(&who, act, &client_id).await?;
+    let view = state
         .gate
-        .patch_record(&who, &client_id, if_match, &patch)
-        .await
-    {
-        Ok(view) => respond(view, true),
-        Err(error) => Problem::from(error).into_response(),
-    }
+        .patch_record(&who, &client, if_match, &patch)
+        .await?;
+    Ok(respond(view, true))
 }

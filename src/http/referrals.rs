@@ -2,10 +2,11 @@
 //! linked to the client, answered by the receiver (a refusal with a written reason), completed
 //! or withdrawn, with feedback ("terugkoppeling") from either side. Seen by its two parties only.
 
-use super::case_work::{path_id, personal, refuse, require_purpose};
+use super::case_work::{invalid, path_id, personal, require_purpose};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
+use crate::domain::client_id::ClientId;
 use crate::domain::purpose::Purpose;
 use crate::domain::referral::{ReferralEvent, ReferralStatus};
 use crate::gate::Caller;
@@ -14,11 +15,12 @@ use crate::gate::views::{ReferralDetail, ReferralSummary};
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -66,20 +68,10 @@ fn detail(view: ReferralDetail, status: StatusCode) -> Response {
     personal(status, Json(view))
 }
 
-async fn require_referral_purpose(
-    state: &AppState,
-    who: &Caller,
-    act: &'static str,
-) -> Result<(), Response> {
+fn require_referral_purpose(who: &Caller, act: &'static str) -> Result<(), Problem> {
     let permitted = who.purpose == Purpose::Referral;
-    require_purpose(
-        state,
-        who,
-        act,
-        permitted,
-        "referrals are exchanged with the purpose referral",
-    )
-    .await
+    let detail = "referrals are exchanged with the purpose referral";
+    require_purpose(act, permitted, detail)
 }
 
 /// Proposes a referral of a client the caller's party is linked to.
@@ -94,47 +86,30 @@ pub async fn create_referral(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     body: Result<JsonBody<ReferralRequest>, Problem>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::CREATE_REFERRAL;
-    if let Err(refusal) = require_referral_purpose(&state, &who, act).await {
-        return refusal;
-    }
-    let body = match body {
-        Ok(JsonBody(body)) => body,
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
-    let client = uuid::Uuid::parse_str(&body.client_id).ok();
+    require_referral_purpose(&who, act)?;
+    let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
+    let client = ClientId::parse(&body.client_id);
     let to = state.parties.by_id(&body.to_party);
-    let (Some(client), Some(to)) = (client, to) else {
+    let (Some(client), Some(to)) = (client.clone(), to) else {
         let mut issues = Vec::new();
         if client.is_none() {
             issues.push(InputIssue::new("body", "/clientId", "not a client id"));
         }
         if to.is_none() {
-            issues.push(InputIssue::new(
-                "body",
-                "/toParty",
-                "not a configured party",
-            ));
+            let issue = InputIssue::new("body", "/toParty", "not a configured party");
+            issues.push(issue);
         }
-        return refuse(
-            &state,
-            &who,
-            act,
-            "invalidInput",
-            Problem::bad_request(issues),
-        )
-        .await;
+        return Err(invalid(act, Problem::bad_request(issues)));
     };
+    let client = state.gate.linked(&who, act, &client).await?;
     let to = (&to.id, to.kind);
-    match state
+    let view = state
         .gate
         .create_referral(&who, &client, to, body.reason, body.evidence_reference)
-        .await
-    {
-        Ok(view) => detail(view, StatusCode::CREATED),
-        Err(error) => Problem::from(error).into_response(),
-    }
+        .await?;
+    Ok(detail(view, StatusCode::CREATED))
 }
 
 /// The referrals the caller's party received (`incoming`) or sent (`outgoing`), newest first.
@@ -150,41 +125,30 @@ pub async fn list_referrals(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::LIST_REFERRALS;
-    if let Err(refusal) = require_referral_purpose(&state, &who, act).await {
-        return refusal;
-    }
+    require_referral_purpose(&who, act)?;
     let mut issues = Vec::new();
     let outgoing = match query.get("direction").map(String::as_str) {
         Some("outgoing") => true,
         Some("incoming") => false,
         _ => {
-            issues.push(InputIssue::new(
-                "query",
-                "direction",
-                "incoming or outgoing",
-            ));
+            let issue = InputIssue::new("query", "direction", "incoming or outgoing");
+            issues.push(issue);
             false
         }
     };
     let status = query.get("status").map(|s| ReferralStatus::parse(s));
     if let Some(None) = status {
-        issues.push(InputIssue::new(
-            "query",
-            "status",
-            "proposed, accepted, refused, completed or withdrawn",
-        ));
+        let detail = "proposed, accepted, refused, completed or withdrawn";
+        issues.push(InputIssue::new("query", "status", detail));
     }
     let page_size = query
         .get("pageSize")
         .map(|s| s.parse::<i64>().ok().filter(|n| (1..=500).contains(n)));
     if let Some(None) = page_size {
-        issues.push(InputIssue::new(
-            "query",
-            "pageSize",
-            "an integer from 1 to 500",
-        ));
+        let issue = InputIssue::new("query", "pageSize", "an integer from 1 to 500");
+        issues.push(issue);
     }
     for name in query
         .keys()
@@ -193,24 +157,14 @@ pub async fn list_referrals(
         issues.push(InputIssue::new("query", name.clone(), "unknown parameter"));
     }
     if !issues.is_empty() {
-        return refuse(
-            &state,
-            &who,
-            act,
-            "invalidInput",
-            Problem::bad_request(issues),
-        )
-        .await;
+        return Err(invalid(act, Problem::bad_request(issues)));
     }
     let limit = page_size.flatten().unwrap_or(100);
-    match state
+    let items = state
         .gate
         .list_referrals(&who, outgoing, status.flatten(), limit)
-        .await
-    {
-        Ok(found) => personal(StatusCode::OK, Json(ReferralList { items: found })),
-        Err(error) => Problem::from(error).into_response(),
-    }
+        .await?;
+    Ok(personal(StatusCode::OK, Json(ReferralList { items })))
 }
 
 /// One referral with its messages (its sender and receiver only).
@@ -224,26 +178,15 @@ pub async fn read_referral(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
-) -> Response {
-    let act = action::READ_REFERRAL;
-    let id = match checked_id(&state, &who, act, &referral_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    match state.gate.read_referral(&who, &id).await {
-        Ok(view) => detail(view, StatusCode::OK),
-        Err(error) => Problem::from(error).into_response(),
-    }
+) -> Result<Response, Problem> {
+    let id = checked_id(&who, action::READ_REFERRAL, &referral_id)?;
+    let view = state.gate.read_referral(&who, &id).await?;
+    Ok(detail(view, StatusCode::OK))
 }
 
-async fn checked_id(
-    state: &AppState,
-    who: &Caller,
-    act: &'static str,
-    raw: &str,
-) -> Result<uuid::Uuid, Response> {
-    require_referral_purpose(state, who, act).await?;
-    path_id(state, who, act, "referralId", raw).await
+fn checked_id(who: &Caller, act: &'static str, raw: &str) -> Result<Uuid, Problem> {
+    require_referral_purpose(who, act)?;
+    path_id(act, "referralId", raw)
 }
 
 async fn act_on(
@@ -252,19 +195,11 @@ async fn act_on(
     act: &'static str,
     raw: &str,
     event: Result<(ReferralEvent, Option<String>), Problem>,
-) -> Response {
-    let id = match checked_id(state, who, act, raw).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    let (event, reason) = match event {
-        Ok(event) => event,
-        Err(problem) => return refuse(state, who, act, "invalidInput", problem).await,
-    };
-    match state.gate.act_on_referral(who, &id, event, reason).await {
-        Ok(view) => detail(view, StatusCode::OK),
-        Err(error) => Problem::from(error).into_response(),
-    }
+) -> Result<Response, Problem> {
+    let id = checked_id(who, act, raw)?;
+    let (event, reason) = event.map_err(|problem| invalid(act, problem))?;
+    let view = state.gate.act_on_referral(who, &id, event, reason).await?;
+    Ok(detail(view, StatusCode::OK))
 }
 
 /// The receiver accepts (the receiver is then linked to the client) or refuses, with a written
@@ -283,7 +218,7 @@ pub async fn decide_referral(
     Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
     body: Result<JsonBody<DecisionRequest>, Problem>,
-) -> Response {
+) -> Result<Response, Problem> {
     let event = body.and_then(|JsonBody(body)| match body.decision.as_str() {
         "accept" => Ok((ReferralEvent::Accept, body.reason)),
         "refuse" => Ok((ReferralEvent::Refuse, body.reason)),
@@ -307,7 +242,7 @@ pub async fn complete_referral(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
-) -> Response {
+) -> Result<Response, Problem> {
     act_on(
         &state,
         &who,
@@ -330,7 +265,7 @@ pub async fn withdraw_referral(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
-) -> Response {
+) -> Result<Response, Problem> {
     act_on(
         &state,
         &who,
@@ -354,18 +289,13 @@ pub async fn add_referral_feedback(
     Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
     body: Result<JsonBody<FeedbackRequest>, Problem>,
-) -> Response {
+) -> Result<Response, Problem> {
     let act = action::REFERRAL_FEEDBACK;
-    let id = match checked_id(&state, &who, act, &referral_id).await {
-        Ok(id) => id,
-        Err(refusal) => return refusal,
-    };
-    let message = match body {
-        Ok(JsonBody(body)) => body.message,
-        Err(problem) => return refuse(&state, &who, act, "invalidInput", problem).await,
-    };
-    match state.gate.add_referral_feedback(&who, &id, message).await {
-        Ok(view) => detail(view, StatusCode::OK),
-        Err(error) => Problem::from(error).into_response(),
-    }
+    let id = checked_id(&who, act, &referral_id)?;
+    let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
+    let view = state
+        .gate
+        .add_referral_feedback(&who, &id, body.message)
+        .await?;
+    Ok(detail(view, StatusCode::OK))
 }

@@ -1,7 +1,7 @@
 //! The yearly monitoring of joint-client trajectories (SWO art. 16), for coordinators (role
 //! `coordinator`, purpose `monitoring`): counts only, small cells suppressed.
 
-use super::case_work::{refuse, require_purpose};
+use super::case_work::{invalid, require_purpose};
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
 use crate::domain::monitoring::MonitoringReport;
@@ -10,7 +10,6 @@ use crate::gate::Caller;
 use crate::gate::action;
 use axum::Json;
 use axum::extract::{Extension, Query, State};
-use axum::response::{IntoResponse, Response};
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -37,13 +36,11 @@ pub async fn get_monitoring_report(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
+) -> Result<Json<MonitoringReport>, Problem> {
     let act = action::MONITORING;
     let permitted = who.purpose == Purpose::Monitoring;
     let detail = "the monitoring report is read with the purpose monitoring";
-    if let Err(refusal) = require_purpose(&state, &who, act, permitted, detail).await {
-        return refusal;
-    }
+    require_purpose(act, permitted, detail)?;
     let this_year = time::OffsetDateTime::now_utc().year();
     let mut issues: Vec<InputIssue> = query
         .keys()
@@ -54,20 +51,13 @@ pub async fn get_monitoring_report(
     let year = match year {
         Some(year) if (FIRST_YEAR..=this_year).contains(&year) => year,
         _ => {
-            issues.push(InputIssue::new(
-                "query",
-                "year",
-                format!("a year from {FIRST_YEAR} to {this_year}"),
-            ));
+            let detail = format!("a year from {FIRST_YEAR} to {this_year}");
+            issues.push(InputIssue::new("query", "year", detail));
             0
         }
     };
     if !issues.is_empty() {
-        let problem = Problem::bad_request(issues);
-        return refuse(&state, &who, act, "invalidInput", problem).await;
+        return Err(invalid(act, Problem::bad_request(issues)));
     }
-    match state.gate.monitoring(&who, year).await {
-        Ok(report) => Json(report).into_response(),
-        Err(error) => Problem::from(error).into_response(),
-    }
+    Ok(Json(state.gate.monitoring(&who, year).await?))
 }

@@ -6,6 +6,7 @@ use super::{access_report, gate_error, invalid_input, layout};
 use crate::app::AppState;
 use crate::audit::access_report::AccessReport;
 use crate::audit::record::format_time;
+use crate::domain::client_id::ClientId;
 use crate::gate::action;
 use axum::extract::{Extension, Query, State};
 use axum::http::header;
@@ -13,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 const TITLE: &str = "Inzageverslag";
 const HERE: &str = "/ui/access-report";
@@ -72,7 +72,7 @@ async fn report(
     officer: &Officer,
     client: &str,
 ) -> Result<(AccessReport, String), Response> {
-    let Ok(client) = Uuid::parse_str(client) else {
+    let Some(client) = ClientId::parse(client) else {
         let content = html! {
             h1 { (TITLE) }
             div class="error" role="alert" {

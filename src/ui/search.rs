@@ -56,17 +56,7 @@ pub async fn page(
             return invalid_input(&state, &officer, action::SEARCH_AUDIT, place, content).await;
         }
     };
-    let page = match state
-        .gate
-        .search_audit(
-            &officer.caller,
-            &search.selection,
-            search.purpose.as_deref(),
-            search.after,
-            search.page_size,
-        )
-        .await
-    {
+    let page = match state.gate.search_audit(&officer.caller, &search).await {
         Ok(page) => page,
         Err(error) => return gate_error(&officer, error),
     };

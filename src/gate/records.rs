@@ -1,0 +1,251 @@
+//! The joint-client record through the gate: read as the policy and the consents let the
+//! caller see it, written by merge patch against the version read, explained to a privacy
+//! officer; every access on record.
+
+use super::{Caller, Gate, GateError, LinkedClient, action};
+use crate::auth::principal::Principal;
+use crate::domain::client_id::ClientId;
+use crate::domain::event::changed_categories;
+use crate::domain::party::{PartyId, PartyKind};
+use crate::domain::purpose::Purpose;
+use crate::domain::record::field::Field;
+use crate::domain::record::patch::{self, StatusClass};
+use crate::domain::record::values::ClientRecord;
+use crate::domain::role::RoleSet;
+use crate::domain::rules;
+use crate::policy::{CategorySet, Explanation, Filtered, filter};
+use crate::store::audit_writer::NewEvent;
+use crate::store::consents;
+use crate::store::mutations::{Applied, Mutation};
+use crate::store::records;
+use crate::store::referrals as stored_referrals;
+use time::OffsetDateTime;
+
+/// A client's record as one caller may see it, with its version (the ETag).
+pub struct RecordView {
+    pub client_id: String,
+    pub version: i64,
+    pub filtered: Filtered,
+    pub changed: Vec<Field>,
+    /// The change moved direction or sanction authority (SWO art. 6).
+    pub significant_change: bool,
+}
+
+/// What a privacy officer asks `explain`.
+#[derive(Clone, Copy)]
+pub struct VisibilityQuestion<'a> {
+    pub client_id: &'a ClientId,
+    /// The party whose view is explained, and its kind.
+    pub party: (&'a PartyId, PartyKind),
+    pub roles: RoleSet,
+    pub purpose: Purpose,
+    pub field: Field,
+}
+
+/// The strong entity tag of a record version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+impl Gate {
+    /// The derived values of a record as they stand today.
+    pub(super) async fn derived(
+        &self,
+        client_id: &str,
+        record: &ClientRecord,
+    ) -> Result<rules::Derived, GateError> {
+        let referred = stored_referrals::agency_referral_made(&self.db, client_id).await?;
+        Ok(rules::derive(
+            record,
+            OffsetDateTime::now_utc().date(),
+            referred,
+        ))
+    }
+
+    /// What the policy lets the caller see of a record and its derived values.
+    pub(super) async fn view(
+        &self,
+        who: &Principal,
+        client_id: &str,
+        record: &ClientRecord,
+        derived: &rules::Derived,
+    ) -> Result<Filtered, GateError> {
+        let consented = self.consented(who, client_id).await?;
+        let decision = self
+            .policy
+            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
+        Ok(filter(record, derived, &decision))
+    }
+
+    pub(super) async fn stored_record(
+        &self,
+        client_id: &str,
+    ) -> Result<(ClientRecord, i64), GateError> {
+        let stored = records::load(&self.db, client_id).await?;
+        Ok((parse_record(&stored.json)?, stored.version))
+    }
+
+    /// The record of a linked client, filtered by policy and consent, its reading on record.
+    /// The link, the record, the referral flag and the consents come in one statement.
+    pub async fn read_record(
+        &self,
+        who: &Caller,
+        client_id: &ClientId,
+    ) -> Result<RecordView, GateError> {
+        let client_id = client_id.to_string();
+        let mut draft = self.draft(who, action::READ_CLIENT);
+        draft.client = Some(client_id.clone());
+        let today = OffsetDateTime::now_utc().date();
+        let party = who.party.id.as_str();
+        let Some(reading) =
+            records::reading(&self.db, &client_id, party, who.purpose, today).await?
+        else {
+            return self.deny(draft, "notFound", GateError::NotFound).await;
+        };
+        draft.legal_basis = Some(reading.legal_basis);
+        let record = parse_record(&reading.record.json)?;
+        let derived = rules::derive(&record, today, reading.referred_to_agency);
+        let consented: CategorySet = reading.consented.into_iter().collect();
+        let decision = self
+            .policy
+            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
+        let filtered = filter(&record, &derived, &decision);
+        draft.fields = filtered
+            .read
+            .iter()
+            .map(|f| f.as_str().to_owned())
+            .collect();
+        self.writer.submit(None, draft).await?;
+        Ok(RecordView {
+            client_id,
+            version: reading.record.version,
+            filtered,
+            changed: Vec::new(),
+            significant_change: false,
+        })
+    }
+
+    /// Applies a JSON merge patch (RFC 7396) to a linked client's record, only against the
+    /// current version (`If-Match`), only to fields the caller's party owns; all or nothing.
+    pub async fn patch_record(
+        &self,
+        who: &Caller,
+        client: &LinkedClient,
+        if_match: Option<&str>,
+        patch: &serde_json::Value,
+    ) -> Result<RecordView, GateError> {
+        let client_id = client.id().to_string();
+        let mut draft = self.draft_about(who, action::UPDATE_CLIENT, client);
+        let (record, version) = self.stored_record(&client_id).await?;
+        let Some(if_match) = if_match else {
+            return self
+                .deny(
+                    draft,
+                    "preconditionRequired",
+                    GateError::PreconditionRequired,
+                )
+                .await;
+        };
+        if if_match.trim() != "*" && if_match.trim() != etag(version) {
+            return self
+                .deny(draft, "preconditionFailed", GateError::PreconditionFailed)
+                .await;
+        }
+        let (updated, changed) = match patch::apply(&record, patch, who.party.kind) {
+            Ok(applied) => applied,
+            Err(rejection) => {
+                let reason = match rejection.status_class() {
+                    StatusClass::Forbidden => "fieldNotOwned",
+                    StatusClass::BadRequest => "invalidInput",
+                    StatusClass::Unprocessable => "invalidValue",
+                };
+                return self.deny(draft, reason, GateError::Patch(rejection)).await;
+            }
+        };
+        draft.fields = changed.iter().map(|f| f.as_str().to_owned()).collect();
+        let today = OffsetDateTime::now_utc().date();
+        let referred = stored_referrals::agency_referral_made(&self.db, &client_id).await?;
+        let derived_before = rules::derive(&record, today, referred);
+        let derived_after = rules::derive(&updated, today, referred);
+        let significant_change = rules::significant_change(&derived_before, &derived_after);
+        let new_version = if changed.is_empty() {
+            self.writer.submit(None, draft).await?;
+            version
+        } else {
+            let categories = changed_categories(&changed, &derived_before, &derived_after);
+            let event =
+                NewEvent::record_changed(Some(client_id.clone()), &categories, significant_change);
+            let mutation = Mutation::UpdateRecord {
+                client_id: client_id.clone(),
+                expected_version: version,
+                record_json: serde_json::Value::Object(updated.to_json()).to_string(),
+            };
+            match self
+                .writer
+                .submit_with_events(Some(mutation), vec![event], draft)
+                .await?
+            {
+                Applied::RecordUpdated { version } => version,
+                Applied::Stale => return Err(GateError::PreconditionFailed),
+                _ => {
+                    return Err(GateError::Internal(
+                        "the store answered with another outcome",
+                    ));
+                }
+            }
+        };
+        let filtered = self.view(who, &client_id, &updated, &derived_after).await?;
+        Ok(RecordView {
+            client_id,
+            version: new_version,
+            filtered,
+            changed,
+            significant_change,
+        })
+    }
+
+    /// Why a field of a client is or is not visible to a party acting in some roles for a
+    /// purpose, with the client's consents as they stand today. For privacy officers of a party
+    /// linked to the client (or reviewing the whole log); on record like any access.
+    pub async fn explain(
+        &self,
+        who: &Caller,
+        question: &VisibilityQuestion<'_>,
+    ) -> Result<Explanation, GateError> {
+        let VisibilityQuestion {
+            client_id,
+            party: subject,
+            roles,
+            purpose,
+            field,
+        } = *question;
+        let client_id = client_id.to_string();
+        let mut draft = self.draft(who, action::EXPLAIN);
+        draft.client = Some(client_id.clone());
+        draft.fields = vec![field.as_str().to_owned()];
+        let party = who.party.id.as_str();
+        let reviews_all = self.parties.review_all.iter().any(|p| p.as_str() == party);
+        if !reviews_all {
+            draft.legal_basis = Some(self.link_basis(who, &draft, &client_id).await?);
+        }
+        let today = OffsetDateTime::now_utc().date();
+        let consented: CategorySet =
+            consents::active_categories(&self.db, &client_id, subject.0.as_str(), purpose, today)
+                .await?
+                .into_iter()
+                .collect();
+        let explanation = self
+            .policy
+            .explain(purpose, subject.1, roles, field, consented);
+        self.writer.submit(None, draft).await?;
+        Ok(explanation)
+    }
+}
+
+/// A stored record as the domain type; a stored record that does not parse is a failure of
+/// the gateway, not of the caller.
+pub(super) fn parse_record(json: &str) -> Result<ClientRecord, GateError> {
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
+        .map_err(|_| GateError::Internal("a stored record is not a JSON object"))?;
+    ClientRecord::from_json(&map).map_err(|_| GateError::Internal("a stored record does not parse"))
+}
