@@ -43,7 +43,7 @@ pub struct AuditPage {
 }
 
 /// The audit records the officer may review that match every given filter.
-#[utoipa::path(get, path = "/v1/audit/records", operation_id = "searchAuditLog", tag = "audit",
+#[utoipa::path(get, path = "/v1/audit/records", operation_id = action::SEARCH_AUDIT, tag = "audit",
     params(("from" = Option<String>, Query, description = "From this time on (RFC 3339)"),
            ("to" = Option<String>, Query, description = "Before this time (RFC 3339)"),
            ("party" = Option<String>, Query, description = "The acting party"),
@@ -56,7 +56,6 @@ pub struct AuditPage {
            ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)"),
            ("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "A page of records", body = AuditPage),
-              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")),
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn search_audit_log(
@@ -78,7 +77,7 @@ pub async fn search_audit_log(
 
 /// Every access to a client's data, grouped by party and purpose, with the categories and the
 /// times (GDPR art. 15): what the client is entitled to be told.
-#[utoipa::path(get, path = "/v1/audit/clients/{clientId}/access-report", operation_id = "getAccessReport", tag = "audit",
+#[utoipa::path(get, path = "/v1/audit/clients/{clientId}/access-report", operation_id = action::ACCESS_REPORT, tag = "audit",
     params(("clientId" = String, Path, description = "The client id"),
            ("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The access report: JSON, or with `Accept: text/html` a printable page in Dutch to hand to the client", body = AccessReport),
@@ -128,12 +127,11 @@ pub struct AnomalyReport {
 /// Access patterns to look at in `[from, to)` (default: the last 24 hours), among the records
 /// the officer may review: many distinct clients an hour, far above the user's own norm,
 /// refusal bursts, access outside office hours, attempts after a link ended.
-#[utoipa::path(get, path = "/v1/audit/anomalies", operation_id = "getAuditAnomalies", tag = "audit",
+#[utoipa::path(get, path = "/v1/audit/anomalies", operation_id = action::AUDIT_ANOMALIES, tag = "audit",
     params(("from" = Option<String>, Query, description = "From this time on (RFC 3339)"),
            ("to" = Option<String>, Query, description = "Before this time (RFC 3339)"),
            ("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The flags, each with the records behind it", body = AnomalyReport),
-              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")),
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn get_audit_anomalies(

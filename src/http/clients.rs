@@ -58,17 +58,13 @@ fn ssin_issue(ssin: &str) -> Result<Ssin, InputIssue> {
 #[utoipa::path(
     post,
     path = "/v1/clients",
-    operation_id = "registerClient",
+    operation_id = action::REGISTER_CLIENT,
     tag = "clients",
     request_body = RegisterClientRequest,
     params(("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses(
         (status = 201, description = "Linked now", body = ClientReference),
         (status = 200, description = "Already linked (idempotent repeat)", body = ClientReference),
-        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No, or an invalid, access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Purpose not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json"),
     ),
     security(("mutualTLS" = [], "bearer" = []))
 )]
@@ -120,15 +116,13 @@ pub async fn register_client(
 #[utoipa::path(
     post,
     path = "/v1/clients/lookup",
-    operation_id = "lookupClient",
+    operation_id = action::LOOKUP_CLIENT,
     tag = "clients",
     request_body = LookupClientRequest,
     params(("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses(
         (status = 200, description = "The caller's party is linked to this client", body = ClientReference),
-        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json"),
     ),
     security(("mutualTLS" = [], "bearer" = []))
 )]
@@ -153,7 +147,7 @@ pub async fn lookup_client(
 #[utoipa::path(
     delete,
     path = "/v1/clients/{clientId}/link",
-    operation_id = "endClientLink",
+    operation_id = action::END_LINK,
     tag = "clients",
     params(
         ("clientId" = String, Path, description = "The client id"),
@@ -163,7 +157,6 @@ pub async fn lookup_client(
         (status = 204, description = "The link has ended"),
         (status = 400, description = "Malformed client id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json"),
     ),
     security(("mutualTLS" = [], "bearer" = []))
 )]

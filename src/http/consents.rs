@@ -208,12 +208,11 @@ fn parse(state: &AppState, body: ConsentRequest) -> Result<NewConsent, Vec<Input
 }
 
 /// Records a client's consent (the caller's party must be linked to the client).
-#[utoipa::path(post, path = "/v1/clients/{clientId}/consents", operation_id = "recordConsent", tag = "consents",
+#[utoipa::path(post, path = "/v1/clients/{clientId}/consents", operation_id = action::RECORD_CONSENT, tag = "consents",
     request_body = ConsentRequest,
     params(("clientId" = String, Path, description = "The client id"),
            ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 201, description = "Recorded", body = ConsentView),
-              (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")),
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn record_consent(
@@ -234,7 +233,7 @@ pub async fn record_consent(
 }
 
 /// Lists the consents recorded for a client.
-#[utoipa::path(get, path = "/v1/clients/{clientId}/consents", operation_id = "listConsents", tag = "consents",
+#[utoipa::path(get, path = "/v1/clients/{clientId}/consents", operation_id = action::LIST_CONSENTS, tag = "consents",
     params(("clientId" = String, Path, description = "The client id"),
            ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 200, description = "The consents", body = ConsentList),
@@ -254,7 +253,7 @@ pub async fn list_consents(
 }
 
 /// Withdraws a consent, with effect from the very next read (GDPR art. 7(3)).
-#[utoipa::path(post, path = "/v1/clients/{clientId}/consents/{consentId}/withdrawal", operation_id = "withdrawConsent", tag = "consents",
+#[utoipa::path(post, path = "/v1/clients/{clientId}/consents/{consentId}/withdrawal", operation_id = action::WITHDRAW_CONSENT, tag = "consents",
     params(("clientId" = String, Path, description = "The client id"),
            ("consentId" = String, Path, description = "The consent id"),
            ("Processing-Purpose" = String, Header, description = "A case-work purpose")),

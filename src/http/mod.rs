@@ -63,7 +63,8 @@ pub fn router(state: AppState, pages: Router<AppState>) -> (Router, utoipa::open
             state.clone(),
             auth::authenticate,
         ));
-    let (v1, api) = v1.split_for_parts();
+    let (v1, mut api) = v1.split_for_parts();
+    openapi::add_shared_responses(&mut api);
     let document: Arc<str> = serde_json::to_string(&api).unwrap_or_default().into();
     let router = Router::new()
         .merge(v1)

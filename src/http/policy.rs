@@ -95,11 +95,10 @@ pub struct ExplainRequest {
 
 /// Why a field of a client was or was not visible to a party, role and purpose, with the
 /// client's consents as they stand (privacy officers, purpose `auditReview`).
-#[utoipa::path(post, path = "/v1/policy/explain", operation_id = "explainVisibility", tag = "policy",
+#[utoipa::path(post, path = "/v1/policy/explain", operation_id = action::EXPLAIN, tag = "policy",
     request_body = ExplainRequest,
     params(("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The explanation", body = Object),
-              (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "Not a privacy officer reviewing", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Unknown client, or not linked to the officer's party", body = Problem, content_type = "application/problem+json")),
     security(("mutualTLS" = [], "bearer" = [])))]

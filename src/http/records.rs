@@ -63,7 +63,7 @@ fn respond(view: RecordView, written: bool) -> Response {
 
 /// Reads a linked client's record: the visible fields, the derived values with their articles,
 /// and the withheld categories with the reason.
-#[utoipa::path(get, path = "/v1/clients/{clientId}", operation_id = "readClient", tag = "clients",
+#[utoipa::path(get, path = "/v1/clients/{clientId}", operation_id = action::READ_CLIENT, tag = "clients",
     params(("clientId" = String, Path, description = "The client id"),
            ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 200, description = "The record as the caller may see it; ETag header", body = ClientRecordView),
@@ -82,7 +82,7 @@ pub async fn read_client(
 
 /// Writes fields the caller's party owns (JSON merge patch, RFC 7396), only against the
 /// version it read (`If-Match`, RFC 9110). All or nothing: a refused patch changes nothing.
-#[utoipa::path(patch, path = "/v1/clients/{clientId}", operation_id = "updateClient", tag = "clients",
+#[utoipa::path(patch, path = "/v1/clients/{clientId}", operation_id = action::UPDATE_CLIENT, tag = "clients",
     request_body(content = Object, content_type = "application/merge-patch+json"),
     params(("clientId" = String, Path, description = "The client id"),
            ("If-Match" = String, Header, description = "The ETag of the record as read"),

@@ -75,7 +75,7 @@ fn require_referral_purpose(who: &Caller, act: &'static str) -> Result<(), Probl
 }
 
 /// Proposes a referral of a client the caller's party is linked to.
-#[utoipa::path(post, path = "/v1/referrals", operation_id = "createReferral", tag = "referrals",
+#[utoipa::path(post, path = "/v1/referrals", operation_id = action::CREATE_REFERRAL, tag = "referrals",
     request_body = ReferralRequest,
     params(("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 201, description = "Proposed", body = ReferralDetail),
@@ -113,7 +113,7 @@ pub async fn create_referral(
 }
 
 /// The referrals the caller's party received (`incoming`) or sent (`outgoing`), newest first.
-#[utoipa::path(get, path = "/v1/referrals", operation_id = "listReferrals", tag = "referrals",
+#[utoipa::path(get, path = "/v1/referrals", operation_id = action::LIST_REFERRALS, tag = "referrals",
     params(("direction" = String, Query, description = "incoming or outgoing"),
            ("status" = Option<String>, Query, description = "Only referrals in this status"),
            ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)"),
@@ -168,7 +168,7 @@ pub async fn list_referrals(
 }
 
 /// One referral with its messages (its sender and receiver only).
-#[utoipa::path(get, path = "/v1/referrals/{referralId}", operation_id = "readReferral", tag = "referrals",
+#[utoipa::path(get, path = "/v1/referrals/{referralId}", operation_id = action::READ_REFERRAL, tag = "referrals",
     params(("referralId" = String, Path, description = "The referral id"),
            ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "The referral", body = ReferralDetail),
@@ -204,7 +204,7 @@ async fn act_on(
 
 /// The receiver accepts (the receiver is then linked to the client) or refuses, with a written
 /// reason for a refusal.
-#[utoipa::path(post, path = "/v1/referrals/{referralId}/decision", operation_id = "decideReferral", tag = "referrals",
+#[utoipa::path(post, path = "/v1/referrals/{referralId}/decision", operation_id = action::DECIDE_REFERRAL, tag = "referrals",
     request_body = DecisionRequest,
     params(("referralId" = String, Path, description = "The referral id"),
            ("Processing-Purpose" = String, Header, description = "referral")),
@@ -232,7 +232,7 @@ pub async fn decide_referral(
 }
 
 /// The receiver completes an accepted referral.
-#[utoipa::path(post, path = "/v1/referrals/{referralId}/completion", operation_id = "completeReferral", tag = "referrals",
+#[utoipa::path(post, path = "/v1/referrals/{referralId}/completion", operation_id = action::COMPLETE_REFERRAL, tag = "referrals",
     params(("referralId" = String, Path, description = "The referral id"),
            ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "Completed", body = ReferralDetail),
@@ -254,7 +254,7 @@ pub async fn complete_referral(
 }
 
 /// The sender withdraws a proposed or accepted referral.
-#[utoipa::path(post, path = "/v1/referrals/{referralId}/withdrawal", operation_id = "withdrawReferral", tag = "referrals",
+#[utoipa::path(post, path = "/v1/referrals/{referralId}/withdrawal", operation_id = action::WITHDRAW_REFERRAL, tag = "referrals",
     params(("referralId" = String, Path, description = "The referral id"),
            ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "Withdrawn", body = ReferralDetail),
@@ -277,7 +277,7 @@ pub async fn withdraw_referral(
 }
 
 /// Feedback on a referral from either party (SWO art. 4, "terugkoppeling").
-#[utoipa::path(post, path = "/v1/referrals/{referralId}/feedback", operation_id = "addReferralFeedback", tag = "referrals",
+#[utoipa::path(post, path = "/v1/referrals/{referralId}/feedback", operation_id = action::REFERRAL_FEEDBACK, tag = "referrals",
     request_body = FeedbackRequest,
     params(("referralId" = String, Path, description = "The referral id"),
            ("Processing-Purpose" = String, Header, description = "referral")),

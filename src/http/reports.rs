@@ -25,11 +25,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// direction and outcome; attests by kind; participation trajectories — for one year. A
 /// count from 1 to 4 reads `<5`, and a cell that would give one away through the total reads
 /// `suppressed`.
-#[utoipa::path(get, path = "/v1/reports/monitoring", operation_id = "getMonitoringReport", tag = "reports",
+#[utoipa::path(get, path = "/v1/reports/monitoring", operation_id = action::MONITORING, tag = "reports",
     params(("year" = i32, Query, description = "The calendar year"),
            ("Processing-Purpose" = String, Header, description = "monitoring")),
     responses((status = 200, description = "The report", body = MonitoringReport),
-              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "Not a coordinator monitoring", body = Problem, content_type = "application/problem+json")),
     security(("mutualTLS" = [], "bearer" = [])))]
 pub async fn get_monitoring_report(

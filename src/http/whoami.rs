@@ -42,7 +42,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses(
         (status = 200, description = "The authenticated caller", body = WhoAmI),
         (status = 400, description = "Missing or unknown processing purpose", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No, or an invalid, access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Purpose not allowed for the roles, or unknown certificate", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limit", body = Problem, content_type = "application/problem+json"),
     ),
