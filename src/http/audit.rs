@@ -105,8 +105,7 @@ fn b64(hashes: Vec<[u8; 32]>) -> Vec<String> {
 #[utoipa::path(get, path = "/v1/audit/checkpoint", operation_id = action::GET_CHECKPOINT, tag = "audit",
     params(("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The signed checkpoint", body = String, content_type = "text/plain"),
-              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_audit_checkpoint(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -129,8 +128,7 @@ pub async fn get_audit_checkpoint(
 /// The note verifier key of the checkpoint signer: `<name>+<hex keyhash>+<base64(0x01‖key)>`.
 #[utoipa::path(get, path = "/v1/audit/verifier-key", operation_id = "getAuditVerifierKey", tag = "audit",
     params(("Processing-Purpose" = String, Header, description = "auditReview")),
-    responses((status = 200, description = "The verifier key", body = String, content_type = "text/plain")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+    responses((status = 200, description = "The verifier key", body = String, content_type = "text/plain")))]
 pub async fn get_audit_verifier_key(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -152,8 +150,7 @@ pub async fn get_audit_verifier_key(
            ("treeSize" = u64, Query, description = "Tree size, from a checkpoint"),
            ("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The proof", body = InclusionProof),
-              (status = 404, description = "A record the officer may not review", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 404, description = "A record the officer may not review", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_audit_inclusion_proof(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -194,8 +191,7 @@ pub async fn get_audit_inclusion_proof(
            ("to" = u64, Query, description = "The newer tree size"),
            ("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The proof", body = ConsistencyProof),
-              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_audit_consistency_proof(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

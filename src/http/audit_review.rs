@@ -56,8 +56,7 @@ pub struct AuditPage {
            ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)"),
            ("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "A page of records", body = AuditPage),
-              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")))]
 pub async fn search_audit_log(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -83,8 +82,7 @@ pub async fn search_audit_log(
     responses((status = 200, description = "The access report: JSON, or with `Accept: text/html` a printable page in Dutch to hand to the client", body = AccessReport),
               (status = 400, description = "Not a client id", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "Unknown client, or not linked to the officer's party", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 404, description = "Unknown client, or not linked to the officer's party", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_access_report(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -132,8 +130,7 @@ pub struct AnomalyReport {
            ("to" = Option<String>, Query, description = "Before this time (RFC 3339)"),
            ("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The flags, each with the records behind it", body = AnomalyReport),
-              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_audit_anomalies(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

@@ -66,7 +66,6 @@ fn ssin_issue(ssin: &str) -> Result<Ssin, InputIssue> {
         (status = 201, description = "Linked now", body = ClientReference),
         (status = 200, description = "Already linked (idempotent repeat)", body = ClientReference),
     ),
-    security(("mutualTLS" = [], "bearer" = []))
 )]
 pub async fn register_client(
     State(state): State<AppState>,
@@ -124,7 +123,6 @@ pub async fn register_client(
         (status = 200, description = "The caller's party is linked to this client", body = ClientReference),
         (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("mutualTLS" = [], "bearer" = []))
 )]
 pub async fn lookup_client(
     State(state): State<AppState>,
@@ -158,7 +156,6 @@ pub async fn lookup_client(
         (status = 400, description = "Malformed client id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("mutualTLS" = [], "bearer" = []))
 )]
 pub async fn end_client_link(
     State(state): State<AppState>,

@@ -213,8 +213,7 @@ fn parse(state: &AppState, body: ConsentRequest) -> Result<NewConsent, Vec<Input
     params(("clientId" = String, Path, description = "The client id"),
            ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 201, description = "Recorded", body = ConsentView),
-              (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")))]
 pub async fn record_consent(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -237,8 +236,7 @@ pub async fn record_consent(
     params(("clientId" = String, Path, description = "The client id"),
            ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 200, description = "The consents", body = ConsentList),
-              (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_consents(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -259,8 +257,7 @@ pub async fn list_consents(
            ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 200, description = "Withdrawn", body = ConsentView),
               (status = 404, description = "Unknown consent, or client unknown or not linked", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "Withdrawn before", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 409, description = "Withdrawn before", body = Problem, content_type = "application/problem+json")))]
 pub async fn withdraw_consent(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

@@ -84,8 +84,7 @@ fn parse(query: &BTreeMap<String, String>, max_wait: u64) -> Result<FeedQuery, P
            ("waitSeconds" = Option<i64>, Query, description = "Wait up to this long for an event (long-poll)"),
            ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 200, description = "The events and the next cursor", body = EventPage),
-              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_events(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

@@ -136,8 +136,7 @@ fn parse_decision(body: SanctionDecisionRequest) -> Result<SanctionDecision, Pro
     responses((status = 201, description = "Recorded and routed", body = InfractionView),
               (status = 403, description = "Only the integration agency records infractions", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json"),
-              (status = 422, description = "Refused by the agreement's rules", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 422, description = "Refused by the agreement's rules", body = Problem, content_type = "application/problem+json")))]
 pub async fn record_infraction(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -165,8 +164,7 @@ pub async fn record_infraction(
            ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)"),
            ("Processing-Purpose" = String, Header, description = "sanctioning")),
     responses((status = 200, description = "The infractions", body = InfractionList),
-              (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_infractions(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -206,8 +204,7 @@ pub async fn list_infractions(
            ("infractionId" = String, Path, description = "The infraction id"),
            ("Processing-Purpose" = String, Header, description = "sanctioning")),
     responses((status = 200, description = "The infraction", body = InfractionView),
-              (status = 404, description = "Unknown, or not the caller's to see", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 404, description = "Unknown, or not the caller's to see", body = Problem, content_type = "application/problem+json")))]
 pub async fn read_infraction(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -232,8 +229,7 @@ pub async fn read_infraction(
               (status = 403, description = "Not routed to the caller", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Unknown, or not the caller's to see", body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
-              (status = 422, description = "Refused by the agreement's rules", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 422, description = "Refused by the agreement's rules", body = Problem, content_type = "application/problem+json")))]
 pub async fn decide_infraction(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

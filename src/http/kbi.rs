@@ -77,8 +77,7 @@ fn parse(body: &AttestRequest) -> Result<(Ssin, Attest, DossierReference), Vec<I
     responses((status = 201, description = "Recorded", body = AttestReceipt),
               (status = 200, description = "Notified before with this reference; nothing changed", body = AttestReceipt),
               (status = 403, description = "Not a KBI system registering attests", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "The reference was notified before with other content", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 409, description = "The reference was notified before with other content", body = Problem, content_type = "application/problem+json")))]
 pub async fn register_attest(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

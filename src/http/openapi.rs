@@ -8,7 +8,7 @@ use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
 
 #[derive(OpenApi)]
@@ -99,7 +99,8 @@ fn problem_response(description: &str, retry_after: bool) -> Response {
     response.build()
 }
 
-/// Adds the shared answers to every operation under `/v1`.
+/// Adds to every operation under `/v1` its security (mutual TLS and a bearer token, both
+/// required) and the shared answers.
 pub fn add_shared_responses(api: &mut utoipa::openapi::OpenApi) {
     let paths = api.paths.paths.iter_mut();
     for (_, item) in paths.filter(|(path, _)| path.starts_with("/v1/")) {
@@ -111,6 +112,9 @@ pub fn add_shared_responses(api: &mut utoipa::openapi::OpenApi) {
             &mut item.patch,
         ];
         for operation in operations.into_iter().flatten() {
+            let both = SecurityRequirement::new("mutualTLS", Vec::<String>::new())
+                .add("bearer", Vec::<String>::new());
+            operation.security = Some(vec![both]);
             let shared = SHARED.iter();
             let with_body = WITH_BODY
                 .iter()

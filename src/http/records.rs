@@ -68,8 +68,7 @@ fn respond(view: RecordView, written: bool) -> Response {
            ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 200, description = "The record as the caller may see it; ETag header", body = ClientRecordView),
               (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
-              (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json")))]
 pub async fn read_client(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -93,8 +92,7 @@ pub async fn read_client(
               (status = 404, description = "Unknown, or not linked to the caller", body = Problem, content_type = "application/problem+json"),
               (status = 412, description = "The record changed since it was read", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "Invalid values (all named)", body = Problem, content_type = "application/problem+json"),
-              (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json")))]
 pub async fn update_client(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

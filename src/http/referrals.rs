@@ -80,8 +80,7 @@ fn require_referral_purpose(who: &Caller, act: &'static str) -> Result<(), Probl
     params(("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 201, description = "Proposed", body = ReferralDetail),
               (status = 400, description = "Invalid input or a referral the agreement does not provide for", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_referral(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -119,8 +118,7 @@ pub async fn create_referral(
            ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)"),
            ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "The referrals", body = ReferralList),
-              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_referrals(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -172,8 +170,7 @@ pub async fn list_referrals(
     params(("referralId" = String, Path, description = "The referral id"),
            ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "The referral", body = ReferralDetail),
-              (status = 404, description = "Unknown, or not the caller's", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 404, description = "Unknown, or not the caller's", body = Problem, content_type = "application/problem+json")))]
 pub async fn read_referral(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -211,8 +208,7 @@ async fn act_on(
     responses((status = 200, description = "Decided", body = ReferralDetail),
               (status = 400, description = "Invalid input, or a refusal without a reason", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "Only the receiver decides", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "Not possible in the referral's status", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 409, description = "Not possible in the referral's status", body = Problem, content_type = "application/problem+json")))]
 pub async fn decide_referral(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -236,8 +232,7 @@ pub async fn decide_referral(
     params(("referralId" = String, Path, description = "The referral id"),
            ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "Completed", body = ReferralDetail),
-              (status = 409, description = "Not possible in the referral's status", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 409, description = "Not possible in the referral's status", body = Problem, content_type = "application/problem+json")))]
 pub async fn complete_referral(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -259,8 +254,7 @@ pub async fn complete_referral(
            ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "Withdrawn", body = ReferralDetail),
               (status = 403, description = "Only the sender withdraws", body = Problem, content_type = "application/problem+json"),
-              (status = 409, description = "Not possible in the referral's status", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 409, description = "Not possible in the referral's status", body = Problem, content_type = "application/problem+json")))]
 pub async fn withdraw_referral(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -282,8 +276,7 @@ pub async fn withdraw_referral(
     params(("referralId" = String, Path, description = "The referral id"),
            ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "Added", body = ReferralDetail),
-              (status = 409, description = "No feedback in the referral's status", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 409, description = "No feedback in the referral's status", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_referral_feedback(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

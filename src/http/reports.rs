@@ -29,8 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     params(("year" = i32, Query, description = "The calendar year"),
            ("Processing-Purpose" = String, Header, description = "monitoring")),
     responses((status = 200, description = "The report", body = MonitoringReport),
-              (status = 403, description = "Not a coordinator monitoring", body = Problem, content_type = "application/problem+json")),
-    security(("mutualTLS" = [], "bearer" = [])))]
+              (status = 403, description = "Not a coordinator monitoring", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_monitoring_report(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

@@ -45,7 +45,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "Purpose not allowed for the roles, or unknown certificate", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Rate limit", body = Problem, content_type = "application/problem+json"),
     ),
-    security(("mutualTLS" = [], "bearer" = []))
 )]
 pub async fn who_am_i(Extension(principal): Extension<Caller>) -> impl IntoResponse {
     let body = WhoAmI {
