@@ -2,10 +2,14 @@
 //! here from RFC 9162 and the C2SP signed-note format (never the gateway's own Merkle code),
 //! against signed checkpoints and against the records read straight from the database.
 
-use crate::helpers::{AuditRow, TestGateway, generated_ssin, problem, trace_id};
+use crate::harness::library::{
+    AuditRecord, Config, GET_CHECKPOINT, GET_CONSISTENCY_PROOF, GET_INCLUSION_PROOF,
+};
+use crate::harness::{
+    AuditRow, Caller, Endpoint, Session, TestGateway, generated_ssin, problem, trace_id,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use gateway::gate::action::{GET_CHECKPOINT, GET_CONSISTENCY_PROOF, GET_INCLUSION_PROOF};
 use ring::digest::{Context, SHA256};
 use serde_json::Value;
 
@@ -50,6 +54,22 @@ fn tree_head(leaves: &[Vec<u8>]) -> Hash {
     }
 }
 
+/// One step of the walk up the tree in RFC 9162 §2.1.3.2 and §2.1.4.2, from node `fn_` of a
+/// level whose last node is `sn`: whether the next proof hash is the left sibling. Both move
+/// up to the parent, past the levels at which the node is the last and has no sibling.
+fn climb(fn_: &mut u64, sn: &mut u64) -> bool {
+    let left = *fn_ & 1 == 1 || *fn_ == *sn;
+    if left && *fn_ & 1 == 0 {
+        while *fn_ & 1 == 0 && *fn_ != 0 {
+            *fn_ >>= 1;
+            *sn >>= 1;
+        }
+    }
+    *fn_ >>= 1;
+    *sn >>= 1;
+    left
+}
+
 /// RFC 9162 §2.1.3.2: verifying an inclusion proof.
 fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
     if index >= size {
@@ -61,19 +81,11 @@ fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &H
         if sn == 0 {
             return false;
         }
-        if fn_ & 1 == 1 || fn_ == sn {
-            r = node_hash(p, &r);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
+        r = if climb(&mut fn_, &mut sn) {
+            node_hash(p, &r)
         } else {
-            r = node_hash(&r, p);
-        }
-        fn_ >>= 1;
-        sn >>= 1;
+            node_hash(&r, p)
+        };
     }
     sn == 0 && r == *root
 }
@@ -110,20 +122,12 @@ fn verify_consistency(
         if sn == 0 {
             return false;
         }
-        if fn_ & 1 == 1 || fn_ == sn {
+        if climb(&mut fn_, &mut sn) {
             fr = node_hash(c, &fr);
             sr = node_hash(c, &sr);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
         } else {
             sr = node_hash(&sr, c);
         }
-        fn_ >>= 1;
-        sn >>= 1;
     }
     fr == *first_hash && sr == *second_hash && sn == 0
 }
@@ -248,33 +252,22 @@ fn signed_by(note: &Note, key: &VerifierKey) -> bool {
 const OFFICER: (&str, &str) = ("ocmw-gent", "po-gent-1");
 
 /// A privacy officer reviewing the log, over one connection.
-struct Reviewer<'a> {
-    gw: &'a TestGateway,
-    client: reqwest::Client,
-    token: String,
+struct Reviewer {
+    session: Session,
     /// The trace ids of the audited requests made, with their action.
     audited: Vec<(String, &'static str)>,
 }
 
-impl<'a> Reviewer<'a> {
-    fn new(gw: &'a TestGateway) -> Self {
+impl Reviewer {
+    fn new(gw: &TestGateway) -> Self {
         Self {
-            gw,
-            client: gw.client(OFFICER.0),
-            token: gw.token(OFFICER.0, &["privacyOfficer"], OFFICER.1),
+            session: gw.session(&Caller::privacy_officer(OFFICER)),
             audited: Vec::new(),
         }
     }
 
     async fn get(&mut self, path: &str) -> reqwest::Response {
-        let response = self
-            .client
-            .get(self.gw.url(path))
-            .bearer_auth(&self.token)
-            .header("Processing-Purpose", "auditReview")
-            .send()
-            .await
-            .unwrap();
+        let response = self.session.get(path).await;
         let action = if path.starts_with("/v1/audit/checkpoint") {
             Some(GET_CHECKPOINT)
         } else if path.starts_with("/v1/audit/proofs/inclusion") {
@@ -362,11 +355,9 @@ fn hashes(proof: &Value) -> Vec<Hash> {
 }
 
 async fn register_many(gw: &TestGateway, numbers: std::ops::Range<u32>) {
+    let gent = gw.case_worker(("ocmw-gent", "sw-gent-1"));
     for n in numbers {
-        let response = gw
-            .register("ocmw-gent", "sw-gent-1", &generated_ssin(n))
-            .await;
-        assert_eq!(response.status(), 201);
+        assert_eq!(gent.register(&generated_ssin(n)).await.status(), 201);
     }
 }
 
@@ -387,7 +378,7 @@ fn flipped(hash: &Hash, bit: usize) -> Hash {
     hash
 }
 
-fn raised_user_rate(gw_config: &mut gateway::config::Config) {
+fn raised_user_rate(gw_config: &mut Config) {
     // Hundreds of proof requests by one privacy officer within seconds.
     gw_config.limits.per_user_per_second = 5000;
     gw_config.limits.per_user_burst = 5000;
@@ -469,7 +460,7 @@ async fn inclusion_and_consistency_proofs_verify_against_two_signed_checkpoints(
             let (leaf, proof) = officer.inclusion(index, note.size).await;
             // The leaf is the stored canonical record of that sequence number.
             assert_eq!(leaf, all[index as usize], "leaf {index}");
-            let record = gateway::audit::record::AuditRecord::decode(&leaf).unwrap();
+            let record = AuditRecord::decode(&leaf).unwrap();
             assert_eq!(record.seq, index);
             let hash = leaf_hash(&leaf);
             assert!(
@@ -633,33 +624,18 @@ async fn only_a_privacy_officer_reviewing_the_log_gets_its_checkpoints_and_proof
         ("amal", &["system"], "referral"),
     ];
     for (party, roles, purpose) in callers {
+        let caller = gw.session(&Caller::new(party, roles, "someone", purpose));
         for path in paths {
-            let response = gw
-                .call_as(
-                    reqwest::Method::GET,
-                    path,
-                    (party, roles, "someone"),
-                    purpose,
-                    None,
-                )
-                .await;
-            problem(response, 403, MISSING_SCOPE).await;
+            problem(caller.get(path).await, 403, MISSING_SCOPE).await;
         }
     }
     // Any party's privacy officer gets checkpoints and consistency proofs (hashes only), but
     // an inclusion proof carries the record itself: only for records the officer may review
     // (here OCMW Gent's own registration, so not for Amal's or KBI's officers).
     for party in ["ocmw-gent", "amal", "kbi"] {
+        let officer = gw.session(&Caller::privacy_officer((party, "po")));
         for path in paths {
-            let response = gw
-                .call_as(
-                    reqwest::Method::GET,
-                    path,
-                    (party, &["privacyOfficer"], "po"),
-                    "auditReview",
-                    None,
-                )
-                .await;
+            let response = officer.get(path).await;
             let expected = if party != "ocmw-gent" && path.contains("inclusion") {
                 404
             } else {
