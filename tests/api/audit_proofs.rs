@@ -3,10 +3,11 @@
 //! against signed checkpoints and against the records read straight from the database.
 
 use crate::harness::library::{
-    AuditRecord, Config, GET_CHECKPOINT, GET_CONSISTENCY_PROOF, GET_INCLUSION_PROOF,
+    AuditRecord, GET_CHECKPOINT, GET_CONSISTENCY_PROOF, GET_INCLUSION_PROOF,
 };
 use crate::harness::{
-    AuditRow, Caller, Endpoint, Session, TestGateway, generated_ssin, problem, trace_id,
+    AuditRow, Caller, Endpoint, Session, TestGateway, generated_ssin, per_user_rate, problem,
+    trace_id,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -301,25 +302,30 @@ impl Reviewer {
         parse_verifier_key(&self.text("/v1/audit/verifier-key").await)
     }
 
+    /// The proof at `path`, after checking that it is served and names what was asked for.
+    async fn proof(&mut self, path: &str, asked: [(&str, u64); 2]) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let body: Value = response.json().await.unwrap();
+        for (member, value) in asked {
+            assert_eq!(body[member], value, "{body}");
+        }
+        body
+    }
+
     /// (leaf bytes, proof) for `index` in the tree of `size`.
     async fn inclusion(&mut self, index: u64, size: u64) -> (Vec<u8>, Vec<Hash>) {
         let path = format!("/v1/audit/proofs/inclusion?index={index}&treeSize={size}");
-        let response = self.get(&path).await;
-        assert_eq!(response.status(), 200, "{path}");
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["leafIndex"], index, "{body}");
-        assert_eq!(body["treeSize"], size, "{body}");
+        let body = self
+            .proof(&path, [("leafIndex", index), ("treeSize", size)])
+            .await;
         let leaf = STANDARD.decode(body["leaf"].as_str().unwrap()).unwrap();
         (leaf, hashes(&body["proof"]))
     }
 
     async fn consistency(&mut self, from: u64, to: u64) -> Vec<Hash> {
         let path = format!("/v1/audit/proofs/consistency?from={from}&to={to}");
-        let response = self.get(&path).await;
-        assert_eq!(response.status(), 200, "{path}");
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["from"], from, "{body}");
-        assert_eq!(body["to"], to, "{body}");
+        let body = self.proof(&path, [("from", from), ("to", to)]).await;
         hashes(&body["proof"])
     }
 
@@ -378,19 +384,20 @@ fn flipped(hash: &Hash, bit: usize) -> Hash {
     hash
 }
 
-fn raised_user_rate(gw_config: &mut Config) {
-    // Hundreds of proof requests by one privacy officer within seconds.
-    gw_config.limits.per_user_per_second = 5000;
-    gw_config.limits.per_user_burst = 5000;
+/// A gateway whose log holds the registrations of persons 1 to `registrations`, and a privacy
+/// officer reviewing it, allowed the hundreds of proof requests within seconds the tests make.
+async fn reviewed_log(registrations: u32) -> (TestGateway, Reviewer) {
+    let gw = TestGateway::start_with(per_user_rate(5000, 5000)).await;
+    register_many(&gw, 1..registrations + 1).await;
+    let officer = Reviewer::new(&gw);
+    (gw, officer)
 }
 
 // --- Tests -----------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn a_checkpoint_is_a_signed_note_over_the_root_of_the_records_as_stored() {
-    let gw = TestGateway::start().await;
-    register_many(&gw, 1..6).await;
-    let mut officer = Reviewer::new(&gw);
+    let (gw, mut officer) = reviewed_log(5).await;
     let key = officer.verifier_key().await;
     let note = officer.checkpoint().await;
 
@@ -431,9 +438,7 @@ async fn a_checkpoint_is_a_signed_note_over_the_root_of_the_records_as_stored() 
 
 #[tokio::test]
 async fn inclusion_and_consistency_proofs_verify_against_two_signed_checkpoints() {
-    let gw = TestGateway::start_with(raised_user_rate).await;
-    register_many(&gw, 1..31).await;
-    let mut officer = Reviewer::new(&gw);
+    let (gw, mut officer) = reviewed_log(30).await;
     let key = officer.verifier_key().await;
     let a = officer.checkpoint().await;
     register_many(&gw, 31..56).await;
@@ -463,89 +468,52 @@ async fn inclusion_and_consistency_proofs_verify_against_two_signed_checkpoints(
             let record = AuditRecord::decode(&leaf).unwrap();
             assert_eq!(record.seq, index);
             let hash = leaf_hash(&leaf);
+            // In the tree of this checkpoint: a leaf at a position, with a proof, under a root.
+            let included = |index, hash: &Hash, proof: &[Hash], root: &Hash| {
+                verify_inclusion(index, note.size, hash, proof, root)
+            };
             assert!(
-                verify_inclusion(index, note.size, &hash, &proof, &note.root),
+                included(index, &hash, &proof, &note.root),
                 "leaf {index} in {}",
                 note.size
             );
             // A changed leaf, hash, position, root or proof does not verify.
             let mut changed = leaf.clone();
             changed[leaf.len() / 2] ^= 0x20;
-            assert!(!verify_inclusion(
-                index,
-                note.size,
-                &leaf_hash(&changed),
-                &proof,
-                &note.root
-            ));
+            assert!(!included(index, &leaf_hash(&changed), &proof, &note.root));
             let other = if index == 0 { 1 } else { index - 1 };
-            assert!(!verify_inclusion(
-                other, note.size, &hash, &proof, &note.root
-            ));
-            assert!(!verify_inclusion(
-                index,
-                note.size,
-                &hash,
-                &proof,
-                &flipped(&note.root, 0)
-            ));
+            assert!(!included(other, &hash, &proof, &note.root));
+            assert!(!included(index, &hash, &proof, &flipped(&note.root, 0)));
             for position in 0..proof.len() {
                 let mut tampered = proof.clone();
                 tampered[position] = flipped(&tampered[position], 200);
-                assert!(!verify_inclusion(
-                    index, note.size, &hash, &tampered, &note.root
-                ));
+                assert!(!included(index, &hash, &tampered, &note.root));
             }
             let shorter = &proof[..proof.len() - 1];
-            assert!(!verify_inclusion(
-                index, note.size, &hash, shorter, &note.root
-            ));
+            assert!(!included(index, &hash, shorter, &note.root));
             let mut longer = proof.clone();
             longer.push(note.root);
-            assert!(!verify_inclusion(
-                index, note.size, &hash, &longer, &note.root
-            ));
+            assert!(!included(index, &hash, &longer, &note.root));
         }
     }
 
     // B extends A: the log was only appended to between the two checkpoints.
     let proof = officer.consistency(a.size, b.size).await;
-    assert!(verify_consistency(a.size, b.size, &a.root, &b.root, &proof));
+    // From a tree of a size with a root, to B's size with a root, by a proof.
+    let extends = |from, from_root: &Hash, to_root: &Hash, proof: &[Hash]| {
+        verify_consistency(from, b.size, from_root, to_root, proof)
+    };
+    assert!(extends(a.size, &a.root, &b.root, &proof));
     for position in 0..proof.len() {
         let mut tampered = proof.clone();
         tampered[position] = flipped(&tampered[position], 77);
-        assert!(!verify_consistency(
-            a.size, b.size, &a.root, &b.root, &tampered
-        ));
+        assert!(!extends(a.size, &a.root, &b.root, &tampered));
     }
-    assert!(!verify_consistency(
-        a.size,
-        b.size,
-        &flipped(&a.root, 1),
-        &b.root,
-        &proof
-    ));
-    assert!(!verify_consistency(
-        a.size,
-        b.size,
-        &a.root,
-        &flipped(&b.root, 1),
-        &proof
-    ));
-    assert!(!verify_consistency(
-        a.size - 1,
-        b.size,
-        &a.root,
-        &b.root,
-        &proof
-    ));
-    assert!(!verify_consistency(
-        a.size,
-        b.size,
-        &a.root,
-        &b.root,
-        &proof[..proof.len() - 1]
-    ));
+    assert!(!extends(a.size, &flipped(&a.root, 1), &b.root, &proof));
+    assert!(!extends(a.size, &a.root, &flipped(&b.root, 1), &proof));
+    assert!(!extends(a.size - 1, &a.root, &b.root, &proof));
+    let shorter = &proof[..proof.len() - 1];
+    assert!(!extends(a.size, &a.root, &b.root, shorter));
     // Equal sizes need no proof.
     assert!(officer.consistency(b.size, b.size).await.is_empty());
 
@@ -557,9 +525,7 @@ async fn inclusion_and_consistency_proofs_verify_against_two_signed_checkpoints(
 #[tokio::test]
 async fn every_proof_of_a_small_log_verifies_at_every_size() {
     // Small sizes hold every odd shape: single leaves, perfect trees, ragged right edges.
-    let gw = TestGateway::start_with(raised_user_rate).await;
-    register_many(&gw, 1..17).await;
-    let mut officer = Reviewer::new(&gw);
+    let (gw, mut officer) = reviewed_log(16).await;
     let head = officer.checkpoint().await;
     assert_eq!(head.size, 16);
     let all = leaves(&gw.audit_rows().await);
@@ -649,9 +615,7 @@ async fn only_a_privacy_officer_reviewing_the_log_gets_its_checkpoints_and_proof
 
 #[tokio::test]
 async fn malformed_or_out_of_range_proof_parameters_are_bad_requests() {
-    let gw = TestGateway::start().await;
-    register_many(&gw, 1..5).await;
-    let mut officer = Reviewer::new(&gw);
+    let (gw, mut officer) = reviewed_log(4).await;
     let size = officer.checkpoint().await.size;
     assert_eq!(size, 4);
     let beyond = size + 1000;

@@ -266,10 +266,9 @@ async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_a
     let foreign_officer = Caller::privacy_officer(("ocmw-eeklo", "po-9"));
     let foreign = gw.session(&foreign_officer).get(&path).await;
     assert_eq!(foreign.status(), 404);
-    let rows = gw.audit_rows().await;
-    let reports: Vec<_> = rows
+    let reports = gw.audit_of_action("getAccessReport").await;
+    let reports: Vec<_> = reports
         .iter()
-        .filter(|r| r.action == "getAccessReport")
         .map(|r| (r.party_id.as_str(), r.outcome.as_str()))
         .collect();
     assert_eq!(
@@ -343,11 +342,6 @@ async fn anomalies_flag_heavy_readers_refusal_bursts_and_attempts_after_a_link_e
 
     let (status, _) = review(&gw, "/v1/audit/anomalies?from=yesterday").await;
     assert_eq!(status, 400);
-    let rows = gw.audit_rows().await;
-    let reviews: Vec<_> = rows
-        .iter()
-        .filter(|r| r.action == "getAuditAnomalies")
-        .map(|r| r.outcome.as_str())
-        .collect();
+    let reviews = gw.outcomes_of("getAuditAnomalies").await;
     assert_eq!(reviews, ["allowed", "denied"]);
 }

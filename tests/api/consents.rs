@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 const NOT_FOUND: &str = "urn:problem-type:belgif:resourceNotFound";
 const BAD_REQUEST: &str = "urn:problem-type:belgif:badRequest";
+const WITHDRAW: &str = "withdrawConsent";
 
 /// Registers person `n` as `who`'s client; the registration's expected audit record and the
 /// client id.
@@ -70,7 +71,7 @@ async fn a_linked_party_records_lists_and_withdraws_a_consent_and_each_step_is_o
     assert_eq!(listed["items"][0]["consentId"], consent_id.as_str());
 
     let withdrawn = amal.withdraw_consent(&client, &consent_id).await;
-    log.allowed(&withdrawn, AMAL, "withdrawConsent", Some(&client));
+    log.allowed(&withdrawn, AMAL, WITHDRAW, Some(&client));
     assert_eq!(withdrawn.status(), 200);
     let withdrawn = json_of(withdrawn).await;
     assert_eq!(withdrawn["state"], "withdrawn");
@@ -81,25 +82,13 @@ async fn a_linked_party_records_lists_and_withdraws_a_consent_and_each_step_is_o
     );
 
     let again = amal.withdraw_consent(&client, &consent_id).await;
-    log.denied(
-        &again,
-        AMAL,
-        "withdrawConsent",
-        Some(&client),
-        "notWithdrawable",
-    );
+    log.denied(&again, AMAL, WITHDRAW, "notWithdrawable", Some(&client));
     let already = "urn:problem-type:gateway:consentAlreadyWithdrawn";
     problem(again, 409, already).await;
 
     let unknown = uuid::Uuid::new_v4().to_string();
     let missing = amal.withdraw_consent(&client, &unknown).await;
-    log.denied(
-        &missing,
-        AMAL,
-        "withdrawConsent",
-        Some(&client),
-        "notWithdrawable",
-    );
+    log.denied(&missing, AMAL, WITHDRAW, "notWithdrawable", Some(&client));
     problem(missing, 404, NOT_FOUND).await;
 
     log.assert_on(&gw).await;

@@ -51,8 +51,7 @@ async fn a_linked_party_receives_the_change_with_only_the_categories_it_may_see_
     assert_eq!(again["events"], json!([]));
 
     // Each delivery is on record, about that client.
-    let rows = gw.audit_rows().await;
-    let deliveries: Vec<_> = rows.iter().filter(|r| r.action == "deliverEvent").collect();
+    let deliveries = gw.audit_of_action("deliverEvent").await;
     assert_eq!(deliveries.len(), 2, "to OCMW Gent and to Amal");
     assert!(
         deliveries

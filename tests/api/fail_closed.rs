@@ -84,7 +84,7 @@ async fn while_the_audit_log_is_unwritable_nothing_is_served_or_changed() {
     log.allowed(&response, GENT, LOOKUP_CLIENT, Some(&client_id));
     assert_eq!(client_id_of(response, 200).await, client_id);
     let response = gent.lookup(&new).await;
-    log.denied(&response, GENT, LOOKUP_CLIENT, None, "notFound");
+    log.denied(&response, GENT, LOOKUP_CLIENT, "notFound", None);
     problem(response, 404, "urn:problem-type:belgif:resourceNotFound").await;
 
     // The refused requests left no record, and no gap in the sequence either.

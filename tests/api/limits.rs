@@ -1,7 +1,7 @@
 //! Limits: body size, slow clients, request rates.
 
 use crate::harness::library::{certificates, private_key};
-use crate::harness::{Endpoint, JSON, TestGateway, problem};
+use crate::harness::{Endpoint, JSON, TestGateway, per_user_rate, problem};
 use rustls::pki_types::ServerName;
 
 const GENT: (&str, &str) = ("ocmw-gent", "sw-1");
@@ -95,11 +95,7 @@ async fn a_party_over_its_quota_gets_too_many_requests_with_retry_after() {
 
 #[tokio::test]
 async fn a_user_over_the_per_user_quota_is_limited_while_colleagues_are_not() {
-    let gw = TestGateway::start_with(|config| {
-        config.limits.per_user_per_second = 1;
-        config.limits.per_user_burst = 2;
-    })
-    .await;
+    let gw = TestGateway::start_with(per_user_rate(1, 2)).await;
     let busy = gw.case_worker(("ocmw-gent", "busy-user"));
     let mut statuses = Vec::new();
     for _ in 0..4 {

@@ -4,7 +4,7 @@
 use crate::harness::library::{END_LINK, LOOKUP_CLIENT, REGISTER_CLIENT};
 use crate::harness::{
     Caller, Endpoint, Expected, ExpectedLog, JSON, TestGateway, data_lines, generated_ssin,
-    issue_names, problem,
+    issue_names, per_user_rate, problem,
 };
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
@@ -85,17 +85,24 @@ async fn not_found(
     action: &'static str,
     client: Option<&str>,
 ) -> Value {
-    log.denied(&response, who, action, client, "notFound");
+    log.denied(&response, who, action, "notFound", client);
     problem(response, 404, NOT_FOUND).await
+}
+
+/// A gateway in which Gent registered person `n`, a new client: the gateway, the record the
+/// registration must have left, the person's number and the client id.
+async fn registered_by_gent(n: u32) -> (TestGateway, ExpectedLog, String, String) {
+    let gw = TestGateway::start().await;
+    let ssin = generated_ssin(n);
+    let mut log = ExpectedLog::default();
+    let client_id = register(&gw, &mut log, GENT, &ssin, 201).await;
+    (gw, log, ssin, client_id)
 }
 
 #[tokio::test]
 async fn a_client_is_linked_looked_up_unlinked_and_then_no_longer_found() {
-    let gw = TestGateway::start().await;
+    let (gw, mut log, ssin, client_id) = registered_by_gent(1).await;
     let gent = gw.case_worker(GENT);
-    let ssin = generated_ssin(1);
-    let mut log = ExpectedLog::default();
-    let client_id = register(&gw, &mut log, GENT, &ssin, 201).await;
 
     // A caller's own trace id is kept in the record next to the gateway's.
     let response = gent
@@ -132,10 +139,7 @@ async fn a_client_is_linked_looked_up_unlinked_and_then_no_longer_found() {
 
 #[tokio::test]
 async fn registering_the_same_client_again_answers_200_with_the_same_client_id() {
-    let gw = TestGateway::start().await;
-    let ssin = generated_ssin(2);
-    let mut log = ExpectedLog::default();
-    let client_id = register(&gw, &mut log, GENT, &ssin, 201).await;
+    let (gw, mut log, ssin, client_id) = registered_by_gent(2).await;
     for _ in 0..2 {
         assert_eq!(register(&gw, &mut log, GENT, &ssin, 200).await, client_id);
     }
@@ -149,10 +153,7 @@ async fn registering_the_same_client_again_answers_200_with_the_same_client_id()
 
 #[tokio::test]
 async fn two_parties_registering_the_same_person_share_one_client_id() {
-    let gw = TestGateway::start().await;
-    let ssin = generated_ssin(3);
-    let mut log = ExpectedLog::default();
-    let client_id = register(&gw, &mut log, GENT, &ssin, 201).await;
+    let (gw, mut log, ssin, client_id) = registered_by_gent(3).await;
     // Amal gets a link of its own (201), to the same client.
     assert_eq!(register(&gw, &mut log, AMAL, &ssin, 201).await, client_id);
     for who in [GENT, AMAL] {
@@ -167,11 +168,9 @@ async fn two_parties_registering_the_same_person_share_one_client_id() {
 
 #[tokio::test]
 async fn another_party_can_neither_find_nor_unlink_a_client_it_is_not_linked_to() {
-    let gw = TestGateway::start().await;
+    let (gw, mut log, known, client_id) = registered_by_gent(4).await;
     let eeklo = gw.case_worker(EEKLO);
-    let (known, unknown) = (generated_ssin(4), generated_ssin(5));
-    let mut log = ExpectedLog::default();
-    let client_id = register(&gw, &mut log, GENT, &known, 201).await;
+    let unknown = generated_ssin(5);
 
     // Eeklo must not learn whether Gent knows the person: a known but unlinked person and a
     // person nobody registered get the very same answer. The record of the first keeps the
@@ -193,7 +192,7 @@ async fn another_party_can_neither_find_nor_unlink_a_client_it_is_not_linked_to(
 
     // A client id that is not one at all is a bad request, naming the path parameter.
     let response = eeklo.unlink("not-a-client-id").await;
-    log.denied(&response, EEKLO, END_LINK, None, "invalidInput");
+    log.denied(&response, EEKLO, END_LINK, "invalidInput", None);
     let body = problem(response, 400, BAD_REQUEST).await;
     assert_eq!(body["issues"][0]["in"], "path");
     assert_eq!(body["issues"][0]["name"], "clientId");
@@ -227,21 +226,17 @@ fn assert_ssin_issue(body: &Value, ssin: &str) {
 #[tokio::test]
 async fn every_bad_ssin_in_the_test_data_is_refused_without_being_echoed() {
     // 50 numbers, each registered and looked up: 100 requests by one user.
-    let gw = TestGateway::start_with(|c| {
-        c.limits.per_user_per_second = 1000;
-        c.limits.per_user_burst = 1000;
-    })
-    .await;
+    let gw = TestGateway::start_with(per_user_rate(1000, 1000)).await;
     let gent = gw.case_worker(GENT);
     let bad = data_lines("bad_ssins.txt");
     assert_eq!(bad.len(), 50);
     let mut log = ExpectedLog::default();
     for ssin in &bad {
         let response = gent.register(ssin).await;
-        log.denied(&response, GENT, REGISTER_CLIENT, None, "invalidInput");
+        log.denied(&response, GENT, REGISTER_CLIENT, "invalidInput", None);
         assert_ssin_issue(&raw_problem(response).await, ssin);
         let response = gent.lookup(ssin).await;
-        log.denied(&response, GENT, LOOKUP_CLIENT, None, "invalidInput");
+        log.denied(&response, GENT, LOOKUP_CLIENT, "invalidInput", None);
         assert_ssin_issue(&raw_problem(response).await, ssin);
     }
     let rows = log.assert_on(&gw).await;
@@ -305,7 +300,7 @@ async fn malformed_requests_get_the_matching_problem_and_are_recorded_as_denied(
     let ssin = generated_ssin(6);
     let mut log = ExpectedLog::default();
     let mut invalid = |response: &Response, action| {
-        log.denied(response, GENT, action, None, "invalidInput");
+        log.denied(response, GENT, action, "invalidInput", None);
     };
 
     // Not JSON at all.
@@ -476,7 +471,7 @@ async fn a_privacy_officer_or_coordinator_may_not_use_the_client_directory() {
         for (method, path, body, action) in &calls {
             let response = session.send(method.clone(), path, *body).await;
             log.push(
-                Expected::denied(&response, (GENT.0, user), action, None, "purposeNotAllowed")
+                Expected::denied(&response, (GENT.0, user), action, "purposeNotAllowed", None)
                     .acting(&[role], purpose),
             );
             let body = problem(response, 403, MISSING_SCOPE).await;

@@ -43,16 +43,28 @@ fn id(referral: &Value) -> String {
     referral["referralId"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn an_ocmw_refers_to_the_agency_which_accepts_is_linked_gives_feedback_and_completes() {
+fn accept() -> Value {
+    json!({"decision": "accept"})
+}
+
+/// A gateway in which Gent registered person `n` and proposed to refer them to Amal (201):
+/// the gateway, Gent's and Amal's referrers, the client id, the referral and its path.
+async fn proposed(n: u32) -> (TestGateway, Session, Session, String, Value, String) {
     let gw = TestGateway::start().await;
     let (gent, amal) = (referrer(&gw, GENT), referrer(&gw, AMAL));
-    let (client, ssin) = client_of(&gw, GENT, 1).await;
+    let (client, _) = client_of(&gw, GENT, n).await;
     let (status, referral) = propose(&gent, &client, AMAL, None).await;
     assert_eq!(status, 201, "{referral}");
+    let path = format!("/v1/referrals/{}", id(&referral));
+    (gw, gent, amal, client, referral, path)
+}
+
+#[tokio::test]
+async fn an_ocmw_refers_to_the_agency_which_accepts_is_linked_gives_feedback_and_completes() {
+    let (gw, gent, amal, client, referral, path) = proposed(1).await;
+    let ssin = generated_ssin(1);
     assert_eq!(referral["direction"], "ocmwToAgency");
     assert_eq!(referral["status"], "proposed");
-    let path = format!("/v1/referrals/{}", id(&referral));
 
     // Before accepting, the agency is not linked: it cannot find the client.
     let agency_worker = gw.case_worker((AMAL, "cw-1"));
@@ -62,8 +74,7 @@ async fn an_ocmw_refers_to_the_agency_which_accepts_is_linked_gives_feedback_and
     assert_eq!(status, 200);
     assert_eq!(incoming["items"][0]["referralId"], id(&referral).as_str());
 
-    let accept = json!({"decision": "accept"});
-    let (status, accepted) = step(&amal, &path, "decision", Some(accept)).await;
+    let (status, accepted) = step(&amal, &path, "decision", Some(accept())).await;
     assert_eq!(
         (status, accepted["status"].as_str()),
         (200, Some("accepted")),
@@ -127,14 +138,9 @@ async fn an_ocmw_refers_to_the_agency_which_accepts_is_linked_gives_feedback_and
 
 #[tokio::test]
 async fn every_move_is_checked_against_the_status_and_the_side_that_makes_it() {
-    let gw = TestGateway::start().await;
-    let (gent, amal) = (referrer(&gw, GENT), referrer(&gw, AMAL));
-    let (client, _) = client_of(&gw, GENT, 2).await;
-    let (_, referral) = propose(&gent, &client, AMAL, None).await;
-    let path = format!("/v1/referrals/{}", id(&referral));
-    let accept = json!({"decision": "accept"});
+    let (gw, gent, amal, client, _, path) = proposed(2).await;
     // The sender cannot decide, the receiver cannot withdraw, nobody completes a proposal.
-    let (status, body) = step(&gent, &path, "decision", Some(accept.clone())).await;
+    let (status, body) = step(&gent, &path, "decision", Some(accept())).await;
     assert_eq!(
         (status, body["type"].as_str()),
         (403, Some("urn:problem-type:gateway:notYourTurn"))
@@ -157,10 +163,7 @@ async fn every_move_is_checked_against_the_status_and_the_side_that_makes_it() {
         "Already in a trajectory with another agency."
     );
     // Refused is final.
-    assert_eq!(
-        step(&amal, &path, "decision", Some(accept.clone())).await.0,
-        409
-    );
+    assert_eq!(step(&amal, &path, "decision", Some(accept())).await.0, 409);
     let feedback = json!({"message": "ok"});
     assert_eq!(step(&gent, &path, "feedback", Some(feedback)).await.0, 409);
 
@@ -172,7 +175,10 @@ async fn every_move_is_checked_against_the_status_and_the_side_that_makes_it() {
         (status, withdrawn["status"].as_str()),
         (200, Some("withdrawn"))
     );
-    assert_eq!(step(&amal, &second, "decision", Some(accept)).await.0, 409);
+    assert_eq!(
+        step(&amal, &second, "decision", Some(accept())).await.0,
+        409
+    );
     gw.stop().await;
 }
 
@@ -224,14 +230,8 @@ async fn only_a_linked_party_refers_and_only_the_two_parties_see_the_referral() 
 
 #[tokio::test]
 async fn each_step_of_a_referral_is_announced_to_its_two_sides_only_under_the_purpose_referral() {
-    let gw = TestGateway::start().await;
-    let (gent, amal) = (referrer(&gw, GENT), referrer(&gw, AMAL));
-    let (client, _) = client_of(&gw, GENT, 7).await;
-    let (status, referral) = propose(&gent, &client, AMAL, None).await;
-    assert_eq!(status, 201);
-    let path = format!("/v1/referrals/{}", id(&referral));
-    let accept = json!({"decision": "accept"});
-    assert_eq!(step(&amal, &path, "decision", Some(accept)).await.0, 200);
+    let (gw, _, amal, client, referral, path) = proposed(7).await;
+    assert_eq!(step(&amal, &path, "decision", Some(accept())).await.0, 200);
 
     let announced = |party, purpose| announced(&gw, (party, "cw-1"), purpose, "referralChanged");
     // The receiver hears of the proposal before it is linked, then of its own acceptance.

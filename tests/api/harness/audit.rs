@@ -66,6 +66,17 @@ pub enum TestDb {
     Postgres(sqlx::PgPool),
 }
 
+/// A pool of one connection to the test database.
+async fn one_connection<DB: sqlx::Database>(
+    options: <DB::Connection as sqlx::Connection>::Options,
+) -> sqlx::Pool<DB> {
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap_or_else(|e| panic!("the test database ({}) opens: {e}", DB::NAME))
+}
+
 /// Runs the same statement on whichever pool the database has.
 macro_rules! on_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
@@ -83,23 +94,13 @@ impl TestDb {
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(&config.url)
                 .unwrap()
                 .busy_timeout(std::time::Duration::from_secs(10));
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(options)
-                .await
-                .expect("the test database (SQLite) opens");
-            Self::Sqlite(pool)
+            Self::Sqlite(one_connection(options).await)
         } else {
             let mut options = sqlx::postgres::PgConnectOptions::from_str(&config.url).unwrap();
             if let Some(schema) = &config.schema {
                 options = options.options([("search_path", schema.as_str())]);
             }
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(1)
-                .connect_with(options)
-                .await
-                .expect("the test database (PostgreSQL) opens");
-            Self::Postgres(pool)
+            Self::Postgres(one_connection(options).await)
         }
     }
 
@@ -204,11 +205,18 @@ impl TestGateway {
         of_user.map(AuditRow::summary).collect()
     }
 
+    /// The audit records of `action`, in order.
+    pub async fn audit_of_action(&self, action: &str) -> Vec<AuditRow> {
+        let rows = self.audit_rows().await;
+        rows.into_iter()
+            .filter(|row| row.action == action)
+            .collect()
+    }
+
     /// The outcomes of the audit records of `action`, in order.
     pub async fn outcomes_of(&self, action: &str) -> Vec<String> {
-        let rows = self.audit_rows().await;
-        let of_action = rows.into_iter().filter(|row| row.action == action);
-        of_action.map(|row| row.outcome).collect()
+        let rows = self.audit_of_action(action).await;
+        rows.into_iter().map(|row| row.outcome).collect()
     }
 
     /// The one audit record of the request that got the answer with trace id `trace`.
@@ -265,13 +273,13 @@ impl Expected {
         }
     }
 
-    /// A refused case-work request by a case worker.
+    /// A case-work request by a case worker, refused for `reason`.
     pub fn denied(
         response: &Response,
         who: (&str, &str),
         action: &'static str,
-        client: Option<&str>,
         reason: &'static str,
+        client: Option<&str>,
     ) -> Self {
         Self {
             outcome: "denied",
@@ -308,16 +316,16 @@ impl ExpectedLog {
         self.push(Expected::allowed(response, who, action, client));
     }
 
-    /// A refused case-work request by the case worker `who`.
+    /// A case-work request by the case worker `who`, refused for `reason`.
     pub fn denied(
         &mut self,
         response: &Response,
         who: (&str, &str),
         action: &'static str,
-        client: Option<&str>,
         reason: &'static str,
+        client: Option<&str>,
     ) {
-        self.push(Expected::denied(response, who, action, client, reason));
+        self.push(Expected::denied(response, who, action, reason, client));
     }
 
     /// The client the last request turned out to be about (a registration's new client).

@@ -29,4 +29,6 @@ pub use scenarios::{
     AMAL, EEKLO, GENT, announced, attest, consent_for_gent, data_lines, generated_ssin,
     give_consent, joint_client, notify_attest, registration, ssin,
 };
-pub use server::{Issued, TestGateway, another_ca, development_ca, issue, repo_path};
+pub use server::{
+    Issued, TestGateway, another_ca, development_ca, issue, per_user_rate, repo_path,
+};

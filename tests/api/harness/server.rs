@@ -48,6 +48,14 @@ pub fn test_config(dir: &Path) -> Config {
     config
 }
 
+/// Sets the per-user rate limit to `per_second`, with bursts of `burst` requests.
+pub fn per_user_rate(per_second: u32, burst: u32) -> impl FnOnce(&mut Config) {
+    move |config| {
+        config.limits.per_user_per_second = per_second;
+        config.limits.per_user_burst = burst;
+    }
+}
+
 /// A certificate authority the tests issue certificates with.
 pub type Ca = rcgen::Issuer<'static, rcgen::KeyPair>;
 
