@@ -2,7 +2,7 @@
 //! the moment of delivery, long-polled, each delivery on record.
 
 use crate::harness::{
-    AMAL, Caller, EEKLO, Endpoint, GENT, TestGateway, give_consent, joint_client, problem,
+    AMAL, Caller, EEKLO, Endpoint, GENT, TestGateway, give_consent, problem, with_joint_client,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -20,9 +20,7 @@ fn categories(event: &Value) -> Vec<String> {
 #[tokio::test]
 async fn a_linked_party_receives_the_change_with_only_the_categories_it_may_see_and_an_unlinked_one_nothing()
  {
-    let gw = TestGateway::start().await;
-    let (gent, amal) = (gw.case_worker(GENT), gw.case_worker(AMAL));
-    let client = joint_client(&gw, 1).await;
+    let (gw, client, gent, amal) = with_joint_client(1).await;
     let progress = json!({"integrationStatus": "obligated", "nt2Level": "A2"});
     amal.write_record(&client, progress).await;
 
@@ -63,9 +61,7 @@ async fn a_linked_party_receives_the_change_with_only_the_categories_it_may_see_
 
 #[tokio::test]
 async fn a_consent_withdrawn_between_the_write_and_the_delivery_withholds_the_event() {
-    let gw = TestGateway::start().await;
-    let gent = gw.case_worker(GENT);
-    let client = joint_client(&gw, 2).await;
+    let (gw, client, gent, _) = with_joint_client(2).await;
     let consent = give_consent(&gw, &client).await;
     let progress = json!({"nt2Level": "B1"});
     gw.case_worker(AMAL).write_record(&client, progress).await;
@@ -83,9 +79,7 @@ async fn a_consent_withdrawn_between_the_write_and_the_delivery_withholds_the_ev
 
 #[tokio::test]
 async fn a_significant_change_reaches_both_parties_flagged_swo_art_6() {
-    let gw = TestGateway::start().await;
-    let (gent, amal) = (gw.case_worker(GENT), gw.case_worker(AMAL));
-    let client = joint_client(&gw, 3).await;
+    let (gw, client, gent, amal) = with_joint_client(3).await;
     let entitled = json!({"integrationStatus": "entitled", "nationalRegisterSince": "2019-01-01"});
     amal.write_record(&client, entitled).await;
     let start = gent.feed("after=0").await["next"].as_i64().unwrap();
@@ -109,9 +103,7 @@ async fn a_significant_change_reaches_both_parties_flagged_swo_art_6() {
 
 #[tokio::test]
 async fn a_long_poll_returns_as_soon_as_an_event_for_the_caller_arrives() {
-    let gw = TestGateway::start().await;
-    let gent = gw.case_worker(GENT);
-    let client = joint_client(&gw, 4).await;
+    let (gw, client, gent, _) = with_joint_client(4).await;
     let start = gent.feed("after=0").await["next"].as_i64().unwrap();
     let started = Instant::now();
     let query = format!("after={start}&waitSeconds=8");

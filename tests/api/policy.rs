@@ -38,6 +38,15 @@ fn visibility(client: &str, party: &str, field: &str) -> Value {
            "purpose": CASE_WORK, "field": field})
 }
 
+/// A gateway with person `n` as a joint client of Gent and Amal: the gateway, the client id
+/// and the question whether Gent's case workers may see the client's NT2 level.
+async fn asked(n: u32) -> (TestGateway, String, Value) {
+    let gw = TestGateway::start().await;
+    let client = joint_client(&gw, n).await;
+    let question = visibility(&client, "ocmw-gent", "nt2Level");
+    (gw, client, question)
+}
+
 #[tokio::test]
 async fn the_effective_policy_and_the_register_of_processing_are_published() {
     let gw = TestGateway::start().await;
@@ -60,9 +69,7 @@ async fn the_effective_policy_and_the_register_of_processing_are_published() {
 
 #[tokio::test]
 async fn a_privacy_officer_learns_why_a_field_was_withheld_and_when_consent_made_it_visible() {
-    let gw = TestGateway::start().await;
-    let client = joint_client(&gw, 1).await;
-    let question = visibility(&client, "ocmw-gent", "nt2Level");
+    let (gw, client, question) = asked(1).await;
     let before = explained(&gw, "ocmw-gent", &question).await;
     assert_eq!(before["visible"], false, "{before}");
     assert_eq!(before["outcome"], "consentMissing");
@@ -83,18 +90,16 @@ async fn a_privacy_officer_learns_why_a_field_was_withheld_and_when_consent_made
 
 #[tokio::test]
 async fn explanations_are_for_linked_privacy_officers_with_valid_questions_only() {
-    let gw = TestGateway::start().await;
-    let client = joint_client(&gw, 2).await;
-    let question = visibility(&client, "ocmw-gent", "nt2Level");
-    // An officer of a party not linked to the client: as if the client did not exist.
-    let outsider = explain(&gw, "ocmw-eeklo", &question).await;
-    problem(outsider, 404, "urn:problem-type:belgif:resourceNotFound").await;
+    let (gw, _, question) = asked(2).await;
     // A case worker may not ask.
     let case_worker = gw
         .case_worker(("ocmw-gent", "sw"))
         .post("/v1/policy/explain", &question)
         .await;
     problem(case_worker, 403, "urn:problem-type:belgif:missingScope").await;
+    // An officer of a party not linked to the client: as if the client did not exist.
+    let outsider = explain(&gw, "ocmw-eeklo", &question).await;
+    problem(outsider, 404, "urn:problem-type:belgif:resourceNotFound").await;
     let bad = json!({"clientId": "x", "party": "nobody", "roles": ["admin"], "purpose": "fun", "field": "shoeSize"});
     let body = problem(
         explain(&gw, "ocmw-gent", &bad).await,

@@ -3,8 +3,8 @@
 //! and the gateway derives who directs and who sanctions.
 
 use crate::harness::{
-    AMAL, Answer, EEKLO, Endpoint, GENT, TestGateway, give_consent, issue_names, joint_client,
-    problem,
+    AMAL, Answer, EEKLO, Endpoint, GENT, TestGateway, give_consent, issue_names, problem,
+    with_joint_client,
 };
 use serde_json::{Value, json};
 
@@ -42,9 +42,7 @@ fn withheld(answer: &Answer) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn integration_imposed_in_the_gpmi_requires_a_referral_to_the_agency_swo_art_4() {
-    let gw = TestGateway::start().await;
-    let (gent, amal) = (gw.case_worker(GENT), gw.case_worker(AMAL));
-    let client = joint_client(&gw, 1).await;
+    let (gw, client, gent, amal) = with_joint_client(1).await;
     let written = gent
         .write_record(&client, json!({"integrationInGpmi": true}))
         .await;
@@ -76,9 +74,7 @@ async fn integration_imposed_in_the_gpmi_requires_a_referral_to_the_agency_swo_a
 #[tokio::test]
 async fn an_entitled_oldcomer_on_living_wage_is_directed_and_sanctioned_by_the_ocmw_until_it_stops()
 {
-    let gw = TestGateway::start().await;
-    let (gent, amal) = (gw.case_worker(GENT), gw.case_worker(AMAL));
-    let client = joint_client(&gw, 2).await;
+    let (gw, client, gent, amal) = with_joint_client(2).await;
     let status = json!({"integrationStatus": "entitled", "nationalRegisterSince": "2019-03-01",
                         "integrationContractSignedOn": "2024-05-02"});
     assert_eq!(amal.write_record(&client, status).await.status, 200);
@@ -117,9 +113,7 @@ async fn an_entitled_oldcomer_on_living_wage_is_directed_and_sanctioned_by_the_o
 
 #[tokio::test]
 async fn trajectory_progress_reaches_the_ocmw_only_while_the_client_consents_swo_art_5() {
-    let gw = TestGateway::start().await;
-    let (gent, amal) = (gw.case_worker(GENT), gw.case_worker(AMAL));
-    let client = joint_client(&gw, 3).await;
+    let (gw, client, gent, amal) = with_joint_client(3).await;
     let progress =
         json!({"integrationStatus": "obligated", "nt2Level": "A2", "nt2Status": "inProgress"});
     assert_eq!(amal.write_record(&client, progress).await.status, 200);
@@ -178,9 +172,7 @@ async fn trajectory_progress_reaches_the_ocmw_only_while_the_client_consents_swo
 #[tokio::test]
 async fn the_ocmw_cannot_write_the_agencys_fields_derived_fields_or_unknown_ones_and_nothing_changes()
  {
-    let gw = TestGateway::start().await;
-    let gent = gw.case_worker(GENT);
-    let client = joint_client(&gw, 4).await;
+    let (gw, client, gent, _) = with_joint_client(4).await;
     let before = gent.read_record(&client).await;
     let version = before.etag.as_deref();
     let patch = json!({"nt2Level": "B1", "direction": "ocmw", "favouriteColour": "blue", "receivesLivingWage": true});
@@ -222,9 +214,7 @@ async fn the_ocmw_cannot_write_the_agencys_fields_derived_fields_or_unknown_ones
 
 #[tokio::test]
 async fn writes_need_the_current_etag_and_of_two_concurrent_writes_one_wins() {
-    let gw = TestGateway::start().await;
-    let amal = gw.case_worker(AMAL);
-    let client = joint_client(&gw, 5).await;
+    let (gw, client, _, amal) = with_joint_client(5).await;
     let patch = json!({"worksOrStudies": true});
     let missing = amal.patch_record(&client, None, &patch).await;
     assert_eq!(missing.status, 428);
@@ -264,9 +254,8 @@ async fn writes_need_the_current_etag_and_of_two_concurrent_writes_one_wins() {
 
 #[tokio::test]
 async fn a_party_that_is_not_linked_gets_the_same_answer_as_for_an_unknown_client() {
-    let gw = TestGateway::start().await;
+    let (gw, client, _, _) = with_joint_client(6).await;
     let eeklo = gw.case_worker(EEKLO);
-    let client = joint_client(&gw, 6).await;
     let unknown = uuid::Uuid::new_v4().to_string();
     let not_linked = eeklo.read_record(&client).await;
     let nobody = eeklo.read_record(&unknown).await;

@@ -27,7 +27,7 @@ pub use callers::{
 pub use process::{Deployment, GatewayProcess};
 pub use scenarios::{
     AMAL, EEKLO, GENT, announced, attest, consent_for_gent, data_lines, generated_ssin,
-    give_consent, joint_client, notify_attest, registration, ssin,
+    give_consent, joint_client, notify_attest, registration, ssin, with_joint_client,
 };
 pub use server::{
     Issued, TestGateway, another_ca, development_ca, issue, per_user_rate, repo_path,

@@ -3,7 +3,7 @@
 
 use super::callers::{Answer, CASE_WORK, Caller, Endpoint, Session, client_id, status_and_body};
 use super::library::Ssin;
-use super::server::repo_path;
+use super::server::{TestGateway, repo_path};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -157,6 +157,15 @@ pub async fn joint_client(gw: &impl Endpoint, n: u32) -> String {
     let ssin = generated_ssin(n);
     gw.case_worker(GENT).new_client(&ssin).await;
     gw.case_worker(AMAL).new_client(&ssin).await
+}
+
+/// A fresh gateway with person `n` as a joint client of OCMW Gent and Amal: the gateway, the
+/// client id, and Gent's and Amal's case workers.
+pub async fn with_joint_client(n: u32) -> (TestGateway, String, Session, Session) {
+    let gw = TestGateway::start().await;
+    let client = joint_client(&gw, n).await;
+    let (gent, amal) = (gw.case_worker(GENT), gw.case_worker(AMAL));
+    (gw, client, gent, amal)
 }
 
 /// A consent by which the client lets OCMW Gent see trajectory progress and activation for
