@@ -393,7 +393,7 @@ async fn after_the_last_attempt_events_wait_in_the_dead_letters_in_order_until_r
     assert_eq!(delivered[0].json()["clientId"], second.as_str());
 
     // Visible to operators, and replayed by them, through the real command line.
-    let listing = cli(&gw, &["events", "dead-letters"]);
+    let listing = cli(&gw, &["events", "dead-letters"]).await;
     assert!(
         listing.contains("ocmw-gent/trajectoryGuidance"),
         "{listing}"
@@ -408,7 +408,8 @@ async fn after_the_last_attempt_events_wait_in_the_dead_letters_in_order_until_r
             "--subscription",
             "ocmw-gent/trajectoryGuidance",
         ],
-    );
+    )
+    .await;
     assert!(replay.contains("2 dead letter(s) queued"), "{replay}");
     let delivered = inbox.wait_for(|d| d.len() >= 3).await;
     let replayed: Vec<_> = delivered[1..]
@@ -420,12 +421,22 @@ async fn after_the_last_attempt_events_wait_in_the_dead_letters_in_order_until_r
         replayed[0].1.as_i64() < replayed[1].1.as_i64(),
         "{replayed:?}"
     );
-    assert!(cli(&gw, &["events", "dead-letters"]).contains("0 dead letter(s)"));
+    // A replayed letter is marked once its delivery is answered, a moment after the receiver
+    // has it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let listing = cli(&gw, &["events", "dead-letters"]).await;
+        if listing.contains("0 dead letter(s)") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{listing}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Runs the real `gateway` binary against the test gateway's database; what it printed.
-fn cli(gw: &TestGateway, args: &[&str]) -> String {
-    let finished = gw.cli(args);
+async fn cli(gw: &TestGateway, args: &[&str]) -> String {
+    let finished = gw.cli(args).await;
     assert!(finished.status.success(), "{finished}");
     finished.stdout
 }

@@ -144,11 +144,19 @@ impl Deployment {
 
 impl TestGateway {
     /// `gateway <args>` against this gateway's configuration and database, run to completion
-    /// (bounded).
-    pub fn cli(&self, args: &[&str]) -> Finished {
+    /// (bounded) on a thread of its own: the gateway runs on the test's runtime, and must go
+    /// on serving (and committing) while the command waits for the database.
+    pub async fn cli(&self, args: &[&str]) -> Finished {
         let file = self.dir.path().join("gateway.toml");
         write_config_file(&self.config, &file);
-        run_to_completion(gateway_command(&file, self.dir.path()), args)
+        let command = gateway_command(&file, self.dir.path());
+        let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_to_completion(command, &args)
+        })
+        .await
+        .expect("the command's thread")
     }
 }
 
