@@ -2,10 +2,15 @@
 //! here from RFC 9162 and the C2SP signed-note format (never the gateway's own Merkle code),
 //! against signed checkpoints and against the records read straight from the database.
 
-use crate::helpers::{AuditRow, TestGateway, generated_ssin, problem, trace_id};
+use crate::harness::library::{
+    AuditRecord, GET_CHECKPOINT, GET_CONSISTENCY_PROOF, GET_INCLUSION_PROOF,
+};
+use crate::harness::{
+    AuditRow, Caller, Endpoint, Session, TestGateway, generated_ssin, per_user_rate, problem,
+    trace_id,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use gateway::gate::action::{GET_CHECKPOINT, GET_CONSISTENCY_PROOF, GET_INCLUSION_PROOF};
 use ring::digest::{Context, SHA256};
 use serde_json::Value;
 
@@ -50,6 +55,22 @@ fn tree_head(leaves: &[Vec<u8>]) -> Hash {
     }
 }
 
+/// One step of the walk up the tree in RFC 9162 §2.1.3.2 and §2.1.4.2, from node `fn_` of a
+/// level whose last node is `sn`: whether the next proof hash is the left sibling. Both move
+/// up to the parent, past the levels at which the node is the last and has no sibling.
+fn climb(fn_: &mut u64, sn: &mut u64) -> bool {
+    let left = *fn_ & 1 == 1 || *fn_ == *sn;
+    if left && *fn_ & 1 == 0 {
+        while *fn_ & 1 == 0 && *fn_ != 0 {
+            *fn_ >>= 1;
+            *sn >>= 1;
+        }
+    }
+    *fn_ >>= 1;
+    *sn >>= 1;
+    left
+}
+
 /// RFC 9162 §2.1.3.2: verifying an inclusion proof.
 fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Hash) -> bool {
     if index >= size {
@@ -61,19 +82,11 @@ fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &H
         if sn == 0 {
             return false;
         }
-        if fn_ & 1 == 1 || fn_ == sn {
-            r = node_hash(p, &r);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
+        r = if climb(&mut fn_, &mut sn) {
+            node_hash(p, &r)
         } else {
-            r = node_hash(&r, p);
-        }
-        fn_ >>= 1;
-        sn >>= 1;
+            node_hash(&r, p)
+        };
     }
     sn == 0 && r == *root
 }
@@ -110,20 +123,12 @@ fn verify_consistency(
         if sn == 0 {
             return false;
         }
-        if fn_ & 1 == 1 || fn_ == sn {
+        if climb(&mut fn_, &mut sn) {
             fr = node_hash(c, &fr);
             sr = node_hash(c, &sr);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
         } else {
             sr = node_hash(&sr, c);
         }
-        fn_ >>= 1;
-        sn >>= 1;
     }
     fr == *first_hash && sr == *second_hash && sn == 0
 }
@@ -248,33 +253,22 @@ fn signed_by(note: &Note, key: &VerifierKey) -> bool {
 const OFFICER: (&str, &str) = ("ocmw-gent", "po-gent-1");
 
 /// A privacy officer reviewing the log, over one connection.
-struct Reviewer<'a> {
-    gw: &'a TestGateway,
-    client: reqwest::Client,
-    token: String,
+struct Reviewer {
+    session: Session,
     /// The trace ids of the audited requests made, with their action.
     audited: Vec<(String, &'static str)>,
 }
 
-impl<'a> Reviewer<'a> {
-    fn new(gw: &'a TestGateway) -> Self {
+impl Reviewer {
+    fn new(gw: &TestGateway) -> Self {
         Self {
-            gw,
-            client: gw.client(OFFICER.0),
-            token: gw.token(OFFICER.0, &["privacyOfficer"], OFFICER.1),
+            session: gw.session(&Caller::privacy_officer(OFFICER)),
             audited: Vec::new(),
         }
     }
 
     async fn get(&mut self, path: &str) -> reqwest::Response {
-        let response = self
-            .client
-            .get(self.gw.url(path))
-            .bearer_auth(&self.token)
-            .header("Processing-Purpose", "auditReview")
-            .send()
-            .await
-            .unwrap();
+        let response = self.session.get(path).await;
         let action = if path.starts_with("/v1/audit/checkpoint") {
             Some(GET_CHECKPOINT)
         } else if path.starts_with("/v1/audit/proofs/inclusion") {
@@ -308,25 +302,30 @@ impl<'a> Reviewer<'a> {
         parse_verifier_key(&self.text("/v1/audit/verifier-key").await)
     }
 
+    /// The proof at `path`, after checking that it is served and names what was asked for.
+    async fn proof(&mut self, path: &str, asked: [(&str, u64); 2]) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let body: Value = response.json().await.unwrap();
+        for (member, value) in asked {
+            assert_eq!(body[member], value, "{body}");
+        }
+        body
+    }
+
     /// (leaf bytes, proof) for `index` in the tree of `size`.
     async fn inclusion(&mut self, index: u64, size: u64) -> (Vec<u8>, Vec<Hash>) {
         let path = format!("/v1/audit/proofs/inclusion?index={index}&treeSize={size}");
-        let response = self.get(&path).await;
-        assert_eq!(response.status(), 200, "{path}");
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["leafIndex"], index, "{body}");
-        assert_eq!(body["treeSize"], size, "{body}");
+        let body = self
+            .proof(&path, [("leafIndex", index), ("treeSize", size)])
+            .await;
         let leaf = STANDARD.decode(body["leaf"].as_str().unwrap()).unwrap();
         (leaf, hashes(&body["proof"]))
     }
 
     async fn consistency(&mut self, from: u64, to: u64) -> Vec<Hash> {
         let path = format!("/v1/audit/proofs/consistency?from={from}&to={to}");
-        let response = self.get(&path).await;
-        assert_eq!(response.status(), 200, "{path}");
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["from"], from, "{body}");
-        assert_eq!(body["to"], to, "{body}");
+        let body = self.proof(&path, [("from", from), ("to", to)]).await;
         hashes(&body["proof"])
     }
 
@@ -362,11 +361,9 @@ fn hashes(proof: &Value) -> Vec<Hash> {
 }
 
 async fn register_many(gw: &TestGateway, numbers: std::ops::Range<u32>) {
+    let gent = gw.case_worker(("ocmw-gent", "sw-gent-1"));
     for n in numbers {
-        let response = gw
-            .register("ocmw-gent", "sw-gent-1", &generated_ssin(n))
-            .await;
-        assert_eq!(response.status(), 201);
+        assert_eq!(gent.register(&generated_ssin(n)).await.status(), 201);
     }
 }
 
@@ -387,19 +384,20 @@ fn flipped(hash: &Hash, bit: usize) -> Hash {
     hash
 }
 
-fn raised_user_rate(gw_config: &mut gateway::config::Config) {
-    // Hundreds of proof requests by one privacy officer within seconds.
-    gw_config.limits.per_user_per_second = 5000;
-    gw_config.limits.per_user_burst = 5000;
+/// A gateway whose log holds the registrations of persons 1 to `registrations`, and a privacy
+/// officer reviewing it, allowed the hundreds of proof requests within seconds the tests make.
+async fn reviewed_log(registrations: u32) -> (TestGateway, Reviewer) {
+    let gw = TestGateway::start_with(per_user_rate(5000, 5000)).await;
+    register_many(&gw, 1..registrations + 1).await;
+    let officer = Reviewer::new(&gw);
+    (gw, officer)
 }
 
 // --- Tests -----------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn a_checkpoint_is_a_signed_note_over_the_root_of_the_records_as_stored() {
-    let gw = TestGateway::start().await;
-    register_many(&gw, 1..6).await;
-    let mut officer = Reviewer::new(&gw);
+    let (gw, mut officer) = reviewed_log(5).await;
     let key = officer.verifier_key().await;
     let note = officer.checkpoint().await;
 
@@ -440,9 +438,7 @@ async fn a_checkpoint_is_a_signed_note_over_the_root_of_the_records_as_stored() 
 
 #[tokio::test]
 async fn inclusion_and_consistency_proofs_verify_against_two_signed_checkpoints() {
-    let gw = TestGateway::start_with(raised_user_rate).await;
-    register_many(&gw, 1..31).await;
-    let mut officer = Reviewer::new(&gw);
+    let (gw, mut officer) = reviewed_log(30).await;
     let key = officer.verifier_key().await;
     let a = officer.checkpoint().await;
     register_many(&gw, 31..56).await;
@@ -469,92 +465,55 @@ async fn inclusion_and_consistency_proofs_verify_against_two_signed_checkpoints(
             let (leaf, proof) = officer.inclusion(index, note.size).await;
             // The leaf is the stored canonical record of that sequence number.
             assert_eq!(leaf, all[index as usize], "leaf {index}");
-            let record = gateway::audit::record::AuditRecord::decode(&leaf).unwrap();
+            let record = AuditRecord::decode(&leaf).unwrap();
             assert_eq!(record.seq, index);
             let hash = leaf_hash(&leaf);
+            // In the tree of this checkpoint: a leaf at a position, with a proof, under a root.
+            let included = |index, hash: &Hash, proof: &[Hash], root: &Hash| {
+                verify_inclusion(index, note.size, hash, proof, root)
+            };
             assert!(
-                verify_inclusion(index, note.size, &hash, &proof, &note.root),
+                included(index, &hash, &proof, &note.root),
                 "leaf {index} in {}",
                 note.size
             );
             // A changed leaf, hash, position, root or proof does not verify.
             let mut changed = leaf.clone();
             changed[leaf.len() / 2] ^= 0x20;
-            assert!(!verify_inclusion(
-                index,
-                note.size,
-                &leaf_hash(&changed),
-                &proof,
-                &note.root
-            ));
+            assert!(!included(index, &leaf_hash(&changed), &proof, &note.root));
             let other = if index == 0 { 1 } else { index - 1 };
-            assert!(!verify_inclusion(
-                other, note.size, &hash, &proof, &note.root
-            ));
-            assert!(!verify_inclusion(
-                index,
-                note.size,
-                &hash,
-                &proof,
-                &flipped(&note.root, 0)
-            ));
+            assert!(!included(other, &hash, &proof, &note.root));
+            assert!(!included(index, &hash, &proof, &flipped(&note.root, 0)));
             for position in 0..proof.len() {
                 let mut tampered = proof.clone();
                 tampered[position] = flipped(&tampered[position], 200);
-                assert!(!verify_inclusion(
-                    index, note.size, &hash, &tampered, &note.root
-                ));
+                assert!(!included(index, &hash, &tampered, &note.root));
             }
             let shorter = &proof[..proof.len() - 1];
-            assert!(!verify_inclusion(
-                index, note.size, &hash, shorter, &note.root
-            ));
+            assert!(!included(index, &hash, shorter, &note.root));
             let mut longer = proof.clone();
             longer.push(note.root);
-            assert!(!verify_inclusion(
-                index, note.size, &hash, &longer, &note.root
-            ));
+            assert!(!included(index, &hash, &longer, &note.root));
         }
     }
 
     // B extends A: the log was only appended to between the two checkpoints.
     let proof = officer.consistency(a.size, b.size).await;
-    assert!(verify_consistency(a.size, b.size, &a.root, &b.root, &proof));
+    // From a tree of a size with a root, to B's size with a root, by a proof.
+    let extends = |from, from_root: &Hash, to_root: &Hash, proof: &[Hash]| {
+        verify_consistency(from, b.size, from_root, to_root, proof)
+    };
+    assert!(extends(a.size, &a.root, &b.root, &proof));
     for position in 0..proof.len() {
         let mut tampered = proof.clone();
         tampered[position] = flipped(&tampered[position], 77);
-        assert!(!verify_consistency(
-            a.size, b.size, &a.root, &b.root, &tampered
-        ));
+        assert!(!extends(a.size, &a.root, &b.root, &tampered));
     }
-    assert!(!verify_consistency(
-        a.size,
-        b.size,
-        &flipped(&a.root, 1),
-        &b.root,
-        &proof
-    ));
-    assert!(!verify_consistency(
-        a.size,
-        b.size,
-        &a.root,
-        &flipped(&b.root, 1),
-        &proof
-    ));
-    assert!(!verify_consistency(
-        a.size - 1,
-        b.size,
-        &a.root,
-        &b.root,
-        &proof
-    ));
-    assert!(!verify_consistency(
-        a.size,
-        b.size,
-        &a.root,
-        &b.root,
-        &proof[..proof.len() - 1]
-    ));
+    assert!(!extends(a.size, &flipped(&a.root, 1), &b.root, &proof));
+    assert!(!extends(a.size, &a.root, &flipped(&b.root, 1), &proof));
+    assert!(!extends(a.size - 1, &a.root, &b.root, &proof));
+    let shorter = &proof[..proof.len() - 1];
+    assert!(!extends(a.size, &a.root, &b.root, shorter));
     // Equal sizes need no proof.
     assert!(officer.consistency(b.size, b.size).await.is_empty());
 
@@ -566,9 +525,7 @@ async fn inclusion_and_consistency_proofs_verify_against_two_signed_checkpoints(
 #[tokio::test]
 async fn every_proof_of_a_small_log_verifies_at_every_size() {
     // Small sizes hold every odd shape: single leaves, perfect trees, ragged right edges.
-    let gw = TestGateway::start_with(raised_user_rate).await;
-    register_many(&gw, 1..17).await;
-    let mut officer = Reviewer::new(&gw);
+    let (gw, mut officer) = reviewed_log(16).await;
     let head = officer.checkpoint().await;
     assert_eq!(head.size, 16);
     let all = leaves(&gw.audit_rows().await);
@@ -633,33 +590,18 @@ async fn only_a_privacy_officer_reviewing_the_log_gets_its_checkpoints_and_proof
         ("amal", &["system"], "referral"),
     ];
     for (party, roles, purpose) in callers {
+        let caller = gw.session(&Caller::new(party, roles, "someone", purpose));
         for path in paths {
-            let response = gw
-                .call_as(
-                    reqwest::Method::GET,
-                    path,
-                    (party, roles, "someone"),
-                    purpose,
-                    None,
-                )
-                .await;
-            problem(response, 403, MISSING_SCOPE).await;
+            problem(caller.get(path).await, 403, MISSING_SCOPE).await;
         }
     }
     // Any party's privacy officer gets checkpoints and consistency proofs (hashes only), but
     // an inclusion proof carries the record itself: only for records the officer may review
     // (here OCMW Gent's own registration, so not for Amal's or KBI's officers).
     for party in ["ocmw-gent", "amal", "kbi"] {
+        let officer = gw.session(&Caller::privacy_officer((party, "po")));
         for path in paths {
-            let response = gw
-                .call_as(
-                    reqwest::Method::GET,
-                    path,
-                    (party, &["privacyOfficer"], "po"),
-                    "auditReview",
-                    None,
-                )
-                .await;
+            let response = officer.get(path).await;
             let expected = if party != "ocmw-gent" && path.contains("inclusion") {
                 404
             } else {
@@ -673,9 +615,7 @@ async fn only_a_privacy_officer_reviewing_the_log_gets_its_checkpoints_and_proof
 
 #[tokio::test]
 async fn malformed_or_out_of_range_proof_parameters_are_bad_requests() {
-    let gw = TestGateway::start().await;
-    register_many(&gw, 1..5).await;
-    let mut officer = Reviewer::new(&gw);
+    let (gw, mut officer) = reviewed_log(4).await;
     let size = officer.checkpoint().await.size;
     assert_eq!(size, 4);
     let beyond = size + 1000;

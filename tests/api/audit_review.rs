@@ -3,7 +3,9 @@
 //! appended, bad parameters refused), a client's access report, the anomaly flags — each
 //! review itself on record.
 
-use crate::helpers::{TestGateway, generated_ssin};
+use crate::harness::{
+    AMAL, Caller, EEKLO, Endpoint, TestGateway, client_id, generated_ssin, joint_client,
+};
 use reqwest::Method;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -12,17 +14,8 @@ const OFFICER: (&str, &str) = ("ocmw-gent", "po-1");
 
 /// `GET path` as Gent's privacy officer reviewing the log.
 async fn review(gw: &TestGateway, path: &str) -> (u16, Value) {
-    let response = gw
-        .call_as(
-            Method::GET,
-            path,
-            (OFFICER.0, &["privacyOfficer"][..], OFFICER.1),
-            "auditReview",
-            None,
-        )
-        .await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let officer = gw.session(&Caller::privacy_officer(OFFICER));
+    officer.call(Method::GET, path, None).await
 }
 
 async fn search(gw: &TestGateway, query: &str) -> (u16, Value) {
@@ -39,27 +32,38 @@ fn seqs(records: &[Value]) -> Vec<u64> {
     records.iter().map(|r| r["seq"].as_u64().unwrap()).collect()
 }
 
+/// Person `n`, registered by `party`'s case worker sw-1; the client id.
 async fn client(gw: &TestGateway, party: &str, n: u32) -> String {
-    let response = gw.register(party, "sw-1", &generated_ssin(n)).await;
-    response.json::<Value>().await.unwrap()["clientId"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let response = gw
+        .case_worker((party, "sw-1"))
+        .register(&generated_ssin(n))
+        .await;
+    client_id(response).await
+}
+
+/// `GET /v1/clients/{client}` as `party`'s case worker `user`; the status.
+async fn read(gw: &TestGateway, (party, user): (&str, &str), client: &str) -> u16 {
+    let reader = gw.case_worker((party, user));
+    let response = reader.get(&format!("/v1/clients/{client}")).await;
+    response.status().as_u16()
+}
+
+/// `party`'s case worker `user` looks up person `n`, unknown to it.
+async fn look_up_unknown(gw: &TestGateway, (party, user): (&str, &str), n: u32) {
+    let response = gw
+        .case_worker((party, user))
+        .lookup(&generated_ssin(n))
+        .await;
+    assert_eq!(response.status(), 404);
 }
 
 /// Gent and Amal share a client, Gent has one of its own, Eeklo one Gent has nothing to do
 /// with; Gent looks up an unknown person (a refusal).
 async fn history(gw: &TestGateway) -> (String, String, String) {
-    let joint = client(gw, "ocmw-gent", 1).await;
-    client(gw, "amal", 1).await;
+    let joint = joint_client(gw, 1).await;
     let own = client(gw, "ocmw-gent", 2).await;
     let foreign = client(gw, "ocmw-eeklo", 3).await;
-    assert_eq!(
-        gw.lookup("ocmw-gent", "sw-2", &generated_ssin(9))
-            .await
-            .status(),
-        404
-    );
+    look_up_unknown(gw, ("ocmw-gent", "sw-2"), 9).await;
     (joint, own, foreign)
 }
 
@@ -164,13 +168,8 @@ async fn bad_searches_and_other_roles_are_refused_on_record() {
     }
     let before = gw.audit_rows().await.len();
     let case_worker = gw
-        .call_as(
-            Method::GET,
-            "/v1/audit/records",
-            ("ocmw-gent", &["caseWorker"][..], "sw-1"),
-            "trajectoryGuidance",
-            None,
-        )
+        .case_worker(("ocmw-gent", "sw-1"))
+        .get("/v1/audit/records")
         .await;
     assert_eq!(case_worker.status(), 403);
     let rows = gw.audit_rows().await;
@@ -180,13 +179,8 @@ async fn bad_searches_and_other_roles_are_refused_on_record() {
         (refusal.action.as_str(), refusal.outcome.as_str()),
         ("searchAuditLog", "denied")
     );
-    let unauthenticated = gw
-        .client("ocmw-gent")
-        .get(gw.url("/v1/audit/records"))
-        .header("Processing-Purpose", "auditReview")
-        .send()
-        .await
-        .unwrap();
+    let anonymous = Caller::privacy_officer(OFFICER).without_token();
+    let unauthenticated = gw.session(&anonymous).get("/v1/audit/records").await;
     assert_eq!(unauthenticated.status(), 401);
 }
 
@@ -194,17 +188,11 @@ async fn bad_searches_and_other_roles_are_refused_on_record() {
 async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_art_15() {
     let gw = TestGateway::start().await;
     let ssin = generated_ssin(21);
-    let joint = client(&gw, "ocmw-gent", 21).await;
-    client(&gw, "amal", 21).await;
-    crate::helpers::write_record(
-        &gw,
-        ("amal", "tb-1"),
-        &joint,
-        serde_json::json!({"nt2Level": "A2"}),
-    )
-    .await;
+    let joint = joint_client(&gw, 21).await;
+    let progress = serde_json::json!({"nt2Level": "A2"});
+    gw.case_worker(AMAL).write_record(&joint, progress).await;
     // An OCMW not linked to the client tries to find it: refused, and on the client's report.
-    assert_eq!(gw.lookup("ocmw-eeklo", "sw-9", &ssin).await.status(), 404);
+    assert_eq!(gw.case_worker(EEKLO).lookup(&ssin).await.status(), 404);
 
     let path = format!("/v1/audit/clients/{joint}/access-report");
     let (status, report) = review(&gw, &path).await;
@@ -249,21 +237,10 @@ async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_a
     assert_eq!(report["refusals"], 1);
 
     // The printable page for the client: Dutch, no scripts or styles, every value escaped.
-    let marked_up = gw
-        .call_as(
-            Method::GET,
-            &format!("/v1/clients/{joint}"),
-            ("ocmw-gent", &["caseWorker"][..], "<i>sw-7</i>"),
-            "trajectoryGuidance",
-            None,
-        )
-        .await;
-    assert_eq!(marked_up.status(), 200);
+    assert_eq!(read(&gw, ("ocmw-gent", "<i>sw-7</i>"), &joint).await, 200);
     let page = gw
-        .client(OFFICER.0)
-        .get(gw.url(&path))
-        .bearer_auth(gw.token(OFFICER.0, &["privacyOfficer"], OFFICER.1))
-        .header("Processing-Purpose", "auditReview")
+        .session(&Caller::privacy_officer(OFFICER))
+        .request(Method::GET, &path)
         .header("Accept", "text/html")
         .send()
         .await
@@ -286,20 +263,12 @@ async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_a
     assert!(!html.contains("<script") && !html.contains("style"));
 
     // An officer of a party not linked to the client gets nothing; all requests are on record.
-    let foreign = gw
-        .call_as(
-            Method::GET,
-            &path,
-            ("ocmw-eeklo", &["privacyOfficer"][..], "po-9"),
-            "auditReview",
-            None,
-        )
-        .await;
+    let foreign_officer = Caller::privacy_officer(("ocmw-eeklo", "po-9"));
+    let foreign = gw.session(&foreign_officer).get(&path).await;
     assert_eq!(foreign.status(), 404);
-    let rows = gw.audit_rows().await;
-    let reports: Vec<_> = rows
+    let reports = gw.audit_of_action("getAccessReport").await;
+    let reports: Vec<_> = reports
         .iter()
-        .filter(|r| r.action == "getAccessReport")
         .map(|r| (r.party_id.as_str(), r.outcome.as_str()))
         .collect();
     assert_eq!(
@@ -319,36 +288,19 @@ async fn anomalies_flag_heavy_readers_refusal_bursts_and_attempts_after_a_link_e
         config.review.refusals = 3;
     })
     .await;
-    let read = |party: &'static str, user: &'static str, client: String| {
-        let gw = &gw;
-        async move {
-            gw.call_as(
-                Method::GET,
-                &format!("/v1/clients/{client}"),
-                (party, &["caseWorker"][..], user),
-                "trajectoryGuidance",
-                None,
-            )
-            .await
-            .status()
-            .as_u16()
-        }
-    };
     for n in 0..5 {
         let id = client(&gw, "ocmw-gent", 40 + n).await;
-        assert_eq!(read("ocmw-gent", "sw-1", id).await, 200);
+        assert_eq!(read(&gw, ("ocmw-gent", "sw-1"), &id).await, 200);
         let foreign = client(&gw, "ocmw-eeklo", 60 + n).await;
-        assert_eq!(read("ocmw-eeklo", "sw-9", foreign).await, 200);
+        assert_eq!(read(&gw, ("ocmw-eeklo", "sw-9"), &foreign).await, 200);
     }
     for n in 0..4 {
-        let response = gw
-            .lookup("ocmw-gent", "sw-2", &generated_ssin(80 + n))
-            .await;
-        assert_eq!(response.status(), 404);
+        look_up_unknown(&gw, ("ocmw-gent", "sw-2"), 80 + n).await;
     }
     let gone = client(&gw, "ocmw-gent", 90).await;
-    assert_eq!(gw.unlink("ocmw-gent", "sw-3", &gone).await.status(), 204);
-    assert_eq!(read("ocmw-gent", "sw-3", gone.clone()).await, 404);
+    let unlinked = gw.case_worker(("ocmw-gent", "sw-3")).unlink(&gone).await;
+    assert_eq!(unlinked.status(), 204);
+    assert_eq!(read(&gw, ("ocmw-gent", "sw-3"), &gone).await, 404);
 
     let (status, report) = review(&gw, "/v1/audit/anomalies").await;
     assert_eq!(status, 200);
@@ -390,11 +342,6 @@ async fn anomalies_flag_heavy_readers_refusal_bursts_and_attempts_after_a_link_e
 
     let (status, _) = review(&gw, "/v1/audit/anomalies?from=yesterday").await;
     assert_eq!(status, 400);
-    let rows = gw.audit_rows().await;
-    let reviews: Vec<_> = rows
-        .iter()
-        .filter(|r| r.action == "getAuditAnomalies")
-        .map(|r| r.outcome.as_str())
-        .collect();
+    let reviews = gw.outcomes_of("getAuditAnomalies").await;
     assert_eq!(reviews, ["allowed", "denied"]);
 }

@@ -1,50 +1,21 @@
 //! Consent records: recorded and listed by linked parties only, withdrawn at once, every use
 //! on record, every bad member named.
 
-use crate::helpers::{CASE_WORK, Expected, TestGateway, assert_audit_log, generated_ssin, problem};
-use reqwest::Method;
+use crate::harness::{
+    AMAL, EEKLO, Endpoint, Expected, ExpectedLog, GENT, Session, TestGateway, consent_for_gent,
+    generated_ssin, issue_names, problem,
+};
+use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-const GENT: (&str, &str) = ("ocmw-gent", "sw-1");
-const AMAL: (&str, &str) = ("amal", "tb-1");
-const EEKLO: (&str, &str) = ("ocmw-eeklo", "sw-9");
 const NOT_FOUND: &str = "urn:problem-type:belgif:resourceNotFound";
 const BAD_REQUEST: &str = "urn:problem-type:belgif:badRequest";
-
-fn consent_body() -> Value {
-    json!({
-        "recipientParty": "ocmw-gent",
-        "purpose": "trajectoryGuidance",
-        "categories": ["trajectoryProgress", "activation"],
-        "legalTextVersion": "amal-privacy-2026-01",
-        "language": "nl",
-        "evidenceReference": "form-2026-0042",
-        "validFrom": "2020-01-01",
-        "validUntil": "2099-12-31",
-    })
-}
-
-async fn call(
-    gw: &TestGateway,
-    who: (&str, &str),
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-) -> reqwest::Response {
-    gw.call_as(
-        method,
-        path,
-        (who.0, &["caseWorker"][..], who.1),
-        CASE_WORK,
-        body,
-    )
-    .await
-}
+const WITHDRAW: &str = "withdrawConsent";
 
 /// Registers person `n` as `who`'s client; the registration's expected audit record and the
 /// client id.
 async fn registered(gw: &TestGateway, who: (&str, &str), n: u32) -> (Expected, String) {
-    let response = gw.register(who.0, who.1, &generated_ssin(n)).await;
+    let response = gw.case_worker(who).register(&generated_ssin(n)).await;
     assert_eq!(response.status(), 201);
     let expected = Expected::allowed(&response, who, "registerClient", None);
     let body: Value = response.json().await.unwrap();
@@ -58,20 +29,26 @@ async fn registered(gw: &TestGateway, who: (&str, &str), n: u32) -> (Expected, S
     )
 }
 
+/// The JSON body of an answer.
+async fn json_of(response: Response) -> Value {
+    response.json().await.unwrap()
+}
+
+/// `GET path` as `session`, as JSON.
+async fn listing(session: &Session, path: &str) -> Value {
+    json_of(session.get(path).await).await
+}
+
 #[tokio::test]
 async fn a_linked_party_records_lists_and_withdraws_a_consent_and_each_step_is_on_record() {
     let gw = TestGateway::start().await;
+    let amal = gw.case_worker(AMAL);
     let (registration, client) = registered(&gw, AMAL, 1).await;
-    let mut log = vec![registration];
+    let mut log = ExpectedLog(vec![registration]);
     let path = format!("/v1/clients/{client}/consents");
 
-    let created = call(&gw, AMAL, Method::POST, &path, Some(&consent_body())).await;
-    log.push(Expected::allowed(
-        &created,
-        AMAL,
-        "recordConsent",
-        Some(&client),
-    ));
+    let created = amal.post(&path, &consent_for_gent()).await;
+    log.allowed(&created, AMAL, "recordConsent", Some(&client));
     assert_eq!(created.status(), 201);
     assert_eq!(created.headers()["cache-control"], "no-store");
     let consent: Value = created.json().await.unwrap();
@@ -88,26 +65,15 @@ async fn a_linked_party_records_lists_and_withdraws_a_consent_and_each_step_is_o
     );
     assert_eq!(consent["history"].as_array().unwrap().len(), 1);
 
-    let listed = call(&gw, AMAL, Method::GET, &path, None).await;
-    log.push(Expected::allowed(
-        &listed,
-        AMAL,
-        "listConsents",
-        Some(&client),
-    ));
-    let listed: Value = listed.json().await.unwrap();
+    let listed = amal.get(&path).await;
+    log.allowed(&listed, AMAL, "listConsents", Some(&client));
+    let listed = json_of(listed).await;
     assert_eq!(listed["items"][0]["consentId"], consent_id.as_str());
 
-    let withdrawal = format!("{path}/{consent_id}/withdrawal");
-    let withdrawn = call(&gw, AMAL, Method::POST, &withdrawal, None).await;
-    log.push(Expected::allowed(
-        &withdrawn,
-        AMAL,
-        "withdrawConsent",
-        Some(&client),
-    ));
+    let withdrawn = amal.withdraw_consent(&client, &consent_id).await;
+    log.allowed(&withdrawn, AMAL, WITHDRAW, Some(&client));
     assert_eq!(withdrawn.status(), 200);
-    let withdrawn: Value = withdrawn.json().await.unwrap();
+    let withdrawn = json_of(withdrawn).await;
     assert_eq!(withdrawn["state"], "withdrawn");
     assert_eq!(withdrawn["history"][1]["state"], "withdrawn");
     assert_eq!(
@@ -115,51 +81,32 @@ async fn a_linked_party_records_lists_and_withdraws_a_consent_and_each_step_is_o
         json!({"party": "amal", "user": "tb-1"})
     );
 
-    let again = call(&gw, AMAL, Method::POST, &withdrawal, None).await;
-    log.push(Expected::denied(
-        &again,
-        AMAL,
-        "withdrawConsent",
-        Some(&client),
-        "notWithdrawable",
-    ));
-    problem(
-        again,
-        409,
-        "urn:problem-type:gateway:consentAlreadyWithdrawn",
-    )
-    .await;
+    let again = amal.withdraw_consent(&client, &consent_id).await;
+    log.denied(&again, AMAL, WITHDRAW, "notWithdrawable", Some(&client));
+    let already = "urn:problem-type:gateway:consentAlreadyWithdrawn";
+    problem(again, 409, already).await;
 
-    let unknown = format!("{path}/{}/withdrawal", uuid::Uuid::new_v4());
-    let missing = call(&gw, AMAL, Method::POST, &unknown, None).await;
-    log.push(Expected::denied(
-        &missing,
-        AMAL,
-        "withdrawConsent",
-        Some(&client),
-        "notWithdrawable",
-    ));
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let missing = amal.withdraw_consent(&client, &unknown).await;
+    log.denied(&missing, AMAL, WITHDRAW, "notWithdrawable", Some(&client));
     problem(missing, 404, NOT_FOUND).await;
 
-    assert_audit_log(&gw.audit_rows().await, &log);
+    log.assert_on(&gw).await;
     gw.stop().await;
 }
 
 #[tokio::test]
 async fn an_unlinked_party_cannot_see_record_or_withdraw_consents_and_learns_nothing() {
     let gw = TestGateway::start().await;
+    let (amal, eeklo) = (gw.case_worker(AMAL), gw.case_worker(EEKLO));
     let (_, client) = registered(&gw, AMAL, 2).await;
     let path = format!("/v1/clients/{client}/consents");
-    let created: Value = call(&gw, AMAL, Method::POST, &path, Some(&consent_body()))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created = json_of(amal.post(&path, &consent_for_gent()).await).await;
     let consent_id = created["consentId"].as_str().unwrap();
     let unknown_client = format!("/v1/clients/{}/consents", uuid::Uuid::new_v4());
     for (method, target, body) in [
         (Method::GET, path.clone(), None),
-        (Method::POST, path.clone(), Some(consent_body())),
+        (Method::POST, path.clone(), Some(consent_for_gent())),
         (
             Method::POST,
             format!("{path}/{consent_id}/withdrawal"),
@@ -167,7 +114,7 @@ async fn an_unlinked_party_cannot_see_record_or_withdraw_consents_and_learns_not
         ),
         (Method::GET, unknown_client.clone(), None),
     ] {
-        let response = call(&gw, EEKLO, method.clone(), &target, body.as_ref()).await;
+        let response = eeklo.send(method.clone(), &target, body.as_ref()).await;
         let body = problem(response, 404, NOT_FOUND).await;
         assert_eq!(
             body["detail"], "The requested resource cannot be found",
@@ -175,11 +122,7 @@ async fn an_unlinked_party_cannot_see_record_or_withdraw_consents_and_learns_not
         );
     }
     // Still active for its recipient: nothing the outsider did changed it.
-    let listed: Value = call(&gw, AMAL, Method::GET, &path, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed = listing(&amal, &path).await;
     assert_eq!(listed["items"][0]["state"], "active");
     let denied = gw
         .audit_rows()
@@ -194,6 +137,7 @@ async fn an_unlinked_party_cannot_see_record_or_withdraw_consents_and_learns_not
 #[tokio::test]
 async fn every_wrong_member_of_a_consent_is_named() {
     let gw = TestGateway::start().await;
+    let gent = gw.case_worker(GENT);
     let (_, client) = registered(&gw, GENT, 3).await;
     let path = format!("/v1/clients/{client}/consents");
     let cases: Vec<(Value, Vec<&str>)> = vec![
@@ -220,30 +164,20 @@ async fn every_wrong_member_of_a_consent_is_named() {
         ),
     ];
     for (change, pointers) in cases {
-        let mut body = consent_body();
+        let mut body = consent_for_gent();
         for (key, value) in change.as_object().unwrap() {
             body[key] = value.clone();
         }
-        let response = call(&gw, GENT, Method::POST, &path, Some(&body)).await;
+        let response = gent.post(&path, &body).await;
         let problem = problem(response, 400, BAD_REQUEST).await;
-        let named: Vec<&str> = problem["issues"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(named, pointers, "{change}");
+        assert_eq!(issue_names(&problem), pointers, "{change}");
     }
-    let mut unknown_member = consent_body();
+    let mut unknown_member = consent_for_gent();
     unknown_member["note"] = json!("x");
-    let response = call(&gw, GENT, Method::POST, &path, Some(&unknown_member)).await;
+    let response = gent.post(&path, &unknown_member).await;
     let body = problem(response, 400, BAD_REQUEST).await;
     assert_eq!(body["issues"][0]["name"], "/note");
-    let none = call(&gw, GENT, Method::GET, &path, None)
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
+    let none = listing(&gent, &path).await;
     assert_eq!(none["items"], json!([]), "nothing was recorded");
     gw.stop().await;
 }

@@ -1,20 +1,21 @@
 //! Belgif conventions: trace ids on every response, problem+json for every error, and an
 //! OpenAPI document that describes the routes.
 
-use crate::helpers::{TestGateway, problem};
+use crate::harness::library::NO_SUCH_ROUTE;
+use crate::harness::{Caller, Endpoint, TestGateway, problem, trace_id};
+use reqwest::Method;
 use serde_json::Value;
+
+const GENT: (&str, &str) = ("ocmw-gent", "sw-1");
 
 #[tokio::test]
 async fn every_response_carries_a_fresh_trace_id_and_echoes_the_callers() {
     let gw = TestGateway::start().await;
-    let client = gw.client("ocmw-gent");
-    let token = gw.token("ocmw-gent", &["caseWorker"], "sw-1");
+    let gent = gw.case_worker(GENT);
     let mut seen = Vec::new();
     for _ in 0..2 {
-        let response = client
-            .get(gw.url("/v1/whoami"))
-            .bearer_auth(&token)
-            .header("Processing-Purpose", "trajectoryGuidance")
+        let response = gent
+            .request(Method::GET, "/v1/whoami")
             .header("BelGov-Trace-Id", "caller-trace-123")
             .send()
             .await
@@ -24,16 +25,16 @@ async fn every_response_carries_a_fresh_trace_id_and_echoes_the_callers() {
             response.headers()["belgov-related-trace-id"],
             "caller-trace-123"
         );
-        let trace = response.headers()["belgov-trace-id"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let trace = trace_id(&response);
         assert!(uuid::Uuid::parse_str(&trace).is_ok());
         seen.push(trace);
     }
     assert_ne!(seen[0], seen[1]);
     // Errors carry one too.
-    let refused = client.get(gw.url("/v1/whoami")).send().await.unwrap();
+    let refused = gw
+        .session(&Caller::certificate_only("ocmw-gent"))
+        .get("/v1/whoami")
+        .await;
     assert!(refused.headers().contains_key("belgov-trace-id"));
 }
 
@@ -41,8 +42,8 @@ async fn every_response_carries_a_fresh_trace_id_and_echoes_the_callers() {
 async fn a_malformed_caller_trace_id_is_a_bad_request() {
     let gw = TestGateway::start().await;
     let response = gw
-        .client("ocmw-gent")
-        .get(gw.url("/v1/whoami"))
+        .session(&Caller::certificate_only("ocmw-gent"))
+        .request(Method::GET, "/v1/whoami")
         .header("BelGov-Trace-Id", "x".repeat(200))
         .send()
         .await
@@ -54,17 +55,11 @@ async fn a_malformed_caller_trace_id_is_a_bad_request() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_with_problems() {
     let gw = TestGateway::start().await;
-    let client = gw.client("ocmw-gent");
-    let missing = client.get(gw.url("/v1/nothing-here")).send().await.unwrap();
+    let anonymous = gw.session(&Caller::certificate_only("ocmw-gent"));
+    let missing = anonymous.get("/v1/nothing-here").await;
     problem(missing, 404, "urn:problem-type:belgif:resourceNotFound").await;
     // Authentication comes first: only an authenticated caller learns which methods exist.
-    let wrong_method = client
-        .delete(gw.url("/v1/whoami"))
-        .bearer_auth(gw.token("ocmw-gent", &["caseWorker"], "sw-1"))
-        .header("Processing-Purpose", "trajectoryGuidance")
-        .send()
-        .await
-        .unwrap();
+    let wrong_method = gw.case_worker(GENT).delete("/v1/whoami").await;
     assert!(wrong_method.headers().contains_key("allow"));
     problem(
         wrong_method,
@@ -78,11 +73,9 @@ async fn unknown_routes_and_methods_answer_with_problems() {
 async fn the_openapi_document_describes_every_route_it_serves() {
     let gw = TestGateway::start().await;
     let response = gw
-        .client("ocmw-gent")
-        .get(gw.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+        .session(&Caller::certificate_only("ocmw-gent"))
+        .get("/openapi.json")
+        .await;
     assert_eq!(response.status(), 200);
     let doc: Value = response.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -92,28 +85,15 @@ async fn the_openapi_document_describes_every_route_it_serves() {
     let paths = doc["paths"].as_object().unwrap();
     // Every documented operation is routed: called as documented (with a placeholder id and an
     // empty body), it answers with anything but "no such route" or "method not allowed".
-    let client = gw.client("ocmw-gent");
-    let token = gw.token("ocmw-gent", &["caseWorker"], "sw-1");
+    let gent = gw.case_worker(GENT);
     for (path, item) in paths {
         for method in item.as_object().unwrap().keys() {
-            let url = gw.url(&path.replace("{clientId}", &uuid::Uuid::new_v4().to_string()));
-            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let response = client
-                .request(method.clone(), url)
-                .bearer_auth(&token)
-                .header("Processing-Purpose", "trajectoryGuidance")
-                .json(&serde_json::json!({}))
-                .send()
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let route = path.replace("{clientId}", &uuid::Uuid::new_v4().to_string());
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let empty = serde_json::json!({});
+            let (status, body) = gent.call(method.clone(), &route, Some(&empty)).await;
             assert_ne!(status, 405, "{method} {path}");
-            assert_ne!(
-                body["detail"],
-                gateway::http::problem::NO_SUCH_ROUTE,
-                "{method} {path}"
-            );
+            assert_ne!(body["detail"], NO_SUCH_ROUTE, "{method} {path}");
         }
     }
     assert!(paths.contains_key("/v1/whoami"));

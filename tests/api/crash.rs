@@ -2,9 +2,10 @@
 //! registration answered with a 2xx is there after a restart, with its audit record, and the
 //! audit log still verifies.
 
-use crate::process::{
-    Deployment, assert_gapless, audit_rows, client_id, ssin, trace_id, verify_ok,
+use crate::harness::{
+    Deployment, Endpoint, assert_gapless, client_id, registration, ssin, trace_id, verify_ok,
 };
+use reqwest::Method;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -39,7 +40,7 @@ async fn registrations_acknowledged_before_a_kill_survive_the_restart_with_their
     for task in 0..TASKS {
         let party = PARTIES[task as usize % PARTIES.len()];
         // One user per task: the per-user rate limit is not what is under test.
-        let caller = deployment.case_worker(&gateway, party, &format!("load-{task}"));
+        let caller = gateway.case_worker((party, &format!("load-{task}")));
         let (acknowledged, answered, failed, killed) = (
             acknowledged.clone(),
             answered.clone(),
@@ -52,7 +53,11 @@ async fn registrations_acknowledged_before_a_kill_survive_the_restart_with_their
                     break;
                 }
                 let person = ssin(task * PER_TASK + i);
-                match caller.register(&person).await {
+                let body = registration(&person);
+                match caller
+                    .try_send(Method::POST, "/v1/clients", Some(&body))
+                    .await
+                {
                     Ok(response) if response.status().is_success() => {
                         let trace = trace_id(&response);
                         let status = response.status();
@@ -128,13 +133,15 @@ async fn registrations_acknowledged_before_a_kill_survive_the_restart_with_their
         let callers: HashMap<&str, _> = PARTIES
             .iter()
             .map(|&party| {
-                let caller = deployment.case_worker(&gateway, party, &format!("check-{task}"));
-                (party, caller)
+                (
+                    party,
+                    gateway.case_worker((party, &format!("check-{task}"))),
+                )
             })
             .collect();
         checks.push(tokio::spawn(async move {
             for ack in acknowledged.iter().skip(task).step_by(TASKS as usize) {
-                let response = callers[ack.party].lookup(&ack.ssin).await.unwrap();
+                let response = callers[ack.party].lookup(&ack.ssin).await;
                 assert_eq!(
                     response.status(),
                     200,
@@ -154,7 +161,7 @@ async fn registrations_acknowledged_before_a_kill_survive_the_restart_with_their
     gateway.stop().await;
 
     let db = deployment.database().await;
-    let rows = audit_rows(&db).await;
+    let rows = db.audit_rows().await;
     assert_gapless(&rows);
     let by_request: HashMap<&str, _> = rows.iter().map(|r| (r.request_id.as_str(), r)).collect();
     for ack in acknowledged.iter() {
@@ -164,19 +171,14 @@ async fn registrations_acknowledged_before_a_kill_survive_the_restart_with_their
         assert_eq!(row.action, "registerClient");
         assert_eq!(row.outcome, "allowed");
         assert_eq!(row.client_id.as_deref(), Some(ack.client_id.as_str()));
-        let record: Value = serde_json::from_slice(&row.record).unwrap();
+        let record: Value = serde_json::from_slice(&row.bytes).unwrap();
         assert_eq!(record["requestId"], ack.trace_id.as_str());
         assert_eq!(record["party"], ack.party);
         assert_eq!(record["client"], ack.client_id.as_str());
     }
     // A change and its record commit together: no client exists that the log does not show
     // being registered, acknowledged or not.
-    let clients: Vec<String> = gateway::with_pool!(&db, |pool| {
-        sqlx::query_scalar("SELECT client_id FROM clients")
-            .fetch_all(pool)
-            .await
-            .unwrap()
-    });
+    let clients = db.strings("SELECT client_id FROM clients").await;
     for client in &clients {
         assert!(
             rows.iter().any(|r| r.action == "registerClient"

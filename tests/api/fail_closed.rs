@@ -1,8 +1,8 @@
 //! Fail closed: while the audit log cannot be written, no client data is served and nothing
 //! changes, readiness says so, and both recover once the log is writable again.
 
-use crate::helpers::{Expected, TestDb, TestGateway, assert_audit_log, generated_ssin, problem};
-use gateway::gate::action::{LOOKUP_CLIENT, REGISTER_CLIENT};
+use crate::harness::library::{LOOKUP_CLIENT, REGISTER_CLIENT};
+use crate::harness::{Endpoint, ExpectedLog, TestDb, TestGateway, generated_ssin, problem};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -53,26 +53,26 @@ async fn unavailable(response: reqwest::Response, client_id: &str) {
 #[tokio::test]
 async fn while_the_audit_log_is_unwritable_nothing_is_served_or_changed() {
     let gw = TestGateway::start().await;
+    let gent = gw.case_worker(GENT);
     let (known, new) = (generated_ssin(20), generated_ssin(21));
-    let mut log = Vec::new();
-    let response = gw.register(GENT.0, GENT.1, &known).await;
-    let mut record = Expected::allowed(&response, GENT, REGISTER_CLIENT, None);
+    let mut log = ExpectedLog::default();
+    let response = gent.register(&known).await;
+    log.allowed(&response, GENT, REGISTER_CLIENT, None);
     let client_id = client_id_of(response, 201).await;
-    record.client = Some(client_id.clone());
-    log.push(record);
+    log.about(&client_id);
 
     let db = gw.db().await;
     break_audit_log(&db).await;
 
     // A look-up that would succeed is refused: the access could not be put on record.
-    unavailable(gw.lookup(GENT.0, GENT.1, &known).await, &client_id).await;
+    unavailable(gent.lookup(&known).await, &client_id).await;
     // A registration is refused and its link rolled back with the record that failed.
-    unavailable(gw.register(GENT.0, GENT.1, &new).await, &client_id).await;
-    unavailable(gw.register(GENT.0, GENT.1, &known).await, &client_id).await;
+    unavailable(gent.register(&new).await, &client_id).await;
+    unavailable(gent.register(&known).await, &client_id).await;
     // Ending the link is refused and the link stays.
-    unavailable(gw.unlink(GENT.0, GENT.1, &client_id).await, &client_id).await;
+    unavailable(gent.unlink(&client_id).await, &client_id).await;
     // Even a refusal must be recorded before it is given, so bad input gets 503 too.
-    unavailable(gw.lookup(GENT.0, GENT.1, "12345").await, &client_id).await;
+    unavailable(gent.lookup("12345").await, &client_id).await;
 
     assert_eq!(db.count("SELECT COUNT(*) FROM clients").await, 1);
     assert_eq!(db.count("SELECT COUNT(*) FROM client_links").await, 1);
@@ -80,35 +80,20 @@ async fn while_the_audit_log_is_unwritable_nothing_is_served_or_changed() {
     db.close().await;
 
     // Service resumes: the old link is intact, the refused registration left nothing behind.
-    let response = gw.lookup(GENT.0, GENT.1, &known).await;
-    log.push(Expected::allowed(
-        &response,
-        GENT,
-        LOOKUP_CLIENT,
-        Some(&client_id),
-    ));
+    let response = gent.lookup(&known).await;
+    log.allowed(&response, GENT, LOOKUP_CLIENT, Some(&client_id));
     assert_eq!(client_id_of(response, 200).await, client_id);
-    let response = gw.lookup(GENT.0, GENT.1, &new).await;
-    log.push(Expected::denied(
-        &response,
-        GENT,
-        LOOKUP_CLIENT,
-        None,
-        "notFound",
-    ));
+    let response = gent.lookup(&new).await;
+    log.denied(&response, GENT, LOOKUP_CLIENT, "notFound", None);
     problem(response, 404, "urn:problem-type:belgif:resourceNotFound").await;
 
     // The refused requests left no record, and no gap in the sequence either.
-    assert_audit_log(&gw.audit_rows().await, &log);
+    log.assert_on(&gw).await;
     gw.stop().await;
 }
 
 async fn readiness(gw: &TestGateway) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .get(gw.ops_url("/readyz"))
-        .send()
-        .await
-        .unwrap();
+    let response = gw.ops_get("/readyz").await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap())
 }
@@ -130,15 +115,16 @@ async fn readiness_becomes(gw: &TestGateway, status: u16) -> (u16, Value) {
 #[tokio::test]
 async fn readiness_reports_an_unwritable_audit_log_and_recovers_with_it() {
     let gw = TestGateway::start().await;
+    let gent = gw.case_worker(GENT);
     let ssin = generated_ssin(22);
-    let client_id = client_id_of(gw.register(GENT.0, GENT.1, &ssin).await, 201).await;
+    let client_id = client_id_of(gent.register(&ssin).await, 201).await;
     let (status, body) = readiness(&gw).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["checks"]["auditLog"], true, "{body}");
 
     let db = gw.db().await;
     break_audit_log(&db).await;
-    unavailable(gw.lookup(GENT.0, GENT.1, &ssin).await, &client_id).await;
+    unavailable(gent.lookup(&ssin).await, &client_id).await;
     // A gateway that cannot record accesses must be taken out of service.
     let (status, body) = readiness_becomes(&gw, 503).await;
     assert_eq!(status, 503, "{body}");
@@ -148,10 +134,7 @@ async fn readiness_reports_an_unwritable_audit_log_and_recovers_with_it() {
 
     repair_audit_log(&db).await;
     db.close().await;
-    assert_eq!(
-        client_id_of(gw.lookup(GENT.0, GENT.1, &ssin).await, 200).await,
-        client_id
-    );
+    assert_eq!(client_id_of(gent.lookup(&ssin).await, 200).await, client_id);
     let (status, body) = readiness_becomes(&gw, 200).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "ready", "{body}");

@@ -2,67 +2,40 @@
 //! moment, decided once by the party it was routed to, seen by the agency and that party only,
 //! announced on the feed under the purpose sanctioning, every step on record.
 
-use crate::helpers::{CASE_WORK, TestGateway, feed_of, generated_ssin, problem, write_record};
+use crate::harness::{
+    AMAL, CASE_WORK, Caller, EEKLO, Endpoint, GENT, JSON, Session, TestGateway, announced,
+    joint_client, problem, summary,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const GENT: (&str, &str) = ("ocmw-gent", "sw-1");
-const AMAL: (&str, &str) = ("amal", "tb-1");
-const EEKLO: (&str, &str) = ("ocmw-eeklo", "sw-9");
 const SANCTIONING: &str = "sanctioning";
+const NOT_SANCTION_AUTHORITY: &str = "urn:problem-type:gateway:notSanctionAuthority";
 
-async fn send(
-    gw: &TestGateway,
-    who: (&str, &str),
-    purpose: &str,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-) -> reqwest::Response {
-    gw.call_as(
-        method,
-        path,
-        (who.0, &["caseWorker"][..], who.1),
-        purpose,
-        body,
-    )
-    .await
+/// `who` working on sanctions.
+fn sanctioner(gw: &TestGateway, who: (&str, &str)) -> Session {
+    gw.session(&Caller::case_worker(who).for_purpose(SANCTIONING))
 }
 
-async fn call(
-    gw: &TestGateway,
-    who: (&str, &str),
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let response = send(gw, who, SANCTIONING, method, path, body).await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// A client of Gent and Amal; on a living wage when `living_wage` (Gent writes it).
-async fn joint_client(gw: &TestGateway, n: u32, living_wage: bool) -> String {
-    let ssin = generated_ssin(n);
-    let mut id = String::new();
-    for who in [GENT, AMAL] {
-        let response = gw.register(who.0, who.1, &ssin).await;
-        id = response.json::<Value>().await.unwrap()["clientId"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-    }
-    write_record(gw, GENT, &id, json!({"receivesLivingWage": living_wage})).await;
-    id
+/// A joint client of Gent and Amal (person `n`); on a living wage when `living_wage` (Gent
+/// writes it).
+async fn client_on(gw: &TestGateway, n: u32, living_wage: bool) -> String {
+    let client = joint_client(gw, n).await;
+    let patch = json!({"receivesLivingWage": living_wage});
+    gw.case_worker(GENT).write_record(&client, patch).await;
+    client
 }
 
 fn missed_course() -> Value {
     json!({"kind": "missedCourse", "occurredOn": "2026-01-05", "description": "Drie lessen NT2 gemist."})
 }
 
+/// Amal records an infraction about `client`.
 async fn record(gw: &TestGateway, client: &str, body: &Value) -> (u16, Value) {
     let path = format!("/v1/clients/{client}/infractions");
-    call(gw, AMAL, Method::POST, &path, Some(body)).await
+    sanctioner(gw, AMAL)
+        .call(Method::POST, &path, Some(body))
+        .await
 }
 
 fn infraction_path(client: &str, infraction: &Value) -> String {
@@ -72,32 +45,11 @@ fn infraction_path(client: &str, infraction: &Value) -> String {
     )
 }
 
-fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    events.iter().filter(|e| e["type"] == kind).collect()
-}
-
-/// The (action, outcome, reason) of the audit records written after `skip`.
-async fn audit_since(gw: &TestGateway, skip: usize) -> Vec<(String, String, Option<String>)> {
-    gw.audit_rows()
-        .await
-        .into_iter()
-        .skip(skip)
-        .map(|r| (r.action, r.outcome, r.record.reason))
-        .collect()
-}
-
-fn entry(action: &str, outcome: &str, reason: Option<&str>) -> (String, String, Option<String>) {
-    (
-        action.to_owned(),
-        outcome.to_owned(),
-        reason.map(str::to_owned),
-    )
-}
-
 #[tokio::test]
 async fn on_a_living_wage_the_infraction_goes_to_the_ocmw_which_records_its_bcsd_decision_once() {
     let gw = TestGateway::start().await;
-    let client = joint_client(&gw, 1, true).await;
+    let (gent, amal) = (sanctioner(&gw, GENT), sanctioner(&gw, AMAL));
+    let client = client_on(&gw, 1, true).await;
     let before = gw.audit_rows().await.len();
 
     let (status, recorded) = record(&gw, &client, &missed_course()).await;
@@ -112,168 +64,120 @@ async fn on_a_living_wage_the_infraction_goes_to_the_ocmw_which_records_its_bcsd
     // The agency recorded it, but the OCMW holds the sanction authority: it alone decides.
     let warning = json!({"decision": "warning", "decidedOn": "2026-01-10"});
     let decision_path = format!("{path}/decision");
-    let refused = send(
-        &gw,
-        AMAL,
-        SANCTIONING,
-        Method::POST,
-        &decision_path,
-        Some(&warning),
-    )
-    .await;
-    problem(
-        refused,
-        403,
-        "urn:problem-type:gateway:notSanctionAuthority",
-    )
-    .await;
+    let refused = amal.post(&decision_path, &warning).await;
+    problem(refused, 403, NOT_SANCTION_AUTHORITY).await;
 
-    let (status, list) = call(
-        &gw,
-        GENT,
-        Method::GET,
-        &format!("/v1/clients/{client}/infractions"),
-        None,
-    )
-    .await;
+    let infractions = format!("/v1/clients/{client}/infractions");
+    let (status, list) = gent.call(Method::GET, &infractions, None).await;
     assert_eq!(status, 200);
     assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
     // An OCMW not linked to the client learns nothing, not even that the client exists.
-    let (status, _) = call(&gw, EEKLO, Method::GET, &path, None).await;
+    let (status, _) = sanctioner(&gw, EEKLO).call(Method::GET, &path, None).await;
     assert_eq!(status, 404);
 
     let suspension =
         json!({"decision": "suspension", "decidedOn": "2026-01-10", "note": "BCSD 2026-01-10"});
-    let (status, decided) = call(&gw, GENT, Method::POST, &decision_path, Some(&suspension)).await;
+    let (status, decided) = gent
+        .call(Method::POST, &decision_path, Some(&suspension))
+        .await;
     assert_eq!(status, 200, "{decided}");
     assert_eq!(decided["decision"]["decision"], "suspension");
     assert_eq!(decided["decision"]["decidedBy"], "ocmw-gent");
     assert_eq!(decided["decision"]["note"], "BCSD 2026-01-10");
     // Replayed: a decision is recorded once.
-    let again = send(
-        &gw,
-        GENT,
-        SANCTIONING,
-        Method::POST,
-        &decision_path,
-        Some(&suspension),
-    )
-    .await;
+    let again = gent.post(&decision_path, &suspension).await;
     problem(again, 409, "urn:problem-type:gateway:alreadyDecided").await;
-    let (_, read) = call(&gw, AMAL, Method::GET, &path, None).await;
+    let (_, read) = amal.call(Method::GET, &path, None).await;
     assert_eq!(read["decision"]["decision"], "suspension");
 
     assert_eq!(
-        audit_since(&gw, before).await,
+        gw.audit_since(before).await,
         [
-            entry("recordInfraction", "allowed", None),
-            entry("decideInfraction", "denied", Some("infractionRule")),
-            entry("listInfractions", "allowed", None),
-            entry("readInfraction", "denied", Some("notFound")),
-            entry("decideInfraction", "allowed", None),
-            entry("decideInfraction", "denied", Some("infractionRule")),
-            entry("readInfraction", "allowed", None),
+            summary("recordInfraction", "allowed", None),
+            summary("decideInfraction", "denied", Some("infractionRule")),
+            summary("listInfractions", "allowed", None),
+            summary("readInfraction", "denied", Some("notFound")),
+            summary("decideInfraction", "allowed", None),
+            summary("decideInfraction", "denied", Some("infractionRule")),
+            summary("readInfraction", "allowed", None),
         ]
     );
 
     // Both sides are told under the purpose sanctioning, with the infraction's id and no
     // content; under another purpose, and to an unlinked OCMW, nothing is told.
     for who in [GENT, AMAL] {
-        let seen = feed_of(&gw, who, SANCTIONING).await;
-        let recorded_events = of_type(&seen, "infractionRecorded");
-        let decided_events = of_type(&seen, "infractionDecided");
-        assert_eq!(recorded_events.len(), 1, "{seen:?}");
-        assert_eq!(decided_events.len(), 1, "{seen:?}");
+        let recorded_events = announced(&gw, who, SANCTIONING, "infractionRecorded").await;
+        let decided_events = announced(&gw, who, SANCTIONING, "infractionDecided").await;
+        assert_eq!(recorded_events.len(), 1, "{recorded_events:?}");
+        assert_eq!(decided_events.len(), 1, "{decided_events:?}");
         assert_eq!(recorded_events[0]["subjectId"], recorded["infractionId"]);
         assert_eq!(recorded_events[0]["categories"], json!(["coordination"]));
         assert!(!recorded_events[0].to_string().contains("missedCourse"));
-        assert!(of_type(&feed_of(&gw, who, CASE_WORK).await, "infractionRecorded").is_empty());
+        assert!(
+            announced(&gw, who, CASE_WORK, "infractionRecorded")
+                .await
+                .is_empty()
+        );
     }
-    assert!(feed_of(&gw, EEKLO, SANCTIONING).await.is_empty());
+    let eeklo = gw.session(&Caller::case_worker(EEKLO).for_purpose(SANCTIONING));
+    assert!(eeklo.events().await.is_empty());
 }
 
 #[tokio::test]
 async fn without_a_living_wage_the_agency_sanctions_and_the_ocmw_sees_none_of_it() {
     let gw = TestGateway::start().await;
-    let client = joint_client(&gw, 2, false).await;
+    let (gent, amal) = (sanctioner(&gw, GENT), sanctioner(&gw, AMAL));
+    let client = client_on(&gw, 2, false).await;
     let (status, recorded) = record(&gw, &client, &missed_course()).await;
     assert_eq!(status, 201, "{recorded}");
     assert_eq!(recorded["routedTo"], "integrationAgency");
     let path = infraction_path(&client, &recorded);
 
-    let (status, list) = call(
-        &gw,
-        GENT,
-        Method::GET,
-        &format!("/v1/clients/{client}/infractions"),
-        None,
-    )
-    .await;
+    let infractions = format!("/v1/clients/{client}/infractions");
+    let (status, list) = gent.call(Method::GET, &infractions, None).await;
     assert_eq!((status, list["items"].clone()), (200, json!([])));
-    let (status, _) = call(&gw, GENT, Method::GET, &path, None).await;
+    let (status, _) = gent.call(Method::GET, &path, None).await;
     assert_eq!(status, 404);
     let warning = json!({"decision": "warning", "decidedOn": "2026-01-06"});
     let decision_path = format!("{path}/decision");
-    let (status, _) = call(&gw, GENT, Method::POST, &decision_path, Some(&warning)).await;
+    let (status, _) = gent
+        .call(Method::POST, &decision_path, Some(&warning))
+        .await;
     assert_eq!(status, 404);
 
     // Only the OCMW suspends a living wage; the agency records its own decision.
     let suspension = json!({"decision": "suspension", "decidedOn": "2026-01-06"});
-    let refused = send(
-        &gw,
-        AMAL,
-        SANCTIONING,
-        Method::POST,
-        &decision_path,
-        Some(&suspension),
-    )
-    .await;
+    let refused = amal.post(&decision_path, &suspension).await;
     let body = problem(refused, 422, "urn:problem-type:gateway:infractionRule").await;
     assert_eq!(body["issues"][0]["in"], "body", "{body}");
-    let (status, decided) = call(&gw, AMAL, Method::POST, &decision_path, Some(&warning)).await;
+    let (status, decided) = amal
+        .call(Method::POST, &decision_path, Some(&warning))
+        .await;
     assert_eq!(status, 200, "{decided}");
     assert_eq!(decided["decision"]["decision"], "warning");
 
-    assert!(of_type(&feed_of(&gw, GENT, SANCTIONING).await, "infractionRecorded").is_empty());
-    assert_eq!(
-        of_type(&feed_of(&gw, AMAL, SANCTIONING).await, "infractionDecided").len(),
-        1
+    assert!(
+        announced(&gw, GENT, SANCTIONING, "infractionRecorded")
+            .await
+            .is_empty()
     );
+    let decided = announced(&gw, AMAL, SANCTIONING, "infractionDecided").await;
+    assert_eq!(decided.len(), 1);
 }
 
 #[tokio::test]
 async fn bad_infractions_are_refused_on_record_and_change_nothing() {
     let gw = TestGateway::start().await;
-    let client = joint_client(&gw, 3, true).await;
+    let amal = sanctioner(&gw, AMAL);
+    let client = client_on(&gw, 3, true).await;
     let path = format!("/v1/clients/{client}/infractions");
     let before = gw.audit_rows().await.len();
 
     // Only the agency records; an OCMW is refused.
-    let by_ocmw = send(
-        &gw,
-        GENT,
-        SANCTIONING,
-        Method::POST,
-        &path,
-        Some(&missed_course()),
-    )
-    .await;
-    problem(
-        by_ocmw,
-        403,
-        "urn:problem-type:gateway:notSanctionAuthority",
-    )
-    .await;
+    let by_ocmw = sanctioner(&gw, GENT).post(&path, &missed_course()).await;
+    problem(by_ocmw, 403, NOT_SANCTION_AUTHORITY).await;
     // Not under another purpose.
-    let wrong_purpose = send(
-        &gw,
-        AMAL,
-        CASE_WORK,
-        Method::POST,
-        &path,
-        Some(&missed_course()),
-    )
-    .await;
+    let wrong_purpose = gw.case_worker(AMAL).post(&path, &missed_course()).await;
     assert_eq!(wrong_purpose.status(), 403);
     // Malformed and unknown values name their member.
     for (body, member) in [
@@ -310,54 +214,29 @@ async fn bad_infractions_are_refused_on_record_and_change_nothing() {
     }
     let unknown_member = json!({"kind": "missedCourse", "occurredOn": "2026-01-05", "fine": 100});
     assert_eq!(record(&gw, &client, &unknown_member).await.0, 400);
-    let not_json = gw
-        .client(AMAL.0)
-        .post(gw.url(&path))
-        .bearer_auth(gw.token(AMAL.0, &["caseWorker"], AMAL.1))
-        .header("Processing-Purpose", SANCTIONING)
-        .header("Content-Type", "application/json")
-        .body("{\"kind\":")
-        .send()
-        .await
-        .unwrap();
+    let not_json = amal.post_raw(&path, JSON, "{\"kind\":").await;
     assert_eq!(not_json.status(), 400);
-    let oversized = gw
-        .client(AMAL.0)
-        .post(gw.url(&path))
-        .bearer_auth(gw.token(AMAL.0, &["caseWorker"], AMAL.1))
-        .header("Processing-Purpose", SANCTIONING)
-        .header("Content-Type", "application/json")
-        .body(format!(
-            "{{\"kind\":\"other\",\"occurredOn\":\"2026-01-05\",\"description\":\"{}\"}}",
-            "x".repeat(70_000)
-        ))
-        .send()
-        .await
-        .unwrap();
+    let long = format!(
+        "{{\"kind\":\"other\",\"occurredOn\":\"2026-01-05\",\"description\":\"{}\"}}",
+        "x".repeat(70_000)
+    );
+    let oversized = amal.post_raw(&path, JSON, long).await;
     assert_eq!(oversized.status(), 413);
-    let unauthenticated = gw
-        .client(AMAL.0)
-        .post(gw.url(&path))
-        .header("Processing-Purpose", SANCTIONING)
-        .json(&missed_course())
-        .send()
-        .await
-        .unwrap();
+    let anonymous = Caller::case_worker(AMAL)
+        .for_purpose(SANCTIONING)
+        .without_token();
+    let unauthenticated = gw.session(&anonymous).post(&path, &missed_course()).await;
     assert_eq!(unauthenticated.status(), 401);
-    let (status, _) = call(
-        &gw,
-        AMAL,
-        Method::POST,
-        "/v1/clients/not-an-id/infractions",
-        Some(&missed_course()),
-    )
-    .await;
+    let not_an_id = "/v1/clients/not-an-id/infractions";
+    let (status, _) = amal
+        .call(Method::POST, not_an_id, Some(&missed_course()))
+        .await;
     assert_eq!(status, 400);
 
     // Nothing was recorded, and every refusal that reached the gateway's handlers is on record.
-    let (_, list) = call(&gw, AMAL, Method::GET, &path, None).await;
+    let (_, list) = amal.call(Method::GET, &path, None).await;
     assert_eq!(list["items"], json!([]));
-    let after = audit_since(&gw, before).await;
+    let after = gw.audit_since(before).await;
     let refusals = after.iter().filter(|(_, o, _)| o == "denied").count();
     assert_eq!(refusals, 10, "{after:?}");
     assert!(

@@ -2,8 +2,9 @@
 //! gaps or duplicates, a record for every request, and a log that verifies. (SQLite is
 //! embedded and single-instance, so this runs only with TEST_DATABASE_URL.)
 
-use crate::process::{
-    Caller, Deployment, assert_gapless, audit_rows, client_id, ssin, trace_id, verify_ok,
+use crate::harness::{
+    Deployment, Endpoint, GatewayProcess, Session, assert_gapless, client_id, ssin, trace_id,
+    verify_ok,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ const TASKS_PER_INSTANCE: u32 = 8;
 
 /// Registers `PEOPLE` people through `callers`, concurrently; returns each person's client id
 /// and every trace id.
-async fn register_all(callers: Vec<Caller>) -> (HashMap<String, String>, Vec<String>) {
+async fn register_all(callers: Vec<Session>) -> (HashMap<String, String>, Vec<String>) {
     let tasks = callers.len() as u32;
     let mut handles = Vec::new();
     for (task, caller) in callers.into_iter().enumerate() {
@@ -22,7 +23,7 @@ async fn register_all(callers: Vec<Caller>) -> (HashMap<String, String>, Vec<Str
             let mut done = Vec::new();
             for n in (task as u32..PEOPLE).step_by(tasks as usize) {
                 let person = ssin(n);
-                let response = caller.register(&person).await.expect("an answer");
+                let response = caller.register(&person).await;
                 let trace = trace_id(&response);
                 assert_eq!(response.status(), 201, "request {trace}");
                 done.push((person, client_id(response).await, trace));
@@ -99,9 +100,9 @@ async fn two_instances_on_one_database_write_one_gapless_verifiable_audit_log() 
 
     // The same people through both instances at once, by different parties: the two
     // processes contend for the same client rows as well as for the log head.
-    let callers = |gateway, party| -> Vec<Caller> {
+    let callers = |gateway: &GatewayProcess, party| -> Vec<Session> {
         (0..TASKS_PER_INSTANCE)
-            .map(|task| deployment.case_worker(gateway, party, &format!("{party}-{task}")))
+            .map(|task| gateway.case_worker((party, &format!("{party}-{task}"))))
             .collect()
     };
     let (through_first, through_second) = tokio::join!(
@@ -120,14 +121,9 @@ async fn two_instances_on_one_database_write_one_gapless_verifiable_audit_log() 
     );
 
     let db = deployment.database().await;
-    let instances: i64 = gateway::with_pool!(&db, |pool| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM gateway_instances")
-            .fetch_one(pool)
-            .await
-            .unwrap()
-    });
+    let instances = db.count("SELECT COUNT(*) FROM gateway_instances").await;
     assert_eq!(instances, 2);
-    let rows = audit_rows(&db).await;
+    let rows = db.audit_rows().await;
     db.close().await;
     assert_gapless(&rows);
     let requests: HashSet<&String> = traces_first.iter().chain(&traces_second).collect();

@@ -1,31 +1,28 @@
 //! KBI attests (SWO art. 13): recorded once per reference, announced to every linked party and
 //! to nobody else.
 
-use crate::helpers::{
-    CASE_WORK, TestGateway, feed_of, generated_ssin, notify_attest as notify, problem,
+use crate::harness::{
+    Caller, Endpoint, TestGateway, attest, client_id, generated_ssin, issue_names,
+    notify_attest as notify, problem,
 };
-use reqwest::Method;
 use serde_json::{Value, json};
 
+const GENT: (&str, &str) = ("ocmw-gent", "sw-1");
+
 async fn feed(gw: &TestGateway, party: &str) -> Vec<Value> {
-    feed_of(gw, (party, "sw-1"), CASE_WORK).await
+    gw.case_worker((party, "sw-1")).events().await
 }
 
-fn attest(ssin: &str, reference: &str, issued_on: &str) -> Value {
-    json!({"ssin": ssin, "kind": "integrationAttest", "issuedOn": issued_on, "reference": reference})
+/// Gent's record of `client`, as its case worker reads it.
+async fn record_of(gw: &TestGateway, client: &str) -> Value {
+    gw.case_worker(GENT).read_record(client).await.body
 }
 
 #[tokio::test]
 async fn an_attest_reaches_the_linked_ocmw_once_and_an_unlinked_ocmw_not_at_all() {
     let gw = TestGateway::start().await;
     let ssin = generated_ssin(1);
-    let registered: Value = gw
-        .register("ocmw-gent", "sw-1", &ssin)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let client = registered["clientId"].as_str().unwrap().to_owned();
+    let client = client_id(gw.case_worker(GENT).register(&ssin).await).await;
 
     let (status, receipt) = notify(&gw, &attest(&ssin, "KBI-2026-000123", "2026-10-01")).await;
     assert_eq!(status, 201, "{receipt}");
@@ -43,12 +40,7 @@ async fn an_attest_reaches_the_linked_ocmw_once_and_an_unlinked_ocmw_not_at_all(
     assert_eq!(feed(&gw, "ocmw-eeklo").await, Vec::<Value>::new());
 
     // The OCMW reads the attest itself through the gate (a legal-basis grant, SWO art. 13).
-    let record: Value = gw
-        .get_as("ocmw-gent", &format!("/v1/clients/{client}"), CASE_WORK)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let record = record_of(&gw, &client).await;
     assert_eq!(
         record["fields"]["attest"],
         json!({"kind": "integrationAttest", "issuedOn": "2026-10-01"})
@@ -66,18 +58,9 @@ async fn an_attest_reaches_the_linked_ocmw_once_and_an_unlinked_ocmw_not_at_all(
         "urn:problem-type:gateway:referenceConflict"
     );
 
-    let rows = gw.audit_rows().await;
-    let attests: Vec<_> = rows
-        .iter()
-        .filter(|r| r.action == "registerAttest")
-        .collect();
-    assert_eq!(
-        attests
-            .iter()
-            .map(|r| r.outcome.as_str())
-            .collect::<Vec<_>>(),
-        ["allowed", "allowed", "denied"]
-    );
+    let attests = gw.audit_of_action("registerAttest").await;
+    let outcomes: Vec<_> = attests.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["allowed", "allowed", "denied"]);
     assert!(
         attests
             .iter()
@@ -94,20 +77,9 @@ async fn an_attest_for_a_person_nobody_registered_yet_creates_the_client_for_kbi
     let (status, receipt) = notify(&gw, &attest(&ssin, "KBI-1", "2026-01-15")).await;
     assert_eq!(status, 201);
     // When the OCMW registers the person later, it finds the same client, attest included.
-    let registered: Value = gw
-        .register("ocmw-gent", "sw-1", &ssin)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(registered["clientId"], receipt["clientId"]);
-    let path = format!("/v1/clients/{}", receipt["clientId"].as_str().unwrap());
-    let record: Value = gw
-        .get_as("ocmw-gent", &path, CASE_WORK)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let client = client_id(gw.case_worker(GENT).register(&ssin).await).await;
+    assert_eq!(client, receipt["clientId"].as_str().unwrap());
+    let record = record_of(&gw, &client).await;
     assert_eq!(record["fields"]["attest"]["kind"], "integrationAttest");
     gw.stop().await;
 }
@@ -116,26 +88,19 @@ async fn an_attest_for_a_person_nobody_registered_yet_creates_the_client_for_kbi
 async fn only_kbi_registers_attests_and_every_bad_member_is_named() {
     let gw = TestGateway::start().await;
     let ssin = generated_ssin(3);
+    let ocmw_system = Caller::new("ocmw-gent", &["system"], "s", "attestRegistration");
     let ocmw = gw
-        .call_as(
-            Method::POST,
-            "/v1/kbi/attests",
-            ("ocmw-gent", &["system"][..], "s"),
-            "attestRegistration",
-            Some(&attest(&ssin, "R-1", "2026-01-01")),
-        )
+        .session(&ocmw_system)
+        .post("/v1/kbi/attests", &attest(&ssin, "R-1", "2026-01-01"))
         .await;
     problem(ocmw, 403, "urn:problem-type:belgif:missingScope").await;
     let bad = json!({"ssin": "85073003327", "kind": "goldStar", "issuedOn": "2999-01-01", "reference": "has space"});
     let (status, body) = notify(&gw, &bad).await;
     assert_eq!(status, 400);
-    let named: Vec<&str> = body["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(named, ["/ssin", "/kind", "/issuedOn", "/reference"]);
+    assert_eq!(
+        issue_names(&body),
+        ["/ssin", "/kind", "/issuedOn", "/reference"]
+    );
     assert!(!body.to_string().contains("85073003327"));
     gw.stop().await;
 }

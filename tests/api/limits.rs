@@ -1,7 +1,10 @@
 //! Limits: body size, slow clients, request rates.
 
-use crate::helpers::{TestGateway, problem};
+use crate::harness::library::{certificates, private_key};
+use crate::harness::{Endpoint, JSON, TestGateway, per_user_rate, problem};
 use rustls::pki_types::ServerName;
+
+const GENT: (&str, &str) = ("ocmw-gent", "sw-1");
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -11,15 +14,9 @@ async fn an_oversized_body_is_refused_with_payload_too_large() {
     let gw = TestGateway::start().await;
     let body = vec![b'x'; gw.config.limits.max_body_bytes + 1];
     let response = gw
-        .client("ocmw-gent")
-        .post(gw.url("/v1/whoami"))
-        .bearer_auth(gw.token("ocmw-gent", &["caseWorker"], "sw-1"))
-        .header("Processing-Purpose", "trajectoryGuidance")
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+        .case_worker(GENT)
+        .post_raw("/v1/whoami", JSON, body)
+        .await;
     let body = problem(response, 413, "urn:problem-type:belgif:payloadTooLarge").await;
     assert!(body.get("issues").is_none());
 }
@@ -29,11 +26,11 @@ async fn a_client_that_sends_its_headers_too_slowly_is_cut_off() {
     let gw = TestGateway::start_with(|c| c.limits.header_read_timeout_ms = 300).await;
     let pki = gw.pki();
     let mut roots = rustls::RootCertStore::empty();
-    for cert in gateway::crypto::keys::certificates(&pki.join("ca.crt")).unwrap() {
+    for cert in certificates(&pki.join("ca.crt")).unwrap() {
         roots.add(cert).unwrap();
     }
-    let chain = gateway::crypto::keys::certificates(&pki.join("ocmw-gent.crt")).unwrap();
-    let key = gateway::crypto::keys::private_key(&pki.join("ocmw-gent.key")).unwrap();
+    let chain = certificates(&pki.join("ocmw-gent.crt")).unwrap();
+    let key = private_key(&pki.join("ocmw-gent.key")).unwrap();
     let config = rustls::ClientConfig::builder()
         .with_root_certificates(roots)
         .with_client_auth_cert(chain, key)
@@ -72,10 +69,9 @@ async fn a_party_over_its_quota_gets_too_many_requests_with_retry_after() {
     .await;
     let mut statuses = Vec::new();
     let mut last = None;
+    let gent = gw.case_worker(("ocmw-gent", "tester"));
     for _ in 0..6 {
-        let response = gw
-            .get_as("ocmw-gent", "/v1/whoami", "trajectoryGuidance")
-            .await;
+        let response = gent.get("/v1/whoami").await;
         statuses.push(response.status().as_u16());
         if response.status() == 429 {
             last = Some(response);
@@ -93,29 +89,19 @@ async fn a_party_over_its_quota_gets_too_many_requests_with_retry_after() {
     assert_eq!(body["limit"], 1);
     assert_eq!(body["retryAfter"], retry_after);
     // Another party's quota is its own.
-    let other = gw.get_as("amal", "/v1/whoami", "trajectoryGuidance").await;
+    let other = gw.case_worker(("amal", "tester")).get("/v1/whoami").await;
     assert_eq!(other.status(), 200);
 }
 
 #[tokio::test]
 async fn a_user_over_the_per_user_quota_is_limited_while_colleagues_are_not() {
-    let gw = TestGateway::start_with(|config| {
-        config.limits.per_user_per_second = 1;
-        config.limits.per_user_burst = 2;
-    })
-    .await;
-    let client = gw.client("ocmw-gent");
-    let call = |user: &str| {
-        client
-            .get(gw.url("/v1/whoami"))
-            .bearer_auth(gw.token("ocmw-gent", &["caseWorker"], user))
-            .header("Processing-Purpose", "trajectoryGuidance")
-            .send()
-    };
+    let gw = TestGateway::start_with(per_user_rate(1, 2)).await;
+    let busy = gw.case_worker(("ocmw-gent", "busy-user"));
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        statuses.push(call("busy-user").await.unwrap().status().as_u16());
+        statuses.push(busy.get("/v1/whoami").await.status().as_u16());
     }
     assert!(statuses.contains(&429), "{statuses:?}");
-    assert_eq!(call("colleague").await.unwrap().status(), 200);
+    let colleague = gw.case_worker(("ocmw-gent", "colleague"));
+    assert_eq!(colleague.get("/v1/whoami").await.status(), 200);
 }

@@ -1,23 +1,24 @@
 //! The reference directory: registering, looking up and unlinking clients, what each refusal
 //! looks like, and the audit record every one of those requests leaves.
 
-use crate::helpers::{
-    CASE_WORK, Expected, TestGateway, assert_audit_log, data_lines, generated_ssin, problem,
+use crate::harness::library::{END_LINK, LOOKUP_CLIENT, REGISTER_CLIENT};
+use crate::harness::{
+    Caller, Endpoint, Expected, ExpectedLog, JSON, TestGateway, data_lines, generated_ssin,
+    issue_names, per_user_rate, problem,
 };
-use gateway::gate::action::{END_LINK, LOOKUP_CLIENT, REGISTER_CLIENT};
-use reqwest::Method;
+use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
 const BAD_REQUEST: &str = "urn:problem-type:belgif:badRequest";
 const NOT_FOUND: &str = "urn:problem-type:belgif:resourceNotFound";
 const MISSING_SCOPE: &str = "urn:problem-type:belgif:missingScope";
-
+const INVALID_TOKEN: &str = "urn:problem-type:belgif:invalidAccessToken";
 const GENT: (&str, &str) = ("ocmw-gent", "sw-gent-1");
 const EEKLO: (&str, &str) = ("ocmw-eeklo", "sw-eeklo-1");
 const AMAL: (&str, &str) = ("amal", "tb-amal-1");
 
 /// The client id of a successful registration, after checking its status and headers.
-async fn registered(response: reqwest::Response, status: u16) -> String {
+async fn registered(response: Response, status: u16) -> String {
     assert_eq!(response.status().as_u16(), status, "registration status");
     // Personal data must not be kept by caches along the way.
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -31,7 +32,7 @@ async fn registered(response: reqwest::Response, status: u16) -> String {
 }
 
 /// The client id of a successful look-up.
-async fn found(response: reqwest::Response) -> String {
+async fn found(response: Response) -> String {
     assert_eq!(response.status(), 200, "look-up status");
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: Value = response.json().await.unwrap();
@@ -39,110 +40,92 @@ async fn found(response: reqwest::Response) -> String {
     body["clientId"].as_str().unwrap().to_owned()
 }
 
-async fn register(gw: &TestGateway, who: (&str, &str), ssin: &str) -> reqwest::Response {
-    gw.register(who.0, who.1, ssin).await
-}
-
-async fn lookup(gw: &TestGateway, who: (&str, &str), ssin: &str) -> reqwest::Response {
-    gw.lookup(who.0, who.1, ssin).await
-}
-
-async fn unlink(gw: &TestGateway, who: (&str, &str), client_id: &str) -> reqwest::Response {
-    gw.unlink(who.0, who.1, client_id).await
-}
-
-/// A case worker's POST with a raw body and content type, for malformed input.
-async fn post_raw(
+/// `who` registers `ssin`, answered with `status`; the record it must leave is noted, and the
+/// client id returned.
+async fn register(
     gw: &TestGateway,
-    path: &str,
-    content_type: Option<&str>,
-    body: impl Into<reqwest::Body>,
-) -> reqwest::Response {
-    let mut request = gw
-        .client(GENT.0)
-        .post(gw.url(path))
-        .bearer_auth(gw.token(GENT.0, &["caseWorker"], GENT.1))
-        .header("Processing-Purpose", CASE_WORK)
-        .body(body);
-    if let Some(content_type) = content_type {
-        request = request.header("content-type", content_type);
-    }
-    request.send().await.unwrap()
+    log: &mut ExpectedLog,
+    who: (&str, &str),
+    ssin: &str,
+    status: u16,
+) -> String {
+    let response = gw.case_worker(who).register(ssin).await;
+    log.allowed(&response, who, REGISTER_CLIENT, None);
+    let client_id = registered(response, status).await;
+    log.about(&client_id);
+    client_id
+}
+
+/// `who` looks `ssin` up and finds `client_id`; the record it must leave is noted.
+async fn look_up(
+    gw: &TestGateway,
+    log: &mut ExpectedLog,
+    who: (&str, &str),
+    ssin: &str,
+    client_id: &str,
+) {
+    let response = gw.case_worker(who).lookup(ssin).await;
+    log.allowed(&response, who, LOOKUP_CLIENT, Some(client_id));
+    assert_eq!(found(response).await, client_id);
+}
+
+/// `who` ends its link to `client_id`; the record it must leave is noted.
+async fn unlink(gw: &TestGateway, log: &mut ExpectedLog, who: (&str, &str), client_id: &str) {
+    let response = gw.case_worker(who).unlink(client_id).await;
+    log.allowed(&response, who, END_LINK, Some(client_id));
+    assert_eq!(response.status(), 204);
+    assert!(response.bytes().await.unwrap().is_empty());
+}
+
+/// A 404 refusal of `who`'s `action`, about `client` if the gateway knows it, noted; the body.
+async fn not_found(
+    log: &mut ExpectedLog,
+    response: Response,
+    who: (&str, &str),
+    action: &'static str,
+    client: Option<&str>,
+) -> Value {
+    log.denied(&response, who, action, "notFound", client);
+    problem(response, 404, NOT_FOUND).await
+}
+
+/// A gateway in which Gent registered person `n`, a new client: the gateway, the record the
+/// registration must have left, the person's number and the client id.
+async fn registered_by_gent(n: u32) -> (TestGateway, ExpectedLog, String, String) {
+    let gw = TestGateway::start().await;
+    let ssin = generated_ssin(n);
+    let mut log = ExpectedLog::default();
+    let client_id = register(&gw, &mut log, GENT, &ssin, 201).await;
+    (gw, log, ssin, client_id)
 }
 
 #[tokio::test]
 async fn a_client_is_linked_looked_up_unlinked_and_then_no_longer_found() {
-    let gw = TestGateway::start().await;
-    let ssin = generated_ssin(1);
-    let mut log = Vec::new();
-
-    let response = register(&gw, GENT, &ssin).await;
-    log.push(Expected::allowed(&response, GENT, REGISTER_CLIENT, None));
-    let client_id = registered(response, 201).await;
-    log.last_mut().unwrap().client = Some(client_id.clone());
+    let (gw, mut log, ssin, client_id) = registered_by_gent(1).await;
+    let gent = gw.case_worker(GENT);
 
     // A caller's own trace id is kept in the record next to the gateway's.
-    let response = gw
-        .client(GENT.0)
-        .post(gw.url("/v1/clients/lookup"))
-        .bearer_auth(gw.token(GENT.0, &["caseWorker"], GENT.1))
-        .header("Processing-Purpose", CASE_WORK)
+    let response = gent
+        .request(Method::POST, "/v1/clients/lookup")
         .header("BelGov-Trace-Id", "caller-trace-42")
         .json(&json!({ "ssin": ssin }))
         .send()
         .await
         .unwrap();
-    log.push(Expected::allowed(
-        &response,
-        GENT,
-        LOOKUP_CLIENT,
-        Some(&client_id),
-    ));
+    log.allowed(&response, GENT, LOOKUP_CLIENT, Some(&client_id));
     assert_eq!(found(response).await, client_id);
 
-    let response = unlink(&gw, GENT, &client_id).await;
-    log.push(Expected::allowed(
-        &response,
-        GENT,
-        END_LINK,
-        Some(&client_id),
-    ));
-    assert_eq!(response.status(), 204);
-    assert!(response.bytes().await.unwrap().is_empty());
-
-    let response = lookup(&gw, GENT, &ssin).await;
-    log.push(Expected::denied(
-        &response,
-        GENT,
-        LOOKUP_CLIENT,
-        Some(&client_id),
-        "notFound",
-    ));
-    problem(response, 404, NOT_FOUND).await;
-
+    unlink(&gw, &mut log, GENT, &client_id).await;
+    let response = gent.lookup(&ssin).await;
+    not_found(&mut log, response, GENT, LOOKUP_CLIENT, Some(&client_id)).await;
     // Ending a link that has ended already is a 404 like any other missing link.
-    let response = unlink(&gw, GENT, &client_id).await;
-    log.push(Expected::denied(
-        &response,
-        GENT,
-        END_LINK,
-        Some(&client_id),
-        "notFound",
-    ));
-    problem(response, 404, NOT_FOUND).await;
+    let response = gent.unlink(&client_id).await;
+    not_found(&mut log, response, GENT, END_LINK, Some(&client_id)).await;
 
     // The client outlives the link: registering again links anew to the same client id.
-    let response = register(&gw, GENT, &ssin).await;
-    log.push(Expected::allowed(
-        &response,
-        GENT,
-        REGISTER_CLIENT,
-        Some(&client_id),
-    ));
-    assert_eq!(registered(response, 201).await, client_id);
+    assert_eq!(register(&gw, &mut log, GENT, &ssin, 201).await, client_id);
 
-    let rows = gw.audit_rows().await;
-    assert_audit_log(&rows, &log);
+    let rows = log.assert_on(&gw).await;
     assert_eq!(rows[0].record.legal_basis.as_deref(), Some("publicTask"));
     // A linked look-up records the legal basis of the link it relied on.
     assert_eq!(rows[1].record.legal_basis.as_deref(), Some("publicTask"));
@@ -156,25 +139,11 @@ async fn a_client_is_linked_looked_up_unlinked_and_then_no_longer_found() {
 
 #[tokio::test]
 async fn registering_the_same_client_again_answers_200_with_the_same_client_id() {
-    let gw = TestGateway::start().await;
-    let ssin = generated_ssin(2);
-    let mut log = Vec::new();
-    let response = register(&gw, GENT, &ssin).await;
-    let mut first = Expected::allowed(&response, GENT, REGISTER_CLIENT, None);
-    let client_id = registered(response, 201).await;
-    first.client = Some(client_id.clone());
-    log.push(first);
+    let (gw, mut log, ssin, client_id) = registered_by_gent(2).await;
     for _ in 0..2 {
-        let response = register(&gw, GENT, &ssin).await;
-        log.push(Expected::allowed(
-            &response,
-            GENT,
-            REGISTER_CLIENT,
-            Some(&client_id),
-        ));
-        assert_eq!(registered(response, 200).await, client_id);
+        assert_eq!(register(&gw, &mut log, GENT, &ssin, 200).await, client_id);
     }
-    assert_audit_log(&gw.audit_rows().await, &log);
+    log.assert_on(&gw).await;
     let db = gw.db().await;
     assert_eq!(db.count("SELECT COUNT(*) FROM clients").await, 1);
     assert_eq!(db.count("SELECT COUNT(*) FROM client_links").await, 1);
@@ -184,141 +153,53 @@ async fn registering_the_same_client_again_answers_200_with_the_same_client_id()
 
 #[tokio::test]
 async fn two_parties_registering_the_same_person_share_one_client_id() {
-    let gw = TestGateway::start().await;
-    let ssin = generated_ssin(3);
-    let mut log = Vec::new();
-
-    let response = register(&gw, GENT, &ssin).await;
-    let mut record = Expected::allowed(&response, GENT, REGISTER_CLIENT, None);
-    let client_id = registered(response, 201).await;
-    record.client = Some(client_id.clone());
-    log.push(record);
-
+    let (gw, mut log, ssin, client_id) = registered_by_gent(3).await;
     // Amal gets a link of its own (201), to the same client.
-    let response = register(&gw, AMAL, &ssin).await;
-    log.push(Expected::allowed(
-        &response,
-        AMAL,
-        REGISTER_CLIENT,
-        Some(&client_id),
-    ));
-    assert_eq!(registered(response, 201).await, client_id);
-
+    assert_eq!(register(&gw, &mut log, AMAL, &ssin, 201).await, client_id);
     for who in [GENT, AMAL] {
-        let response = lookup(&gw, who, &ssin).await;
-        log.push(Expected::allowed(
-            &response,
-            who,
-            LOOKUP_CLIENT,
-            Some(&client_id),
-        ));
-        assert_eq!(found(response).await, client_id);
+        look_up(&gw, &mut log, who, &ssin, &client_id).await;
     }
-
     // One party ending its link leaves the other's alone.
-    let response = unlink(&gw, GENT, &client_id).await;
-    log.push(Expected::allowed(
-        &response,
-        GENT,
-        END_LINK,
-        Some(&client_id),
-    ));
-    assert_eq!(response.status(), 204);
-    let response = lookup(&gw, AMAL, &ssin).await;
-    log.push(Expected::allowed(
-        &response,
-        AMAL,
-        LOOKUP_CLIENT,
-        Some(&client_id),
-    ));
-    assert_eq!(found(response).await, client_id);
-
-    assert_audit_log(&gw.audit_rows().await, &log);
+    unlink(&gw, &mut log, GENT, &client_id).await;
+    look_up(&gw, &mut log, AMAL, &ssin, &client_id).await;
+    log.assert_on(&gw).await;
     gw.stop().await;
 }
 
 #[tokio::test]
 async fn another_party_can_neither_find_nor_unlink_a_client_it_is_not_linked_to() {
-    let gw = TestGateway::start().await;
-    let (known, unknown) = (generated_ssin(4), generated_ssin(5));
-    let mut log = Vec::new();
-
-    let response = register(&gw, GENT, &known).await;
-    let mut record = Expected::allowed(&response, GENT, REGISTER_CLIENT, None);
-    let client_id = registered(response, 201).await;
-    record.client = Some(client_id.clone());
-    log.push(record);
+    let (gw, mut log, known, client_id) = registered_by_gent(4).await;
+    let eeklo = gw.case_worker(EEKLO);
+    let unknown = generated_ssin(5);
 
     // Eeklo must not learn whether Gent knows the person: a known but unlinked person and a
     // person nobody registered get the very same answer. The record of the first keeps the
     // client id, so that the person's access report shows the attempt.
-    let response = lookup(&gw, EEKLO, &known).await;
-    log.push(Expected::denied(
-        &response,
-        EEKLO,
-        LOOKUP_CLIENT,
-        Some(&client_id),
-        "notFound",
-    ));
-    let not_linked = problem(response, 404, NOT_FOUND).await;
-    let response = lookup(&gw, EEKLO, &unknown).await;
-    log.push(Expected::denied(
-        &response,
-        EEKLO,
-        LOOKUP_CLIENT,
-        None,
-        "notFound",
-    ));
-    let never_registered = problem(response, 404, NOT_FOUND).await;
+    let response = eeklo.lookup(&known).await;
+    let not_linked = not_found(&mut log, response, EEKLO, LOOKUP_CLIENT, Some(&client_id)).await;
+    let response = eeklo.lookup(&unknown).await;
+    let never_registered = not_found(&mut log, response, EEKLO, LOOKUP_CLIENT, None).await;
     assert_eq!(not_linked, never_registered);
 
     // The same for ending a link: another party's client and a client id nobody issued.
-    let response = unlink(&gw, EEKLO, &client_id).await;
-    log.push(Expected::denied(
-        &response,
-        EEKLO,
-        END_LINK,
-        Some(&client_id),
-        "notFound",
-    ));
-    let others = problem(response, 404, NOT_FOUND).await;
+    let response = eeklo.unlink(&client_id).await;
+    let others = not_found(&mut log, response, EEKLO, END_LINK, Some(&client_id)).await;
     let random = uuid::Uuid::new_v4().to_string();
-    let response = unlink(&gw, EEKLO, &random).await;
-    log.push(Expected::denied(
-        &response,
-        EEKLO,
-        END_LINK,
-        Some(&random),
-        "notFound",
-    ));
-    let nobodys = problem(response, 404, NOT_FOUND).await;
+    let response = eeklo.unlink(&random).await;
+    let nobodys = not_found(&mut log, response, EEKLO, END_LINK, Some(&random)).await;
     assert_eq!(others, nobodys);
     assert_eq!(others, not_linked);
 
     // A client id that is not one at all is a bad request, naming the path parameter.
-    let response = unlink(&gw, EEKLO, "not-a-client-id").await;
-    log.push(Expected::denied(
-        &response,
-        EEKLO,
-        END_LINK,
-        None,
-        "invalidInput",
-    ));
+    let response = eeklo.unlink("not-a-client-id").await;
+    log.denied(&response, EEKLO, END_LINK, "invalidInput", None);
     let body = problem(response, 400, BAD_REQUEST).await;
     assert_eq!(body["issues"][0]["in"], "path");
     assert_eq!(body["issues"][0]["name"], "clientId");
 
     // Eeklo's attempt changed nothing for Gent.
-    let response = lookup(&gw, GENT, &known).await;
-    log.push(Expected::allowed(
-        &response,
-        GENT,
-        LOOKUP_CLIENT,
-        Some(&client_id),
-    ));
-    assert_eq!(found(response).await, client_id);
-
-    assert_audit_log(&gw.audit_rows().await, &log);
+    look_up(&gw, &mut log, GENT, &known, &client_id).await;
+    log.assert_on(&gw).await;
     gw.stop().await;
 }
 
@@ -345,51 +226,30 @@ fn assert_ssin_issue(body: &Value, ssin: &str) {
 #[tokio::test]
 async fn every_bad_ssin_in_the_test_data_is_refused_without_being_echoed() {
     // 50 numbers, each registered and looked up: 100 requests by one user.
-    let gw = TestGateway::start_with(|c| {
-        c.limits.per_user_per_second = 1000;
-        c.limits.per_user_burst = 1000;
-    })
-    .await;
+    let gw = TestGateway::start_with(per_user_rate(1000, 1000)).await;
+    let gent = gw.case_worker(GENT);
     let bad = data_lines("bad_ssins.txt");
     assert_eq!(bad.len(), 50);
-    let mut log = Vec::new();
+    let mut log = ExpectedLog::default();
     for ssin in &bad {
-        let response = register(&gw, GENT, ssin).await;
-        log.push(Expected::denied(
-            &response,
-            GENT,
-            REGISTER_CLIENT,
-            None,
-            "invalidInput",
-        ));
-        let text = raw_problem_text(response, 400).await;
-        assert_ssin_issue(&serde_json::from_str(&text).unwrap(), ssin);
-
-        let response = lookup(&gw, GENT, ssin).await;
-        log.push(Expected::denied(
-            &response,
-            GENT,
-            LOOKUP_CLIENT,
-            None,
-            "invalidInput",
-        ));
-        let text = raw_problem_text(response, 400).await;
-        assert_ssin_issue(&serde_json::from_str(&text).unwrap(), ssin);
+        let response = gent.register(ssin).await;
+        log.denied(&response, GENT, REGISTER_CLIENT, "invalidInput", None);
+        assert_ssin_issue(&raw_problem(response).await, ssin);
+        let response = gent.lookup(ssin).await;
+        log.denied(&response, GENT, LOOKUP_CLIENT, "invalidInput", None);
+        assert_ssin_issue(&raw_problem(response).await, ssin);
     }
-    let rows = gw.audit_rows().await;
-    assert_audit_log(&rows, &log);
+    let rows = log.assert_on(&gw).await;
     for ssin in bad.iter().filter(|s| s.chars().count() >= 5) {
         assert!(rows.iter().all(|r| !contains(&r.bytes, ssin)), "{ssin:?}");
     }
-    let db = gw.db().await;
-    assert_eq!(db.count("SELECT COUNT(*) FROM clients").await, 0);
-    db.close().await;
+    assert_no_clients(&gw).await;
     gw.stop().await;
 }
 
 /// The raw text of a bad-request problem (so that an echo in any form is caught).
-async fn raw_problem_text(response: reqwest::Response, status: u16) -> String {
-    assert_eq!(response.status().as_u16(), status);
+async fn raw_problem_text(response: Response) -> String {
+    assert_eq!(response.status().as_u16(), 400);
     assert_eq!(
         response.headers()["content-type"],
         "application/problem+json"
@@ -400,33 +260,33 @@ async fn raw_problem_text(response: reqwest::Response, status: u16) -> String {
     text
 }
 
+/// A bad-request problem read from its raw text.
+async fn raw_problem(response: Response) -> Value {
+    serde_json::from_str(&raw_problem_text(response).await).unwrap()
+}
+
+/// Nobody became a client.
+async fn assert_no_clients(gw: &TestGateway) {
+    let db = gw.db().await;
+    assert_eq!(db.count("SELECT COUNT(*) FROM clients").await, 0);
+    db.close().await;
+}
+
 #[tokio::test]
 async fn every_good_ssin_in_the_test_data_is_accepted_as_a_distinct_client() {
     let gw = TestGateway::start().await;
     let good = data_lines("good_ssins.txt");
     assert_eq!(good.len(), 10);
-    let mut log = Vec::new();
+    let mut log = ExpectedLog::default();
     let mut ids = Vec::new();
     for ssin in &good {
-        let response = register(&gw, AMAL, ssin).await;
-        let mut record = Expected::allowed(&response, AMAL, REGISTER_CLIENT, None);
-        let client_id = registered(response, 201).await;
-        record.client = Some(client_id.clone());
-        log.push(record);
-        let response = lookup(&gw, AMAL, ssin).await;
-        log.push(Expected::allowed(
-            &response,
-            AMAL,
-            LOOKUP_CLIENT,
-            Some(&client_id),
-        ));
-        assert_eq!(found(response).await, client_id);
+        let client_id = register(&gw, &mut log, AMAL, ssin, 201).await;
+        look_up(&gw, &mut log, AMAL, ssin, &client_id).await;
         ids.push(client_id);
     }
     let distinct: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(distinct.len(), good.len());
-    let rows = gw.audit_rows().await;
-    assert_audit_log(&rows, &log);
+    let rows = log.assert_on(&gw).await;
     for ssin in &good {
         assert!(rows.iter().all(|r| !contains(&r.bytes, ssin)), "{ssin}");
     }
@@ -436,17 +296,17 @@ async fn every_good_ssin_in_the_test_data_is_accepted_as_a_distinct_client() {
 #[tokio::test]
 async fn malformed_requests_get_the_matching_problem_and_are_recorded_as_denied() {
     let gw = TestGateway::start().await;
+    let gent = gw.case_worker(GENT);
     let ssin = generated_ssin(6);
-    let mut log = Vec::new();
-    let denied = |response: &reqwest::Response, action| {
-        Expected::denied(response, GENT, action, None, "invalidInput")
+    let mut log = ExpectedLog::default();
+    let mut invalid = |response: &Response, action| {
+        log.denied(response, GENT, action, "invalidInput", None);
     };
 
     // Not JSON at all.
     for path in ["/v1/clients", "/v1/clients/lookup"] {
-        let action = action_of(path);
-        let response = post_raw(&gw, path, Some("application/json"), r#"{"ssin":"#).await;
-        log.push(denied(&response, action));
+        let response = gent.post_raw(path, JSON, r#"{"ssin":"#).await;
+        invalid(&response, action_of(path));
         let body = problem(response, 400, BAD_REQUEST).await;
         assert_eq!(body["issues"][0]["in"], "body");
         assert_eq!(
@@ -459,66 +319,50 @@ async fn malformed_requests_get_the_matching_problem_and_are_recorded_as_denied(
     let with_extra = json!({
         "ssin": ssin, "legalBasis": "publicTask", "dossierReference": "D-1", "extra": 1
     });
-    let response = post_raw(
-        &gw,
-        "/v1/clients",
-        Some("application/json"),
-        with_extra.to_string(),
-    )
-    .await;
-    log.push(denied(&response, REGISTER_CLIENT));
+    let response = gent
+        .post_raw("/v1/clients", JSON, with_extra.to_string())
+        .await;
+    invalid(&response, REGISTER_CLIENT);
     let body = problem(response, 400, BAD_REQUEST).await;
     assert_eq!(body["issues"][0]["name"], "/extra");
     assert_eq!(body["issues"][0]["detail"], "unknown member");
     let lookup_extra = json!({ "ssin": ssin, "party": "ocmw-eeklo" }).to_string();
-    let response = post_raw(
-        &gw,
-        "/v1/clients/lookup",
-        Some("application/json"),
-        lookup_extra,
-    )
-    .await;
-    log.push(denied(&response, LOOKUP_CLIENT));
+    let response = gent
+        .post_raw("/v1/clients/lookup", JSON, lookup_extra)
+        .await;
+    invalid(&response, LOOKUP_CLIENT);
     let body = problem(response, 400, BAD_REQUEST).await;
     assert_eq!(body["issues"][0]["name"], "/party");
 
     // A missing member.
     let missing = json!({ "ssin": ssin, "dossierReference": "D-1" }).to_string();
-    let response = post_raw(&gw, "/v1/clients", Some("application/json"), missing).await;
-    log.push(denied(&response, REGISTER_CLIENT));
+    let response = gent.post_raw("/v1/clients", JSON, missing).await;
+    invalid(&response, REGISTER_CLIENT);
     let body = problem(response, 400, BAD_REQUEST).await;
     assert_eq!(body["issues"][0]["name"], "/legalBasis");
     assert_eq!(body["issues"][0]["detail"], "required member is missing");
 
     // An SSIN sent as a number is refused without echoing the digits.
     let number = r#"{"ssin": 85073003328}"#;
-    let response = post_raw(&gw, "/v1/clients/lookup", Some("application/json"), number).await;
-    log.push(denied(&response, LOOKUP_CLIENT));
-    let text = raw_problem_text(response, 400).await;
+    let response = gent.post_raw("/v1/clients/lookup", JSON, number).await;
+    invalid(&response, LOOKUP_CLIENT);
+    let text = raw_problem_text(response).await;
     assert!(!text.contains("85073003328"), "{text}");
 
     // A legal basis outside the list, and a dossier reference hiding a register number; the
     // valid SSIN next to them is not echoed either.
-    let invalid = json!({
+    let wrong = json!({
         "ssin": ssin, "legalBasis": "curiosity", "dossierReference": "D-85073003328"
     });
-    let response = post_raw(
-        &gw,
-        "/v1/clients",
-        Some("application/json"),
-        invalid.to_string(),
-    )
-    .await;
-    log.push(denied(&response, REGISTER_CLIENT));
-    let text = raw_problem_text(response, 400).await;
+    let response = gent.post_raw("/v1/clients", JSON, wrong.to_string()).await;
+    invalid(&response, REGISTER_CLIENT);
+    let text = raw_problem_text(response).await;
     let body: Value = serde_json::from_str(&text).unwrap();
-    let names: Vec<_> = body["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["/legalBasis", "/dossierReference"], "{body}");
+    assert_eq!(
+        issue_names(&body),
+        ["/legalBasis", "/dossierReference"],
+        "{body}"
+    );
     assert!(!text.contains(&ssin), "{text}");
     assert!(!text.contains("85073003328"), "{text}");
 
@@ -530,27 +374,21 @@ async fn malformed_requests_get_the_matching_problem_and_are_recorded_as_denied(
         None,
     ] {
         for path in ["/v1/clients", "/v1/clients/lookup"] {
-            let response = post_raw(&gw, path, content_type, lookup_body.clone()).await;
-            log.push(denied(&response, action_of(path)));
-            problem(
-                response,
-                415,
-                "urn:problem-type:gateway:unsupportedMediaType",
-            )
-            .await;
+            let response = gent.post_raw(path, content_type, lookup_body.clone()).await;
+            invalid(&response, action_of(path));
+            let unsupported = "urn:problem-type:gateway:unsupportedMediaType";
+            problem(response, 415, unsupported).await;
         }
     }
 
     // An oversized body is turned away by its Content-Length before authentication, so there
     // is no principal to record and nothing is recorded.
     let oversized = vec![b' '; gw.config.limits.max_body_bytes + 1];
-    let response = post_raw(&gw, "/v1/clients", Some("application/json"), oversized).await;
+    let response = gent.post_raw("/v1/clients", JSON, oversized).await;
     problem(response, 413, "urn:problem-type:belgif:payloadTooLarge").await;
 
-    assert_audit_log(&gw.audit_rows().await, &log);
-    let db = gw.db().await;
-    assert_eq!(db.count("SELECT COUNT(*) FROM clients").await, 0);
-    db.close().await;
+    log.assert_on(&gw).await;
+    assert_no_clients(&gw).await;
     gw.stop().await;
 }
 
@@ -567,59 +405,33 @@ async fn callers_without_a_valid_token_or_purpose_are_refused_before_anything_is
     let gw = TestGateway::start().await;
     let ssin = generated_ssin(7);
     let body = json!({ "ssin": ssin });
+    let lookup = |caller: Caller| {
+        let (gw, body) = (&gw, &body);
+        async move { gw.session(&caller).post("/v1/clients/lookup", body).await }
+    };
 
-    let response = gw
-        .client(GENT.0)
-        .post(gw.url("/v1/clients/lookup"))
-        .header("Processing-Purpose", CASE_WORK)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = lookup(Caller::case_worker(GENT).without_token()).await;
     problem(response, 401, "urn:problem-type:belgif:noAccessToken").await;
 
     // Amal's genuine token over Gent's certificate.
-    let response = gw
-        .client(GENT.0)
-        .post(gw.url("/v1/clients/lookup"))
-        .bearer_auth(gw.token(AMAL.0, &["caseWorker"], AMAL.1))
-        .header("Processing-Purpose", CASE_WORK)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    problem(response, 401, "urn:problem-type:belgif:invalidAccessToken").await;
-
-    let response = gw
-        .client(GENT.0)
-        .delete(gw.url(&format!("/v1/clients/{}/link", uuid::Uuid::new_v4())))
-        .bearer_auth(gw.token(AMAL.0, &["caseWorker"], AMAL.1))
-        .header("Processing-Purpose", CASE_WORK)
-        .send()
-        .await
-        .unwrap();
-    problem(response, 401, "urn:problem-type:belgif:invalidAccessToken").await;
+    let amal_over_gent = Caller::case_worker(AMAL).over_certificate_of(GENT.0);
+    let response = lookup(amal_over_gent.clone()).await;
+    problem(response, 401, INVALID_TOKEN).await;
+    let unlink = format!("/v1/clients/{}/link", uuid::Uuid::new_v4());
+    let response = gw.session(&amal_over_gent).delete(&unlink).await;
+    problem(response, 401, INVALID_TOKEN).await;
 
     // A case worker may not declare auditReview at all (refused with the token).
-    let who = (GENT.0, &["caseWorker"][..], GENT.1);
-    let response = gw
-        .call_as(Method::POST, "/v1/clients", who, "auditReview", Some(&body))
-        .await;
+    let reviewing = Caller::case_worker(GENT).for_purpose("auditReview");
+    let response = gw.session(&reviewing).post("/v1/clients", &body).await;
     problem(response, 403, MISSING_SCOPE).await;
 
     // No missing purpose either.
-    let response = gw
-        .client(GENT.0)
-        .post(gw.url("/v1/clients/lookup"))
-        .bearer_auth(gw.token(GENT.0, &["caseWorker"], GENT.1))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = lookup(Caller::case_worker(GENT).without_purpose()).await;
     let problem_body = problem(response, 400, BAD_REQUEST).await;
     assert_eq!(problem_body["issues"][0]["name"], "Processing-Purpose");
 
-    assert_audit_log(&gw.audit_rows().await, &[]);
+    ExpectedLog::default().assert_on(&gw).await;
     gw.stop().await;
 }
 
@@ -627,13 +439,13 @@ async fn callers_without_a_valid_token_or_purpose_are_refused_before_anything_is
 async fn a_privacy_officer_or_coordinator_may_not_use_the_client_directory() {
     let gw = TestGateway::start().await;
     let ssin = generated_ssin(8);
-    let mut log = Vec::new();
+    let mut log = ExpectedLog::default();
     let register_body = json!({
         "ssin": ssin, "legalBasis": "publicTask", "dossierReference": "D-1"
     });
     let lookup_body = json!({ "ssin": ssin });
     let unlink_path = format!("/v1/clients/{}/link", uuid::Uuid::new_v4());
-    let calls: [(Method, &str, Option<&Value>, &'static str); 3] = [
+    let calls = [
         (
             Method::POST,
             "/v1/clients",
@@ -655,41 +467,28 @@ async fn a_privacy_officer_or_coordinator_may_not_use_the_client_directory() {
         ("coordinator", "co-gent-1", "monitoring"),
     ];
     for (role, user, purpose) in callers {
+        let session = gw.session(&Caller::new(GENT.0, &[role], user, purpose));
         for (method, path, body, action) in &calls {
-            let response = gw
-                .call_as(
-                    method.clone(),
-                    path,
-                    (GENT.0, &[role], user),
-                    purpose,
-                    *body,
-                )
-                .await;
+            let response = session.send(method.clone(), path, *body).await;
             log.push(
-                Expected::denied(&response, (GENT.0, user), action, None, "purposeNotAllowed")
+                Expected::denied(&response, (GENT.0, user), action, "purposeNotAllowed", None)
                     .acting(&[role], purpose),
             );
             let body = problem(response, 403, MISSING_SCOPE).await;
             assert!(body.to_string().contains(purpose), "{body}");
         }
     }
-    assert_audit_log(&gw.audit_rows().await, &log);
-    let db = gw.db().await;
-    assert_eq!(db.count("SELECT COUNT(*) FROM clients").await, 0);
-    db.close().await;
+    log.assert_on(&gw).await;
+    assert_no_clients(&gw).await;
     gw.stop().await;
 }
 
 #[tokio::test]
 async fn the_audit_table_refuses_updates_and_deletes_at_the_database() {
     let gw = TestGateway::start().await;
+    let gent = gw.case_worker(GENT);
     for n in 10..13 {
-        assert_eq!(
-            gw.register(GENT.0, GENT.1, &generated_ssin(n))
-                .await
-                .status(),
-            201
-        );
+        assert_eq!(gent.register(&generated_ssin(n)).await.status(), 201);
     }
     let before = gw.audit_rows().await;
     assert_eq!(before.len(), 3);

@@ -2,8 +2,7 @@
 //! database (SQLite, or a PostgreSQL schema when TEST_DATABASE_URL is set), and talks to it
 //! over real mutual TLS.
 
-mod helpers;
-mod process;
+mod harness;
 
 mod audit_proofs;
 mod audit_review;

@@ -1,42 +1,16 @@
 //! The yearly monitoring (SWO art. 16): counts of a scripted year, small cells shown as `<5`,
 //! no total that gives a suppressed cell away, no person in the answer, coordinators only.
 
-use crate::helpers::{TestGateway, generated_ssin, notify_attest, write_record};
-use reqwest::Method;
-use serde_json::{Value, json};
-
-async fn joint_client(gw: &TestGateway, n: u32, status: &str) -> String {
-    let ssin = generated_ssin(n);
-    let mut id = String::new();
-    for party in ["ocmw-gent", "amal"] {
-        let response = gw.register(party, "cw-1", &ssin).await;
-        id = response.json::<Value>().await.unwrap()["clientId"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-    }
-    write_record(
-        gw,
-        ("amal", "tb-1"),
-        &id,
-        json!({"integrationStatus": status}),
-    )
-    .await;
-    id
-}
+use crate::harness::{
+    AMAL, Caller, Endpoint, GENT, TestGateway, attest, client_id, generated_ssin, joint_client,
+    notify_attest,
+};
+use serde_json::Value;
 
 async fn monitoring(gw: &TestGateway, roles: &[&str], query: &str) -> (u16, Value) {
-    let response = gw
-        .call_as(
-            Method::GET,
-            &format!("/v1/reports/monitoring?{query}"),
-            ("amal", roles, "coord-1"),
-            "monitoring",
-            None,
-        )
-        .await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let coordinator = gw.session(&Caller::new("amal", roles, "coord-1", "monitoring"));
+    let path = format!("/v1/reports/monitoring?{query}");
+    coordinator.call(reqwest::Method::GET, &path, None).await
 }
 
 fn cell(breakdown: &Value, name: &str) -> Value {
@@ -70,30 +44,26 @@ fn breakdowns(report: &Value) -> Vec<Value> {
 #[tokio::test]
 async fn a_year_of_joint_clients_is_counted_with_small_cells_suppressed_swo_art_16() {
     let gw = TestGateway::start().await;
+    let amal = gw.case_worker(AMAL);
     let mut ids = Vec::new();
     for (n, status) in (1..=6)
         .map(|n| (n, "obligated"))
         .chain((7..=11).map(|n| (n, "entitled")))
         .chain([(12, "none")])
     {
-        ids.push(joint_client(&gw, n, status).await);
+        let client = joint_client(&gw, n).await;
+        let patch = serde_json::json!({"integrationStatus": status});
+        amal.write_record(&client, patch).await;
+        ids.push(client);
     }
     // Clients of one party only are not joint clients.
+    let gent = gw.case_worker(GENT);
     for n in 20..23 {
-        ids.push(
-            gw.register("ocmw-gent", "cw-1", &generated_ssin(n))
-                .await
-                .json::<Value>()
-                .await
-                .unwrap()["clientId"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+        ids.push(client_id(gent.register(&generated_ssin(n)).await).await);
     }
     let year = time::OffsetDateTime::now_utc().year();
-    let attest = json!({"ssin": generated_ssin(1), "kind": "integrationAttest",
-                        "issuedOn": format!("{year}-01-02"), "reference": "KBI-M-1"});
+    let issued_on = format!("{year}-01-02");
+    let attest = attest(&generated_ssin(1), "KBI-M-1", &issued_on);
     let (status, _) = notify_attest(&gw, &attest).await;
     assert!((200..300).contains(&status));
 
@@ -133,10 +103,9 @@ async fn a_year_of_joint_clients_is_counted_with_small_cells_suppressed_swo_art_
     assert_eq!(status, 403);
     let (status, _) = monitoring(&gw, &["coordinator"], "year=1999").await;
     assert_eq!(status, 400);
-    let rows = gw.audit_rows().await;
-    let reports: Vec<_> = rows
+    let reports = gw.audit_of_action("getMonitoringReport").await;
+    let reports: Vec<_> = reports
         .iter()
-        .filter(|r| r.action == "getMonitoringReport")
         .map(|r| (r.outcome.as_str(), r.client_id.is_none()))
         .collect();
     assert_eq!(reports, [("allowed", true), ("denied", true)]);

@@ -1,44 +1,56 @@
 //! The policy in force, the register derived from it, and a privacy officer's explanation of
 //! why a field was or was not visible.
 
-use crate::helpers::{CASE_WORK, TestGateway, generated_ssin, policy_version, problem};
-use reqwest::Method;
+use crate::harness::{
+    CASE_WORK, Caller, Endpoint, TestGateway, give_consent, issue_names, joint_client,
+    policy_version, problem,
+};
+use reqwest::Response;
 use serde_json::{Value, json};
 
-async fn joint_client(gw: &TestGateway, n: u32) -> String {
-    let ssin = generated_ssin(n);
-    let mut id = String::new();
-    for party in ["ocmw-gent", "amal"] {
-        let response = gw.register(party, "cw", &ssin).await;
-        id = response.json::<Value>().await.unwrap()["clientId"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-    }
-    id
+async fn explain(gw: &TestGateway, officer_party: &str, question: &Value) -> Response {
+    let officer = gw.session(&Caller::privacy_officer((officer_party, "dpo-1")));
+    officer.post("/v1/policy/explain", question).await
 }
 
-async fn explain(gw: &TestGateway, officer_party: &str, question: &Value) -> reqwest::Response {
-    let who = (officer_party, &["privacyOfficer"][..], "dpo-1");
-    gw.call_as(
-        Method::POST,
-        "/v1/policy/explain",
-        who,
-        "auditReview",
-        Some(question),
-    )
-    .await
+/// The explanation of `question`, as `officer_party`'s privacy officer is given it.
+async fn explained(gw: &TestGateway, officer_party: &str, question: &Value) -> Value {
+    explain(gw, officer_party, question)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// A published document, as Amal's case worker reads it.
+async fn published(gw: &TestGateway, path: &str) -> Value {
+    gw.case_worker(("amal", "tester"))
+        .get(path)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The question whether a case worker of `party` may see `field` of `client` for case work.
+fn visibility(client: &str, party: &str, field: &str) -> Value {
+    json!({"clientId": client, "party": party, "roles": ["caseWorker"],
+           "purpose": CASE_WORK, "field": field})
+}
+
+/// A gateway with person `n` as a joint client of Gent and Amal: the gateway, the client id
+/// and the question whether Gent's case workers may see the client's NT2 level.
+async fn asked(n: u32) -> (TestGateway, String, Value) {
+    let gw = TestGateway::start().await;
+    let client = joint_client(&gw, n).await;
+    let question = visibility(&client, "ocmw-gent", "nt2Level");
+    (gw, client, question)
 }
 
 #[tokio::test]
 async fn the_effective_policy_and_the_register_of_processing_are_published() {
     let gw = TestGateway::start().await;
-    let policy: Value = gw
-        .get_as("amal", "/v1/policy", CASE_WORK)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let policy = published(&gw, "/v1/policy").await;
     assert_eq!(policy["version"], policy_version());
     let grants = policy["grants"].as_array().unwrap();
     assert!(!grants.is_empty());
@@ -47,12 +59,7 @@ async fn the_effective_policy_and_the_register_of_processing_are_published() {
             .iter()
             .all(|g| !g["reason"].as_str().unwrap().is_empty())
     );
-    let register: Value = gw
-        .get_as("amal", "/v1/policy/register", CASE_WORK)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let register = published(&gw, "/v1/policy/register").await;
     assert!(
         register.to_string().contains("trajectoryGuidance"),
         "{register}"
@@ -62,75 +69,37 @@ async fn the_effective_policy_and_the_register_of_processing_are_published() {
 
 #[tokio::test]
 async fn a_privacy_officer_learns_why_a_field_was_withheld_and_when_consent_made_it_visible() {
-    let gw = TestGateway::start().await;
-    let client = joint_client(&gw, 1).await;
-    let question = json!({"clientId": client, "party": "ocmw-gent", "roles": ["caseWorker"],
-                          "purpose": CASE_WORK, "field": "nt2Level"});
-    let before: Value = explain(&gw, "ocmw-gent", &question)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (gw, client, question) = asked(1).await;
+    let before = explained(&gw, "ocmw-gent", &question).await;
     assert_eq!(before["visible"], false, "{before}");
     assert_eq!(before["outcome"], "consentMissing");
     assert_eq!(before["consentActive"], false);
 
-    let consent = json!({"recipientParty": "ocmw-gent", "purpose": CASE_WORK, "categories": ["trajectoryProgress"],
-        "legalTextVersion": "amal-2026-01", "language": "nl", "evidenceReference": "form-7", "validFrom": "2020-01-01"});
-    let path = format!("/v1/clients/{client}/consents");
-    let given = gw
-        .call_as(
-            Method::POST,
-            &path,
-            ("amal", &["caseWorker"], "tb"),
-            CASE_WORK,
-            Some(&consent),
-        )
-        .await;
-    assert_eq!(given.status(), 201);
-    let after: Value = explain(&gw, "ocmw-gent", &question)
-        .await
-        .json()
-        .await
-        .unwrap();
+    give_consent(&gw, &client).await;
+    let after = explained(&gw, "ocmw-gent", &question).await;
     assert_eq!(after["visible"], true, "{after}");
     assert_eq!(after["basis"], "consent");
 
     // The agency owns the field: always visible to it.
-    let owner = json!({"clientId": client, "party": "amal", "roles": ["caseWorker"], "purpose": CASE_WORK, "field": "nt2Level"});
-    let owned: Value = explain(&gw, "amal", &owner).await.json().await.unwrap();
+    let owned = explained(&gw, "amal", &visibility(&client, "amal", "nt2Level")).await;
     assert_eq!(owned["outcome"], "ownedByReader");
 
-    let explained = gw
-        .audit_rows()
-        .await
-        .into_iter()
-        .filter(|r| r.action == "explainVisibility")
-        .count();
-    assert_eq!(explained, 3);
+    assert_eq!(gw.outcomes_of("explainVisibility").await.len(), 3);
     gw.stop().await;
 }
 
 #[tokio::test]
 async fn explanations_are_for_linked_privacy_officers_with_valid_questions_only() {
-    let gw = TestGateway::start().await;
-    let client = joint_client(&gw, 2).await;
-    let question = json!({"clientId": client, "party": "ocmw-gent", "roles": ["caseWorker"],
-                          "purpose": CASE_WORK, "field": "nt2Level"});
+    let (gw, _, question) = asked(2).await;
+    // A case worker may not ask.
+    let case_worker = gw
+        .case_worker(("ocmw-gent", "sw"))
+        .post("/v1/policy/explain", &question)
+        .await;
+    problem(case_worker, 403, "urn:problem-type:belgif:missingScope").await;
     // An officer of a party not linked to the client: as if the client did not exist.
     let outsider = explain(&gw, "ocmw-eeklo", &question).await;
     problem(outsider, 404, "urn:problem-type:belgif:resourceNotFound").await;
-    // A case worker may not ask.
-    let case_worker = gw
-        .call_as(
-            Method::POST,
-            "/v1/policy/explain",
-            ("ocmw-gent", &["caseWorker"], "sw"),
-            CASE_WORK,
-            Some(&question),
-        )
-        .await;
-    problem(case_worker, 403, "urn:problem-type:belgif:missingScope").await;
     let bad = json!({"clientId": "x", "party": "nobody", "roles": ["admin"], "purpose": "fun", "field": "shoeSize"});
     let body = problem(
         explain(&gw, "ocmw-gent", &bad).await,
@@ -138,14 +107,8 @@ async fn explanations_are_for_linked_privacy_officers_with_valid_questions_only(
         "urn:problem-type:belgif:badRequest",
     )
     .await;
-    let named: Vec<&str> = body["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        named,
+        issue_names(&body),
         ["/clientId", "/party", "/roles", "/purpose", "/field"]
     );
     gw.stop().await;

@@ -2,7 +2,9 @@
 //! a refusal only with a reason, OCMW-to-OCMW only with evidence, the receiver linked on
 //! acceptance, seen by its two parties only, every step on record.
 
-use crate::helpers::{TestGateway, feed_of, generated_ssin};
+use crate::harness::{
+    Caller, Endpoint, Session, TestGateway, announced, client_id, generated_ssin,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -10,140 +12,105 @@ const GENT: &str = "ocmw-gent";
 const AMAL: &str = "amal";
 const EEKLO: &str = "ocmw-eeklo";
 
-async fn call(
-    gw: &TestGateway,
-    party: &str,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let response = gw
-        .call_as(
-            method,
-            path,
-            (party, &["caseWorker"][..], "cw-1"),
-            "referral",
-            body,
-        )
-        .await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+/// `party`'s case worker cw-1, working on referrals.
+fn referrer(gw: &TestGateway, party: &str) -> Session {
+    gw.session(&Caller::case_worker((party, "cw-1")).for_purpose("referral"))
 }
 
+/// Person `n`, registered by `party`'s case worker cw-1: (client id, SSIN).
 async fn client_of(gw: &TestGateway, party: &str, n: u32) -> (String, String) {
     let ssin = generated_ssin(n);
-    let body: Value = gw
-        .register(party, "cw-1", &ssin)
-        .await
-        .json()
-        .await
-        .unwrap();
-    (body["clientId"].as_str().unwrap().to_owned(), ssin)
+    let registered = gw.case_worker((party, "cw-1")).register(&ssin).await;
+    (client_id(registered).await, ssin)
 }
 
-async fn propose(
-    gw: &TestGateway,
-    from: &str,
-    client: &str,
-    to: &str,
-    evidence: Option<&str>,
-) -> (u16, Value) {
+async fn propose(from: &Session, client: &str, to: &str, evidence: Option<&str>) -> (u16, Value) {
     let mut body =
         json!({"clientId": client, "toParty": to, "reason": "Integration imposed in the GPMI."});
     if let Some(evidence) = evidence {
         body["evidenceReference"] = json!(evidence);
     }
-    call(gw, from, Method::POST, "/v1/referrals", Some(&body)).await
+    from.call(Method::POST, "/v1/referrals", Some(&body)).await
+}
+
+/// A move on the referral at `path`: its `decision`, `feedback`, `withdrawal` or `completion`.
+async fn step(by: &Session, path: &str, step: &str, body: Option<Value>) -> (u16, Value) {
+    by.call(Method::POST, &format!("{path}/{step}"), body.as_ref())
+        .await
 }
 
 fn id(referral: &Value) -> String {
     referral["referralId"].as_str().unwrap().to_owned()
 }
 
+fn accept() -> Value {
+    json!({"decision": "accept"})
+}
+
+/// A gateway in which Gent registered person `n` and proposed to refer them to Amal (201):
+/// the gateway, Gent's and Amal's referrers, the client id, the referral and its path.
+async fn proposed(n: u32) -> (TestGateway, Session, Session, String, Value, String) {
+    let gw = TestGateway::start().await;
+    let (gent, amal) = (referrer(&gw, GENT), referrer(&gw, AMAL));
+    let (client, _) = client_of(&gw, GENT, n).await;
+    let (status, referral) = propose(&gent, &client, AMAL, None).await;
+    assert_eq!(status, 201, "{referral}");
+    let path = format!("/v1/referrals/{}", id(&referral));
+    (gw, gent, amal, client, referral, path)
+}
+
 #[tokio::test]
 async fn an_ocmw_refers_to_the_agency_which_accepts_is_linked_gives_feedback_and_completes() {
-    let gw = TestGateway::start().await;
-    let (client, ssin) = client_of(&gw, GENT, 1).await;
-    let (status, referral) = propose(&gw, GENT, &client, AMAL, None).await;
-    assert_eq!(status, 201, "{referral}");
+    let (gw, gent, amal, client, referral, path) = proposed(1).await;
+    let ssin = generated_ssin(1);
     assert_eq!(referral["direction"], "ocmwToAgency");
     assert_eq!(referral["status"], "proposed");
-    let path = format!("/v1/referrals/{}", id(&referral));
 
     // Before accepting, the agency is not linked: it cannot find the client.
-    assert_eq!(gw.lookup(AMAL, "cw-1", &ssin).await.status(), 404);
-    let (status, incoming) = call(
-        &gw,
-        AMAL,
-        Method::GET,
-        "/v1/referrals?direction=incoming",
-        None,
-    )
-    .await;
+    let agency_worker = gw.case_worker((AMAL, "cw-1"));
+    assert_eq!(agency_worker.lookup(&ssin).await.status(), 404);
+    let incoming = "/v1/referrals?direction=incoming";
+    let (status, incoming) = amal.call(Method::GET, incoming, None).await;
     assert_eq!(status, 200);
     assert_eq!(incoming["items"][0]["referralId"], id(&referral).as_str());
 
-    let (status, accepted) = call(
-        &gw,
-        AMAL,
-        Method::POST,
-        &format!("{path}/decision"),
-        Some(&json!({"decision": "accept"})),
-    )
-    .await;
+    let (status, accepted) = step(&amal, &path, "decision", Some(accept())).await;
     assert_eq!(
         (status, accepted["status"].as_str()),
         (200, Some("accepted")),
         "{accepted}"
     );
     assert_eq!(
-        gw.lookup(AMAL, "cw-1", &ssin).await.status(),
+        agency_worker.lookup(&ssin).await.status(),
         200,
         "accepting linked the agency"
     );
 
     let feedback = json!({"message": "Intake planned; MO starts in March."});
-    let (status, with_feedback) = call(
-        &gw,
-        AMAL,
-        Method::POST,
-        &format!("{path}/feedback"),
-        Some(&feedback),
-    )
-    .await;
+    let (status, with_feedback) = step(&amal, &path, "feedback", Some(feedback)).await;
     assert_eq!(status, 200);
     assert_eq!(with_feedback["messages"][0]["kind"], "feedback");
-    let (status, completed) =
-        call(&gw, AMAL, Method::POST, &format!("{path}/completion"), None).await;
+    let (status, completed) = step(&amal, &path, "completion", None).await;
     assert_eq!(
         (status, completed["status"].as_str()),
         (200, Some("completed"))
     );
 
     // Final: no withdrawal, no second decision.
-    let (status, body) = call(&gw, GENT, Method::POST, &format!("{path}/withdrawal"), None).await;
+    let (status, body) = step(&gent, &path, "withdrawal", None).await;
     assert_eq!(status, 409);
     assert_eq!(body["type"], "urn:problem-type:gateway:illegalTransition");
 
     // Referral made: the OCMW no longer needs to refer (SWO art. 4).
-    let patch_path = format!("/v1/clients/{client}");
-    let read = gw.get_as(GENT, &patch_path, "trajectoryGuidance").await;
-    let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+    let gpmi = json!({"integrationInGpmi": true});
     let written = gw
-        .client(GENT)
-        .patch(gw.url(&patch_path))
-        .bearer_auth(gw.token(GENT, &["caseWorker"], "cw-1"))
-        .header("Processing-Purpose", "trajectoryGuidance")
-        .header("If-Match", etag)
-        .header("Content-Type", "application/merge-patch+json")
-        .body(json!({"integrationInGpmi": true}).to_string())
-        .send()
-        .await
-        .unwrap();
-    let written: Value = written.json().await.unwrap();
+        .case_worker((GENT, "cw-1"))
+        .write_record(&client, gpmi)
+        .await;
     assert_eq!(
-        written["derived"]["referralToAgencyRequired"]["value"], false,
-        "{written}"
+        written.body["derived"]["referralToAgencyRequired"]["value"], false,
+        "{}",
+        written.body
     );
 
     let actions: Vec<String> = gw
@@ -171,211 +138,102 @@ async fn an_ocmw_refers_to_the_agency_which_accepts_is_linked_gives_feedback_and
 
 #[tokio::test]
 async fn every_move_is_checked_against_the_status_and_the_side_that_makes_it() {
-    let gw = TestGateway::start().await;
-    let (client, _) = client_of(&gw, GENT, 2).await;
-    let (_, referral) = propose(&gw, GENT, &client, AMAL, None).await;
-    let path = format!("/v1/referrals/{}", id(&referral));
+    let (gw, gent, amal, client, _, path) = proposed(2).await;
     // The sender cannot decide, the receiver cannot withdraw, nobody completes a proposal.
-    let (status, body) = call(
-        &gw,
-        GENT,
-        Method::POST,
-        &format!("{path}/decision"),
-        Some(&json!({"decision": "accept"})),
-    )
-    .await;
+    let (status, body) = step(&gent, &path, "decision", Some(accept())).await;
     assert_eq!(
         (status, body["type"].as_str()),
         (403, Some("urn:problem-type:gateway:notYourTurn"))
     );
-    let (status, _) = call(&gw, AMAL, Method::POST, &format!("{path}/withdrawal"), None).await;
-    assert_eq!(status, 403);
-    let (status, _) = call(&gw, AMAL, Method::POST, &format!("{path}/completion"), None).await;
-    assert_eq!(status, 409);
+    assert_eq!(step(&amal, &path, "withdrawal", None).await.0, 403);
+    assert_eq!(step(&amal, &path, "completion", None).await.0, 409);
     // A refusal needs a written reason.
-    let (status, body) = call(
-        &gw,
-        AMAL,
-        Method::POST,
-        &format!("{path}/decision"),
-        Some(&json!({"decision": "refuse"})),
-    )
-    .await;
+    let unexplained = json!({"decision": "refuse"});
+    let (status, body) = step(&amal, &path, "decision", Some(unexplained)).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["issues"][0]["name"], "/reason");
-    let (status, _) = call(
-        &gw,
-        AMAL,
-        Method::POST,
-        &format!("{path}/decision"),
-        Some(&json!({"decision": "refuse", "reason": "   "})),
-    )
-    .await;
-    assert_eq!(status, 400);
+    let blank = json!({"decision": "refuse", "reason": "   "});
+    assert_eq!(step(&amal, &path, "decision", Some(blank)).await.0, 400);
     let refusal =
         json!({"decision": "refuse", "reason": "Already in a trajectory with another agency."});
-    let (status, refused) = call(
-        &gw,
-        AMAL,
-        Method::POST,
-        &format!("{path}/decision"),
-        Some(&refusal),
-    )
-    .await;
+    let (status, refused) = step(&amal, &path, "decision", Some(refusal)).await;
     assert_eq!((status, refused["status"].as_str()), (200, Some("refused")));
     assert_eq!(
         refused["messages"][0]["message"],
         "Already in a trajectory with another agency."
     );
     // Refused is final.
-    let (status, _) = call(
-        &gw,
-        AMAL,
-        Method::POST,
-        &format!("{path}/decision"),
-        Some(&json!({"decision": "accept"})),
-    )
-    .await;
-    assert_eq!(status, 409);
-    let (status, _) = call(
-        &gw,
-        GENT,
-        Method::POST,
-        &format!("{path}/feedback"),
-        Some(&json!({"message": "ok"})),
-    )
-    .await;
-    assert_eq!(status, 409);
+    assert_eq!(step(&amal, &path, "decision", Some(accept())).await.0, 409);
+    let feedback = json!({"message": "ok"});
+    assert_eq!(step(&gent, &path, "feedback", Some(feedback)).await.0, 409);
 
     // A proposal withdrawn by its sender is final too.
-    let (_, second) = propose(&gw, GENT, &client, AMAL, None).await;
+    let (_, second) = propose(&gent, &client, AMAL, None).await;
     let second = format!("/v1/referrals/{}", id(&second));
-    let (status, withdrawn) = call(
-        &gw,
-        GENT,
-        Method::POST,
-        &format!("{second}/withdrawal"),
-        None,
-    )
-    .await;
+    let (status, withdrawn) = step(&gent, &second, "withdrawal", None).await;
     assert_eq!(
         (status, withdrawn["status"].as_str()),
         (200, Some("withdrawn"))
     );
-    let (status, _) = call(
-        &gw,
-        AMAL,
-        Method::POST,
-        &format!("{second}/decision"),
-        Some(&json!({"decision": "accept"})),
-    )
-    .await;
-    assert_eq!(status, 409);
+    assert_eq!(
+        step(&amal, &second, "decision", Some(accept())).await.0,
+        409
+    );
     gw.stop().await;
 }
 
 #[tokio::test]
 async fn a_referral_between_ocmws_needs_the_national_register_extract_as_evidence() {
     let gw = TestGateway::start().await;
+    let eeklo = referrer(&gw, EEKLO);
     let (client, _) = client_of(&gw, EEKLO, 3).await;
-    let (status, body) = propose(&gw, EEKLO, &client, GENT, None).await;
+    let (status, body) = propose(&eeklo, &client, GENT, None).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["issues"][0]["name"], "/evidenceReference");
-    let (status, body) = propose(&gw, EEKLO, &client, GENT, Some("RR-extract/2026-0042")).await;
+    let (status, body) = propose(&eeklo, &client, GENT, Some("RR-extract/2026-0042")).await;
     assert_eq!(
         (status, body["direction"].as_str()),
         (201, Some("ocmwToOcmw")),
         "{body}"
     );
     // No self-referral, no referral to KBI.
-    assert_eq!(
-        propose(&gw, EEKLO, &client, EEKLO, Some("RR-1")).await.0,
-        400
-    );
-    assert_eq!(propose(&gw, EEKLO, &client, "kbi", None).await.0, 400);
+    assert_eq!(propose(&eeklo, &client, EEKLO, Some("RR-1")).await.0, 400);
+    assert_eq!(propose(&eeklo, &client, "kbi", None).await.0, 400);
     gw.stop().await;
 }
 
 #[tokio::test]
 async fn only_a_linked_party_refers_and_only_the_two_parties_see_the_referral() {
     let gw = TestGateway::start().await;
+    let (gent, eeklo) = (referrer(&gw, GENT), referrer(&gw, EEKLO));
     let (client, _) = client_of(&gw, GENT, 4).await;
     // Eeklo is not linked to the client: as if it did not exist.
-    let (status, _) = propose(&gw, EEKLO, &client, AMAL, Some("RR-1")).await;
+    let (status, _) = propose(&eeklo, &client, AMAL, Some("RR-1")).await;
     assert_eq!(status, 404);
-    let (_, referral) = propose(&gw, GENT, &client, AMAL, None).await;
+    let (_, referral) = propose(&gent, &client, AMAL, None).await;
     let path = format!("/v1/referrals/{}", id(&referral));
-    let (status, outsider) = call(&gw, EEKLO, Method::GET, &path, None).await;
-    let (_, unknown) = call(
-        &gw,
-        EEKLO,
-        Method::GET,
-        &format!("/v1/referrals/{}", uuid::Uuid::new_v4()),
-        None,
-    )
-    .await;
+    let (status, outsider) = eeklo.call(Method::GET, &path, None).await;
+    let nobodys = format!("/v1/referrals/{}", uuid::Uuid::new_v4());
+    let (_, unknown) = eeklo.call(Method::GET, &nobodys, None).await;
     assert_eq!(status, 404);
     assert_eq!(outsider, unknown);
-    let (_, listed) = call(
-        &gw,
-        EEKLO,
-        Method::GET,
-        "/v1/referrals?direction=incoming",
-        None,
-    )
-    .await;
+    let incoming = "/v1/referrals?direction=incoming";
+    let (_, listed) = eeklo.call(Method::GET, incoming, None).await;
     assert_eq!(listed["items"], json!([]));
     // The purpose is referral; the listing's parameters are checked.
-    let wrong = gw
-        .call_as(
-            Method::GET,
-            &path,
-            (GENT, &["caseWorker"][..], "cw"),
-            "trajectoryGuidance",
-            None,
-        )
-        .await;
+    let wrong = gw.case_worker((GENT, "cw")).get(&path).await;
     assert_eq!(wrong.status(), 403);
-    let (status, _) = call(
-        &gw,
-        GENT,
-        Method::GET,
-        "/v1/referrals?direction=sideways",
-        None,
-    )
-    .await;
-    assert_eq!(status, 400);
+    let sideways = "/v1/referrals?direction=sideways";
+    assert_eq!(gent.call(Method::GET, sideways, None).await.0, 400);
     gw.stop().await;
 }
 
 #[tokio::test]
 async fn each_step_of_a_referral_is_announced_to_its_two_sides_only_under_the_purpose_referral() {
-    let gw = TestGateway::start().await;
-    let (client, _) = client_of(&gw, GENT, 7).await;
-    let (status, referral) = propose(&gw, GENT, &client, AMAL, None).await;
-    assert_eq!(status, 201);
-    let path = format!("/v1/referrals/{}", id(&referral));
-    let accept = json!({"decision": "accept"});
-    let (status, _) = call(
-        &gw,
-        AMAL,
-        Method::POST,
-        &format!("{path}/decision"),
-        Some(&accept),
-    )
-    .await;
-    assert_eq!(status, 200);
+    let (gw, _, amal, client, referral, path) = proposed(7).await;
+    assert_eq!(step(&amal, &path, "decision", Some(accept())).await.0, 200);
 
-    let announced = |party: &'static str, purpose: &'static str| {
-        let gw = &gw;
-        async move {
-            feed_of(gw, (party, "cw-1"), purpose)
-                .await
-                .into_iter()
-                .filter(|e| e["type"] == "referralChanged")
-                .collect::<Vec<_>>()
-        }
-    };
+    let announced = |party, purpose| announced(&gw, (party, "cw-1"), purpose, "referralChanged");
     // The receiver hears of the proposal before it is linked, then of its own acceptance.
     for party in [GENT, AMAL] {
         let seen = announced(party, "referral").await;

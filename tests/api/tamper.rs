@@ -2,37 +2,26 @@
 //! record, even when the alteration leaves a well-formed record whose searchable columns still
 //! agree with it: only the Merkle tree and the signed checkpoints can tell.
 
-use crate::process::{Deployment, audit_rows, client_id, ssin, verify_ok};
-use gateway::audit::record::AuditRecord;
-use gateway::store::Db;
+use crate::harness::library::AuditRecord;
+use crate::harness::{Caller, Deployment, Endpoint, client_id, ssin, verify_ok};
 
 #[tokio::test]
 async fn audit_verify_names_the_record_in_which_one_byte_was_altered() {
     let deployment = Deployment::new();
     let gateway = deployment.start().await;
-    let worker = deployment.case_worker(&gateway, "ocmw-gent", "sw-tamper");
+    let worker = gateway.case_worker(("ocmw-gent", "sw-tamper"));
     for n in 0..20 {
         let person = ssin(n);
-        let registered = worker.register(&person).await.unwrap();
+        let registered = worker.register(&person).await;
         assert_eq!(registered.status(), 201);
         let id = client_id(registered).await;
-        let found = worker.lookup(&person).await.unwrap();
+        let found = worker.lookup(&person).await;
         assert_eq!(client_id(found).await, id);
     }
     // Asking for a checkpoint makes the tree catch up with every record answered so far and
     // signs it, so the records below are covered by a signed root.
-    let officer = deployment.caller(
-        &gateway,
-        "ocmw-gent",
-        &["privacyOfficer"],
-        "po-1",
-        "auditReview",
-    );
-    let response = officer
-        .request(reqwest::Method::GET, "/v1/audit/checkpoint")
-        .send()
-        .await
-        .unwrap();
+    let officer = gateway.session(&Caller::privacy_officer(("ocmw-gent", "po-1")));
+    let response = officer.get("/v1/audit/checkpoint").await;
     assert_eq!(response.status(), 200);
     let note = response.text().await.unwrap();
     let tree_size: u64 = note
@@ -44,7 +33,7 @@ async fn audit_verify_names_the_record_in_which_one_byte_was_altered() {
     gateway.stop().await;
 
     let db = deployment.database().await;
-    let rows = audit_rows(&db).await;
+    let rows = db.audit_rows().await;
     let (records, checkpoints) = verify_ok(&deployment);
     assert_eq!(records, rows.len() as u64);
     assert!(checkpoints >= 1);
@@ -52,7 +41,7 @@ async fn audit_verify_names_the_record_in_which_one_byte_was_altered() {
     // One byte in the middle of the signed part: a letter of the purpose, whose case is
     // flipped. The record stays canonical JSON and no column repeats the purpose.
     let seq = tree_size / 2;
-    let original = rows[seq as usize].record.clone();
+    let original = rows[seq as usize].bytes.clone();
     let mut altered = original.clone();
     let marker = br#""purpose":""#;
     let at = original
@@ -68,30 +57,14 @@ async fn audit_verify_names_the_record_in_which_one_byte_was_altered() {
 
     // The append-only trigger would refuse the change; a tamperer with database access
     // simply removes it first.
-    match &db {
-        Db::Sqlite(pool) => {
-            sqlx::query("DROP TRIGGER audit_log_no_update")
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-        Db::Postgres(pool) => {
-            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-    }
-    gateway::with_pool!(&db, |pool| {
-        let updated = sqlx::query("UPDATE audit_log SET record = $1 WHERE seq = $2")
-            .bind(&altered)
-            .bind(seq as i64)
-            .execute(pool)
-            .await
-            .unwrap();
-        assert_eq!(updated.rows_affected(), 1);
-    });
-    let stored = &audit_rows(&db).await[seq as usize].record;
+    let untrigger = if db.is_postgres() {
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update"
+    } else {
+        "DROP TRIGGER audit_log_no_update"
+    };
+    db.execute(untrigger).await.unwrap();
+    assert_eq!(db.overwrite_record(seq as i64, &altered).await, 1);
+    let stored = &db.audit_rows().await[seq as usize].bytes;
     let differing = stored.iter().zip(&original).filter(|(a, b)| a != b).count();
     assert_eq!((stored.len(), differing), (original.len(), 1));
     db.close().await;

@@ -1,79 +1,71 @@
 //! Mutual TLS: only a certificate from a trusted CA, valid now, naming a configured party,
 //! gets an answer.
 
-use crate::helpers::{TestGateway, problem};
-use gateway::dev_pki;
+use crate::harness::{
+    Caller, Endpoint, Issued, TestGateway, another_ca, development_ca, issue, problem,
+};
+use reqwest::{Method, Response};
 use time::{Duration, OffsetDateTime};
 
-fn identity(cert_pem: &str, key_pem: &str) -> reqwest::Identity {
-    reqwest::Identity::from_pem(format!("{cert_pem}{key_pem}").as_bytes()).unwrap()
+const UNKNOWN_CERTIFICATE: &str = "urn:problem-type:gateway:unknownClientCertificate";
+
+/// `GET /v1/whoami` as `caller`, or the transport's error.
+async fn whoami(gw: &TestGateway, caller: Caller) -> reqwest::Result<Response> {
+    gw.session(&caller)
+        .try_send(Method::GET, "/v1/whoami", None)
+        .await
 }
 
-async fn whoami(gw: &TestGateway, client: reqwest::Client) -> reqwest::Result<reqwest::Response> {
-    client
-        .get(gw.url("/v1/whoami"))
-        .bearer_auth(gw.token("ocmw-gent", &["caseWorker"], "sw-1"))
-        .header("Processing-Purpose", "trajectoryGuidance")
-        .send()
+/// Whether the handshake with `cert` (certificate and key) fails.
+async fn refused_at_handshake(gw: &TestGateway, cert: &Issued) -> bool {
+    whoami(gw, gent().with_identity(&cert.identity()))
         .await
+        .is_err()
+}
+
+/// A case worker of Gent, whose certificate the tests change.
+fn gent() -> Caller {
+    Caller::case_worker(("ocmw-gent", "sw-1"))
 }
 
 #[tokio::test]
 async fn a_client_without_a_certificate_is_refused_at_the_handshake() {
     let gw = TestGateway::start().await;
     // With TLS 1.3 the refusal surfaces on the first request; its wording varies.
-    assert!(whoami(&gw, gw.client_with(None)).await.is_err());
+    assert!(whoami(&gw, gent().without_certificate()).await.is_err());
 }
 
 #[tokio::test]
 async fn a_certificate_from_an_unknown_ca_is_refused() {
     let gw = TestGateway::start().await;
-    let (_, rogue_ca) = dev_pki::new_ca("Rogue CA").unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = dev_pki::client_params("ocmw-gent")
-        .unwrap()
-        .signed_by(&key, &rogue_ca)
-        .unwrap();
-    let client = gw.client_with(Some(identity(&cert.pem(), &key.serialize_pem())));
-    assert!(whoami(&gw, client).await.is_err());
+    let (_, rogue_ca) = another_ca("Rogue CA");
+    let cert = issue(&rogue_ca, "ocmw-gent", |_| {});
+    assert!(refused_at_handshake(&gw, &cert).await);
 }
 
 #[tokio::test]
 async fn an_expired_certificate_is_refused() {
     let gw = TestGateway::start().await;
-    let ca = dev_pki::load_ca(&gw.pki()).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = dev_pki::client_params("ocmw-gent").unwrap();
-    params.not_before = OffsetDateTime::now_utc() - Duration::days(30);
-    params.not_after = OffsetDateTime::now_utc() - Duration::days(1);
-    let cert = params.signed_by(&key, &ca).unwrap();
-    let client = gw.client_with(Some(identity(&cert.pem(), &key.serialize_pem())));
-    assert!(whoami(&gw, client).await.is_err());
+    let cert = issue(&development_ca(&gw.pki()), "ocmw-gent", |params| {
+        params.not_before = OffsetDateTime::now_utc() - Duration::days(30);
+        params.not_after = OffsetDateTime::now_utc() - Duration::days(1);
+    });
+    assert!(refused_at_handshake(&gw, &cert).await);
 }
 
 #[tokio::test]
 async fn a_trusted_certificate_naming_no_party_gets_a_problem_not_data() {
     let gw = TestGateway::start().await;
-    let ca = dev_pki::load_ca(&gw.pki()).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = dev_pki::client_params("ocmw-nowhere")
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    let client = gw.client_with(Some(identity(&cert.pem(), &key.serialize_pem())));
-    let response = whoami(&gw, client).await.unwrap();
-    problem(
-        response,
-        403,
-        "urn:problem-type:gateway:unknownClientCertificate",
-    )
-    .await;
+    let cert = issue(&development_ca(&gw.pki()), "ocmw-nowhere", |_| {});
+    let caller = gent().with_identity(&cert.identity());
+    let response = whoami(&gw, caller).await.unwrap();
+    problem(response, 403, UNKNOWN_CERTIFICATE).await;
 }
 
 #[tokio::test]
 async fn a_certificate_is_only_accepted_from_its_own_partys_ca() {
     // Amal gets a CA of its own; OCMW Gent's CA must not be able to speak for Amal.
-    let (amal_ca_pem, amal_ca) = dev_pki::new_ca("Amal CA").unwrap();
+    let (amal_ca_pem, amal_ca) = another_ca("Amal CA");
     let dir = tempfile::tempdir().unwrap();
     let amal_ca_file = dir.path().join("amal-ca.crt");
     std::fs::write(&amal_ca_file, &amal_ca_pem).unwrap();
@@ -86,28 +78,12 @@ async fn a_certificate_is_only_accepted_from_its_own_partys_ca() {
         amal.trusted_ca = amal_ca_file.clone();
     })
     .await;
-    let token = gw.token("amal", &["caseWorker"], "tb-1");
-    let call = |client: reqwest::Client| {
-        client
-            .get(gw.url("/v1/whoami"))
-            .bearer_auth(token.clone())
-            .header("Processing-Purpose", "trajectoryGuidance")
-            .send()
-    };
+    let amal = Caller::case_worker(("amal", "tb-1"));
     // The development CA (trusted for the OCMWs and KBI) issued an "amal" certificate.
-    let forged = call(gw.client("amal")).await.unwrap();
-    problem(
-        forged,
-        403,
-        "urn:problem-type:gateway:unknownClientCertificate",
-    )
-    .await;
+    let forged = whoami(&gw, amal.clone()).await.unwrap();
+    problem(forged, 403, UNKNOWN_CERTIFICATE).await;
     // Amal's own CA: accepted.
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = dev_pki::client_params("amal")
-        .unwrap()
-        .signed_by(&key, &amal_ca)
-        .unwrap();
-    let genuine = call(gw.client_with(Some(identity(&cert.pem(), &key.serialize_pem()))));
-    assert_eq!(genuine.await.unwrap().status(), 200);
+    let cert = issue(&amal_ca, "amal", |_| {});
+    let genuine = whoami(&gw, amal.with_identity(&cert.identity())).await;
+    assert_eq!(genuine.unwrap().status(), 200);
 }

@@ -3,17 +3,18 @@
 //! the security headers; and, in headless Chromium, every task of the officer with the audit
 //! record it leaves.
 
-use crate::helpers::{TestGateway, generated_ssin, repo_path, write_record};
-use gateway::audit::record::AuditRecord;
-use gateway::config::PersonConfig;
-use gateway::domain::role::Role;
+use crate::harness::library::{Config, PersonConfig, Role};
+use crate::harness::{
+    AMAL, Caller, Endpoint, TestGateway, another_ca, development_ca, generated_ssin, issue,
+    joint_client, repo_path, summary,
+};
 use reqwest::{Method, StatusCode};
 
 const OFFICER: &str = "ocmw-gent-privacy-officer";
 const CASE_WORKER: &str = "ocmw-gent-case-worker";
 
 /// Gent's configuration also knows a case worker by a personal certificate.
-async fn start(customize: impl FnOnce(&mut gateway::config::Config)) -> TestGateway {
+async fn start(customize: impl FnOnce(&mut Config)) -> TestGateway {
     let gw = TestGateway::start_with(|config| {
         config.parties[0].people.push(PersonConfig {
             certificate_common_name: CASE_WORKER.into(),
@@ -23,38 +24,35 @@ async fn start(customize: impl FnOnce(&mut gateway::config::Config)) -> TestGate
         customize(config);
     })
     .await;
-    let ca = gateway::dev_pki::load_ca(&gw.pki()).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = gateway::dev_pki::client_params(CASE_WORKER)
-        .unwrap()
-        .signed_by(&key, &ca)
-        .unwrap();
-    std::fs::write(gw.pki().join(format!("{CASE_WORKER}.crt")), cert.pem()).unwrap();
-    std::fs::write(
-        gw.pki().join(format!("{CASE_WORKER}.key")),
-        key.serialize_pem(),
-    )
-    .unwrap();
+    let issued = issue(&development_ca(&gw.pki()), CASE_WORKER, |_| {});
+    std::fs::write(gw.pki().join(format!("{CASE_WORKER}.crt")), issued.cert).unwrap();
+    std::fs::write(gw.pki().join(format!("{CASE_WORKER}.key")), issued.key).unwrap();
     gw
 }
 
 async fn get(gw: &TestGateway, who: &str, path: &str) -> (StatusCode, String) {
-    let response = gw.client(who).get(gw.url(path)).send().await.unwrap();
+    let response = gw.session(&Caller::certificate_only(who)).get(path).await;
     let status = response.status();
     (status, response.text().await.unwrap())
 }
 
-/// The officer's records in the log, as (action, outcome, reason).
-async fn officer_records(gw: &TestGateway, user: &str) -> Vec<(String, String, Option<String>)> {
-    gw.audit_rows()
+/// `GET path` as the officer's browser, fetching it with `sec-fetch` headers (site, mode,
+/// destination); the status.
+async fn fetched(
+    gw: &TestGateway,
+    path: &str,
+    (site, mode, dest): (&str, &str, &str),
+) -> StatusCode {
+    let officer = gw.session(&Caller::certificate_only(OFFICER));
+    let response = officer
+        .request(Method::GET, path)
+        .header("sec-fetch-site", site)
+        .header("sec-fetch-mode", mode)
+        .header("sec-fetch-dest", dest)
+        .send()
         .await
-        .into_iter()
-        .filter(|row| row.user_id == user)
-        .map(|row| {
-            let AuditRecord { action, reason, .. } = row.record;
-            (action, row.outcome, reason)
-        })
-        .collect()
+        .unwrap();
+    response.status()
 }
 
 fn form_token(page: &str) -> String {
@@ -68,7 +66,10 @@ fn form_token(page: &str) -> String {
 #[tokio::test]
 async fn only_a_privacy_officers_personal_certificate_opens_the_pages() {
     let gw = start(|_| {}).await;
-    let response = gw.client(OFFICER).get(gw.url("/ui")).send().await.unwrap();
+    let response = gw
+        .session(&Caller::certificate_only(OFFICER))
+        .get("/ui")
+        .await;
     assert_eq!(response.status(), 200);
     let headers = response.headers();
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
@@ -90,58 +91,30 @@ async fn only_a_privacy_officers_personal_certificate_opens_the_pages() {
     let (status, _) = get(&gw, CASE_WORKER, "/ui/audit?client=x").await;
     assert_eq!(status, 403);
     // A certificate chaining to no trusted CA does not even finish the handshake.
-    let (stranger_ca, stranger) = gateway::dev_pki::new_ca("Someone else's CA").unwrap();
-    let _ = stranger_ca;
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = gateway::dev_pki::client_params(OFFICER)
-        .unwrap()
-        .signed_by(&key, &stranger)
-        .unwrap();
-    let identity =
-        reqwest::Identity::from_pem(format!("{}{}", cert.pem(), key.serialize_pem()).as_bytes())
-            .unwrap();
-    assert!(
-        gw.client_with(Some(identity))
-            .get(gw.url("/ui"))
-            .send()
-            .await
-            .is_err()
-    );
+    let (_, stranger) = another_ca("Someone else's CA");
+    let cert = issue(&stranger, OFFICER, |_| {});
+    let impostor = Caller::certificate_only(OFFICER).with_identity(&cert.identity());
+    let answer = gw
+        .session(&impostor)
+        .try_send(Method::GET, "/ui", None)
+        .await;
+    assert!(answer.is_err());
     // A personal certificate opens no API route: the API takes a party's certificate.
     let (status, body) = get(&gw, OFFICER, "/v1/whoami").await;
     assert_eq!(status, 403);
     assert!(body.contains("unknownClientCertificate"), "{body}");
 
     // Another site may link to a page, not load one into itself (a look in the officer's name).
-    let embedded = gw
-        .client(OFFICER)
-        .get(gw.url("/ui/audit?client=00000000-0000-0000-0000-000000000000"))
-        .header("sec-fetch-site", "cross-site")
-        .header("sec-fetch-mode", "no-cors")
-        .header("sec-fetch-dest", "image")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(embedded.status(), 403);
-    let followed = gw
-        .client(OFFICER)
-        .get(gw.url("/ui"))
-        .header("sec-fetch-site", "cross-site")
-        .header("sec-fetch-mode", "navigate")
-        .header("sec-fetch-dest", "document")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(followed.status(), 200);
+    let look = "/ui/audit?client=00000000-0000-0000-0000-000000000000";
+    let embedded = fetched(&gw, look, ("cross-site", "no-cors", "image")).await;
+    assert_eq!(embedded, 403);
+    let followed = fetched(&gw, "/ui", ("cross-site", "navigate", "document")).await;
+    assert_eq!(followed, 200);
 
-    assert_eq!(officer_records(&gw, "privacy-officer").await, []);
+    assert_eq!(gw.audit_of_user("privacy-officer").await, []);
     assert_eq!(
-        officer_records(&gw, "sw-personal").await,
-        [(
-            "openReviewPages".into(),
-            "denied".into(),
-            Some("roleNotAllowed".into())
-        )]
+        gw.audit_of_user("sw-personal").await,
+        [summary("openReviewPages", "denied", Some("roleNotAllowed"))]
     );
 }
 
@@ -152,8 +125,8 @@ async fn verifying_the_log_needs_this_officers_form_token_from_this_site() {
         let gw = &gw;
         async move {
             let mut request = gw
-                .client(who)
-                .request(Method::POST, gw.url("/ui/integrity/verify"))
+                .session(&Caller::certificate_only(who))
+                .request(Method::POST, "/ui/integrity/verify")
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(format!("token={token}"));
             if let Some(origin) = origin {
@@ -189,7 +162,7 @@ async fn verifying_the_log_needs_this_officers_form_token_from_this_site() {
     let (_, page) = get(&gw, OFFICER, "/ui/integrity").await;
     assert!(page.contains("<strong>In orde.</strong>"), "{page}");
 
-    let records = officer_records(&gw, "privacy-officer").await;
+    let records = gw.audit_of_user("privacy-officer").await;
     let gent: Vec<_> = gw
         .audit_rows()
         .await
@@ -242,7 +215,8 @@ async fn malformed_form_input_gets_the_form_back_and_is_refused_on_record() {
         );
         assert!(!page.contains("<b>"), "{path}: input is never markup");
     }
-    let refusals: Vec<_> = officer_records(&gw, "privacy-officer")
+    let refusals: Vec<_> = gw
+        .audit_of_user("privacy-officer")
         .await
         .into_iter()
         .map(|(action, outcome, reason)| (action, outcome, reason.unwrap_or_default()))
@@ -276,36 +250,18 @@ async fn malformed_form_input_gets_the_form_back_and_is_refused_on_record() {
 /// The history the browser looks at: a joint client of Gent and Amal, written and read for
 /// two purposes, and a case worker whose lookups keep failing (a refusal burst).
 async fn history(gw: &TestGateway) -> String {
-    let ssin = generated_ssin(31);
-    let response = gw.register("ocmw-gent", "sw-1", &ssin).await;
-    assert_eq!(response.status(), 201);
-    let body: serde_json::Value = response.json().await.unwrap();
-    let client = body["clientId"].as_str().unwrap().to_owned();
-    assert_eq!(gw.register("amal", "tb-1", &ssin).await.status(), 201);
-    write_record(
-        gw,
-        ("amal", "tb-1"),
-        &client,
-        serde_json::json!({"nt2Level": "A2"}),
-    )
-    .await;
+    let client = joint_client(gw, 31).await;
+    let progress = serde_json::json!({"nt2Level": "A2"});
+    gw.case_worker(AMAL).write_record(&client, progress).await;
+    let assisting = Caller::case_worker(("ocmw-gent", "sw-1")).for_purpose("socialAssistance");
     let read = gw
-        .call_as(
-            Method::GET,
-            &format!("/v1/clients/{client}"),
-            ("ocmw-gent", &["caseWorker"][..], "sw-1"),
-            "socialAssistance",
-            None,
-        )
+        .session(&assisting)
+        .get(&format!("/v1/clients/{client}"))
         .await;
     assert_eq!(read.status(), 200);
+    let failing = gw.case_worker(("ocmw-gent", "sw-2"));
     for n in 0..4 {
-        assert_eq!(
-            gw.lookup("ocmw-gent", "sw-2", &generated_ssin(80 + n))
-                .await
-                .status(),
-            404
-        );
+        assert_eq!(failing.lookup(&generated_ssin(80 + n)).await.status(), 404);
     }
     client
 }
@@ -351,7 +307,7 @@ async fn ui_in_a_browser() {
     );
 
     // Every look the officer took is on record, as the officer, for audit review.
-    let records = officer_records(&gw, "privacy-officer").await;
+    let records = gw.audit_of_user("privacy-officer").await;
     for action in [
         "searchAuditLog",
         "getAccessReport",
@@ -381,7 +337,7 @@ async fn ui_in_a_browser() {
                 .all(|c| c.as_deref() == Some(client.as_str()))
     );
     assert!(
-        officer_records(&gw, "sw-personal")
+        gw.audit_of_user("sw-personal")
             .await
             .iter()
             .any(|r| r.0 == "openReviewPages"),

@@ -2,26 +2,20 @@
 //! documented, at least once, in order per client, with retries while the receiver is down,
 //! dead letters after the last attempt and their replay; filtered at delivery like a read.
 
-use crate::helpers::{
-    CASE_WORK, TestGateway, generated_ssin, notify_attest, repo_path, write_record as write,
+use crate::harness::library::{Config, PublicKey, Purpose, WebhookConfig, verify_signature};
+use crate::harness::{
+    AMAL, EEKLO, Endpoint, GENT, TestGateway, attest, client_id, generated_ssin, give_consent,
+    joint_client, notify_attest,
 };
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use gateway::config::{Config, WebhookConfig};
-use gateway::domain::purpose::Purpose;
-use gateway::notify::signature::{PublicKey, verify};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const GENT: (&str, &str) = ("ocmw-gent", "sw-1");
-const EEKLO: (&str, &str) = ("ocmw-eeklo", "sw-9");
-const AMAL: (&str, &str) = ("amal", "tb-1");
 
 /// One delivery as the receiver got it.
 #[derive(Clone, Debug)]
@@ -161,10 +155,25 @@ fn hook(config: &mut Config, party: &str, url: String) {
     });
 }
 
-fn fast_retries(config: &mut Config, attempts: u32) {
+/// Up to `attempts` attempts a delivery, waiting from `backoff.0` up to `backoff.1` ms.
+fn retries(config: &mut Config, attempts: u32, backoff: (u64, u64)) {
     config.webhooks.max_attempts = attempts;
-    config.webhooks.initial_backoff_ms = 20;
-    config.webhooks.max_backoff_ms = 80;
+    config.webhooks.initial_backoff_ms = backoff.0;
+    config.webhooks.max_backoff_ms = backoff.1;
+}
+
+/// A gateway on the test configuration as `configure` changes it, whose OCMW Gent has a
+/// webhook; and what Gent's receiver gets.
+async fn hooked_for_gent(configure: impl FnOnce(&mut Config)) -> (TestGateway, Arc<Inbox>) {
+    let mut gent = Receiver::bind();
+    let url = gent.url();
+    let gw = TestGateway::start_with(|config| {
+        hook(config, GENT.0, url);
+        configure(config);
+    })
+    .await;
+    let inbox = gent.serve(&gw);
+    (gw, inbox)
 }
 
 /// The gateway's webhook public key, as a receiver is given it out of band.
@@ -188,38 +197,33 @@ fn assert_signed(gw: &TestGateway, delivery: &Delivery) {
         .unwrap()
         .as_secs();
     let keys = [public_key(gw)];
-    verify(
-        &keys,
-        &delivery.id,
-        &delivery.timestamp,
-        &delivery.signature,
-        &delivery.body,
-        now,
-        300,
-    )
-    .expect("the signature verifies");
+    let verified = |body: &[u8]| {
+        let (id, timestamp) = (&delivery.id, &delivery.timestamp);
+        verify_signature(&keys, id, timestamp, &delivery.signature, body, now, 300)
+    };
+    verified(&delivery.body).expect("the signature verifies");
     let mut tampered = delivery.body.to_vec();
     tampered[1] ^= 1;
-    assert!(
-        verify(
-            &keys,
-            &delivery.id,
-            &delivery.timestamp,
-            &delivery.signature,
-            &tampered,
-            now,
-            300
-        )
-        .is_err()
-    );
+    assert!(verified(&tampered).is_err());
 }
 
-async fn register(gw: &TestGateway, who: (&str, &str), ssin: &str) -> String {
-    let response = gw.register(who.0, who.1, ssin).await;
-    response.json::<Value>().await.unwrap()["clientId"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+/// Person `n`, registered by Gent; the client id.
+async fn gent_client(gw: &TestGateway, n: u32) -> String {
+    client_id(gw.case_worker(GENT).register(&generated_ssin(n)).await).await
+}
+
+/// Gent's case worker writes `patch` to `client`'s record.
+async fn write(gw: &TestGateway, client: &str, patch: Value) {
+    gw.case_worker(GENT).write_record(client, patch).await;
+}
+
+/// Waits (bounded) until the receiver has refused at least `count` deliveries.
+async fn refused_at_least(inbox: &Inbox, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while inbox.refused.load(Ordering::SeqCst) < count {
+        assert!(Instant::now() < deadline, "the attempts never came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -234,9 +238,9 @@ async fn a_kbi_attest_reaches_the_linked_ocmws_webhook_signed_and_once_and_nothi
     .await;
     let (gent_inbox, eeklo_inbox) = (gent.serve(&gw), eeklo.serve(&gw));
     let ssin = generated_ssin(31);
-    let client = register(&gw, GENT, &ssin).await;
+    let client = gent_client(&gw, 31).await;
 
-    let attest = json!({"ssin": ssin, "kind": "integrationAttest", "issuedOn": "2026-02-01", "reference": "KBI-2026-000031"});
+    let attest = attest(&ssin, "KBI-2026-000031", "2026-02-01");
     for _ in 0..2 {
         let (status, _) = notify_attest(&gw, &attest).await;
         assert!((200..300).contains(&status), "{status}");
@@ -279,17 +283,10 @@ async fn a_kbi_attest_reaches_the_linked_ocmws_webhook_signed_and_once_and_nothi
 
 #[tokio::test]
 async fn while_the_receiver_is_down_events_are_retried_and_then_all_arrive_in_order() {
-    let mut gent = Receiver::bind();
-    let url = gent.url();
-    let gw = TestGateway::start_with(|config| {
-        hook(config, GENT.0, url);
-        fast_retries(config, 50);
-    })
-    .await;
-    let inbox = gent.serve(&gw);
+    let (gw, inbox) = hooked_for_gent(|config| retries(config, 50, (20, 80))).await;
     inbox.fail_next.store(6, Ordering::SeqCst);
-    let first = register(&gw, GENT, &generated_ssin(41)).await;
-    let second = register(&gw, GENT, &generated_ssin(42)).await;
+    let first = gent_client(&gw, 41).await;
+    let second = gent_client(&gw, 42).await;
     let changes = [
         (&first, json!({"receivesLivingWage": true})),
         (&second, json!({"receivesLivingWage": true})),
@@ -298,7 +295,7 @@ async fn while_the_receiver_is_down_events_are_retried_and_then_all_arrive_in_or
         (&second, json!({"increasedAllowance": false})),
     ];
     for (client, patch) in &changes {
-        write(&gw, GENT, client, patch.clone()).await;
+        write(&gw, client, patch.clone()).await;
     }
     let distinct = |d: &[Delivery]| {
         let mut ids: Vec<_> = d.iter().map(|d| d.id.clone()).collect();
@@ -342,68 +339,23 @@ async fn while_the_receiver_is_down_events_are_retried_and_then_all_arrive_in_or
 
 #[tokio::test]
 async fn a_consent_withdrawn_between_the_write_and_the_delivery_withholds_the_event() {
-    let mut gent = Receiver::bind();
-    let url = gent.url();
-    let gw = TestGateway::start_with(|config| {
-        hook(config, GENT.0, url);
-        config.webhooks.max_attempts = 50;
-        config.webhooks.initial_backoff_ms = 300;
-        config.webhooks.max_backoff_ms = 300;
-    })
-    .await;
-    let inbox = gent.serve(&gw);
-    let ssin = generated_ssin(51);
-    let client = register(&gw, GENT, &ssin).await;
-    register(&gw, AMAL, &ssin).await;
-    let consent = json!({
-        "recipientParty": "ocmw-gent",
-        "purpose": "trajectoryGuidance",
-        "categories": ["trajectoryProgress"],
-        "legalTextVersion": "amal-privacy-2026-01",
-        "language": "nl",
-        "evidenceReference": "form-2026-0051",
-        "validFrom": "2020-01-01",
-    });
-    let consents = format!("/v1/clients/{client}/consents");
-    let recorded = gw
-        .call_as(
-            Method::POST,
-            &consents,
-            (AMAL.0, &["caseWorker"][..], AMAL.1),
-            CASE_WORK,
-            Some(&consent),
-        )
-        .await;
-    assert_eq!(recorded.status(), 201);
-    let consent_id = recorded.json::<Value>().await.unwrap()["consentId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (gw, inbox) = hooked_for_gent(|config| retries(config, 50, (300, 300))).await;
+    let client = joint_client(&gw, 51).await;
+    let consent_id = give_consent(&gw, &client).await;
+    let amal = gw.case_worker(AMAL);
 
     // The receiver is down when the agency writes trajectory progress, which the OCMW sees
     // only by the client's consent…
     inbox.fail_next.store(usize::MAX, Ordering::SeqCst);
-    write(&gw, AMAL, &client, json!({"nt2Level": "A2"})).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while inbox.refused.load(Ordering::SeqCst) == 0 {
-        assert!(Instant::now() < deadline, "the first attempt never came");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    amal.write_record(&client, json!({"nt2Level": "A2"})).await;
+    refused_at_least(&inbox, 1).await;
     // …then the client withdraws the consent, and the receiver comes back.
-    let withdrawn = gw
-        .call_as(
-            Method::POST,
-            &format!("{consents}/{consent_id}/withdrawal"),
-            (AMAL.0, &["caseWorker"][..], AMAL.1),
-            CASE_WORK,
-            None,
-        )
-        .await;
+    let withdrawn = amal.withdraw_consent(&client, &consent_id).await;
     assert!(withdrawn.status().is_success());
     inbox.fail_next.store(0, Ordering::SeqCst);
 
     // A later change the OCMW may see arrives; the withheld one never does.
-    write(&gw, GENT, &client, json!({"receivesLivingWage": true})).await;
+    write(&gw, &client, json!({"receivesLivingWage": true})).await;
     let delivered = inbox.wait_for(|d| !d.is_empty()).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     let delivered = if inbox.all().len() > delivered.len() {
@@ -426,33 +378,22 @@ async fn a_consent_withdrawn_between_the_write_and_the_delivery_withholds_the_ev
 
 #[tokio::test]
 async fn after_the_last_attempt_events_wait_in_the_dead_letters_in_order_until_replayed() {
-    let mut gent = Receiver::bind();
-    let url = gent.url();
-    let gw = TestGateway::start_with(|config| {
-        hook(config, GENT.0, url);
-        fast_retries(config, 3);
-    })
-    .await;
-    let inbox = gent.serve(&gw);
-    let first = register(&gw, GENT, &generated_ssin(61)).await;
-    let second = register(&gw, GENT, &generated_ssin(62)).await;
+    let (gw, inbox) = hooked_for_gent(|config| retries(config, 3, (20, 80))).await;
+    let first = gent_client(&gw, 61).await;
+    let second = gent_client(&gw, 62).await;
     inbox.fail_next.store(3, Ordering::SeqCst);
-    write(&gw, GENT, &first, json!({"receivesLivingWage": true})).await;
+    write(&gw, &first, json!({"receivesLivingWage": true})).await;
     // The first event exhausts its three attempts; the same client's next one waits behind
     // it, while another client's goes through.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while inbox.refused.load(Ordering::SeqCst) < 3 {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    write(&gw, GENT, &first, json!({"increasedAllowance": true})).await;
-    write(&gw, GENT, &second, json!({"receivesLivingWage": true})).await;
+    refused_at_least(&inbox, 3).await;
+    write(&gw, &first, json!({"increasedAllowance": true})).await;
+    write(&gw, &second, json!({"receivesLivingWage": true})).await;
     let delivered = inbox.wait_for(|d| !d.is_empty()).await;
     assert_eq!(delivered.len(), 1);
     assert_eq!(delivered[0].json()["clientId"], second.as_str());
 
     // Visible to operators, and replayed by them, through the real command line.
-    let listing = cli(&gw, &["events", "dead-letters"]);
+    let listing = cli(&gw, &["events", "dead-letters"]).await;
     assert!(
         listing.contains("ocmw-gent/trajectoryGuidance"),
         "{listing}"
@@ -467,7 +408,8 @@ async fn after_the_last_attempt_events_wait_in_the_dead_letters_in_order_until_r
             "--subscription",
             "ocmw-gent/trajectoryGuidance",
         ],
-    );
+    )
+    .await;
     assert!(replay.contains("2 dead letter(s) queued"), "{replay}");
     let delivered = inbox.wait_for(|d| d.len() >= 3).await;
     let replayed: Vec<_> = delivered[1..]
@@ -479,24 +421,22 @@ async fn after_the_last_attempt_events_wait_in_the_dead_letters_in_order_until_r
         replayed[0].1.as_i64() < replayed[1].1.as_i64(),
         "{replayed:?}"
     );
-    assert!(cli(&gw, &["events", "dead-letters"]).contains("0 dead letter(s)"));
+    // A replayed letter is marked once its delivery is answered, a moment after the receiver
+    // has it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let listing = cli(&gw, &["events", "dead-letters"]).await;
+        if listing.contains("0 dead letter(s)") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{listing}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
-/// Runs the real `gateway` binary against the test gateway's database.
-fn cli(gw: &TestGateway, args: &[&str]) -> String {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gateway"));
-    command
-        .args(["--config", repo_path("config/dev.toml").to_str().unwrap()])
-        .args(["--database-url", &gw.config.database.url])
-        .args(args);
-    if let Some(schema) = &gw.config.database.schema {
-        command.env("GATEWAY_DATABASE__SCHEMA", schema);
-    }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+/// Runs the real `gateway` binary against the test gateway's database; what it printed.
+async fn cli(gw: &TestGateway, args: &[&str]) -> String {
+    let finished = gw.cli(args).await;
+    assert!(finished.status.success(), "{finished}");
+    finished.stdout
 }
