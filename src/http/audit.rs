@@ -103,7 +103,6 @@ fn b64(hashes: Vec<[u8; 32]>) -> Vec<String> {
 
 /// The C2SP signed note (tlog-checkpoint) for the current end of the audit log.
 #[utoipa::path(get, path = "/v1/audit/checkpoint", operation_id = action::GET_CHECKPOINT, tag = "audit",
-    params(("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The signed checkpoint", body = String, content_type = "text/plain"),
               (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_audit_checkpoint(
@@ -127,7 +126,6 @@ pub async fn get_audit_checkpoint(
 
 /// The note verifier key of the checkpoint signer: `<name>+<hex keyhash>+<base64(0x01‖key)>`.
 #[utoipa::path(get, path = "/v1/audit/verifier-key", operation_id = "getAuditVerifierKey", tag = "audit",
-    params(("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The verifier key", body = String, content_type = "text/plain")))]
 pub async fn get_audit_verifier_key(
     State(state): State<AppState>,
@@ -147,8 +145,7 @@ pub async fn get_audit_verifier_key(
 /// The inclusion proof of record `index` in the tree of size `treeSize` (RFC 9162 §2.1.3).
 #[utoipa::path(get, path = "/v1/audit/proofs/inclusion", operation_id = action::GET_INCLUSION_PROOF, tag = "audit",
     params(("index" = u64, Query, description = "Leaf index (the record's sequence number)"),
-           ("treeSize" = u64, Query, description = "Tree size, from a checkpoint"),
-           ("Processing-Purpose" = String, Header, description = "auditReview")),
+           ("treeSize" = u64, Query, description = "Tree size, from a checkpoint")),
     responses((status = 200, description = "The proof", body = InclusionProof),
               (status = 404, description = "A record the officer may not review", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_audit_inclusion_proof(
@@ -188,8 +185,7 @@ pub async fn get_audit_inclusion_proof(
 /// The consistency proof between tree sizes `from` and `to` (RFC 9162 §2.1.4).
 #[utoipa::path(get, path = "/v1/audit/proofs/consistency", operation_id = action::GET_CONSISTENCY_PROOF, tag = "audit",
     params(("from" = u64, Query, description = "The older tree size"),
-           ("to" = u64, Query, description = "The newer tree size"),
-           ("Processing-Purpose" = String, Header, description = "auditReview")),
+           ("to" = u64, Query, description = "The newer tree size")),
     responses((status = 200, description = "The proof", body = ConsistencyProof),
               (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_audit_consistency_proof(

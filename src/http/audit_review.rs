@@ -53,8 +53,7 @@ pub struct AuditPage {
            ("outcome" = Option<String>, Query, description = "allowed or denied"),
            ("purpose" = Option<String>, Query, description = "The declared purpose"),
            ("after" = Option<i64>, Query, description = "The cursor: records after this sequence number"),
-           ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)"),
-           ("Processing-Purpose" = String, Header, description = "auditReview")),
+           ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)")),
     responses((status = 200, description = "A page of records", body = AuditPage),
               (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")))]
 pub async fn search_audit_log(
@@ -77,8 +76,6 @@ pub async fn search_audit_log(
 /// Every access to a client's data, grouped by party and purpose, with the categories and the
 /// times (GDPR art. 15): what the client is entitled to be told.
 #[utoipa::path(get, path = "/v1/audit/clients/{clientId}/access-report", operation_id = action::ACCESS_REPORT, tag = "audit",
-    params(("clientId" = String, Path, description = "The client id"),
-           ("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The access report: JSON, or with `Accept: text/html` a printable page in Dutch to hand to the client", body = AccessReport),
               (status = 400, description = "Not a client id", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json"),
@@ -127,8 +124,7 @@ pub struct AnomalyReport {
 /// refusal bursts, access outside office hours, attempts after a link ended.
 #[utoipa::path(get, path = "/v1/audit/anomalies", operation_id = action::AUDIT_ANOMALIES, tag = "audit",
     params(("from" = Option<String>, Query, description = "From this time on (RFC 3339)"),
-           ("to" = Option<String>, Query, description = "Before this time (RFC 3339)"),
-           ("Processing-Purpose" = String, Header, description = "auditReview")),
+           ("to" = Option<String>, Query, description = "Before this time (RFC 3339)")),
     responses((status = 200, description = "The flags, each with the records behind it", body = AnomalyReport),
               (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_audit_anomalies(

@@ -61,7 +61,6 @@ fn ssin_issue(ssin: &str) -> Result<Ssin, InputIssue> {
     operation_id = action::REGISTER_CLIENT,
     tag = "clients",
     request_body = RegisterClientRequest,
-    params(("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses(
         (status = 201, description = "Linked now", body = ClientReference),
         (status = 200, description = "Already linked (idempotent repeat)", body = ClientReference),
@@ -118,7 +117,6 @@ pub async fn register_client(
     operation_id = action::LOOKUP_CLIENT,
     tag = "clients",
     request_body = LookupClientRequest,
-    params(("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses(
         (status = 200, description = "The caller's party is linked to this client", body = ClientReference),
         (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
@@ -147,10 +145,6 @@ pub async fn lookup_client(
     path = "/v1/clients/{clientId}/link",
     operation_id = action::END_LINK,
     tag = "clients",
-    params(
-        ("clientId" = String, Path, description = "The client id"),
-        ("Processing-Purpose" = String, Header, description = "A case-work purpose"),
-    ),
     responses(
         (status = 204, description = "The link has ended"),
         (status = 400, description = "Malformed client id", body = Problem, content_type = "application/problem+json"),

@@ -210,8 +210,6 @@ fn parse(state: &AppState, body: ConsentRequest) -> Result<NewConsent, Vec<Input
 /// Records a client's consent (the caller's party must be linked to the client).
 #[utoipa::path(post, path = "/v1/clients/{clientId}/consents", operation_id = action::RECORD_CONSENT, tag = "consents",
     request_body = ConsentRequest,
-    params(("clientId" = String, Path, description = "The client id"),
-           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 201, description = "Recorded", body = ConsentView),
               (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")))]
 pub async fn record_consent(
@@ -233,8 +231,6 @@ pub async fn record_consent(
 
 /// Lists the consents recorded for a client.
 #[utoipa::path(get, path = "/v1/clients/{clientId}/consents", operation_id = action::LIST_CONSENTS, tag = "consents",
-    params(("clientId" = String, Path, description = "The client id"),
-           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 200, description = "The consents", body = ConsentList),
               (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_consents(
@@ -252,9 +248,6 @@ pub async fn list_consents(
 
 /// Withdraws a consent, with effect from the very next read (GDPR art. 7(3)).
 #[utoipa::path(post, path = "/v1/clients/{clientId}/consents/{consentId}/withdrawal", operation_id = action::WITHDRAW_CONSENT, tag = "consents",
-    params(("clientId" = String, Path, description = "The client id"),
-           ("consentId" = String, Path, description = "The consent id"),
-           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 200, description = "Withdrawn", body = ConsentView),
               (status = 404, description = "Unknown consent, or client unknown or not linked", body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Withdrawn before", body = Problem, content_type = "application/problem+json")))]

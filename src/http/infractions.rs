@@ -131,8 +131,6 @@ fn parse_decision(body: SanctionDecisionRequest) -> Result<SanctionDecision, Pro
 /// this moment.
 #[utoipa::path(post, path = "/v1/clients/{clientId}/infractions", operation_id = action::RECORD_INFRACTION, tag = "infractions",
     request_body = InfractionRequest,
-    params(("clientId" = String, Path, description = "The client id"),
-           ("Processing-Purpose" = String, Header, description = "sanctioning")),
     responses((status = 201, description = "Recorded and routed", body = InfractionView),
               (status = 403, description = "Only the integration agency records infractions", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json"),
@@ -160,9 +158,7 @@ pub async fn record_infraction(
 /// The client's infractions the caller may see: the agency all of them, an OCMW those routed
 /// to the OCMW. Newest first.
 #[utoipa::path(get, path = "/v1/clients/{clientId}/infractions", operation_id = action::LIST_INFRACTIONS, tag = "infractions",
-    params(("clientId" = String, Path, description = "The client id"),
-           ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)"),
-           ("Processing-Purpose" = String, Header, description = "sanctioning")),
+    params(("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)")),
     responses((status = 200, description = "The infractions", body = InfractionList),
               (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_infractions(
@@ -200,9 +196,6 @@ pub async fn list_infractions(
 
 /// One infraction of the client, if the caller may see it.
 #[utoipa::path(get, path = "/v1/clients/{clientId}/infractions/{infractionId}", operation_id = action::READ_INFRACTION, tag = "infractions",
-    params(("clientId" = String, Path, description = "The client id"),
-           ("infractionId" = String, Path, description = "The infraction id"),
-           ("Processing-Purpose" = String, Header, description = "sanctioning")),
     responses((status = 200, description = "The infraction", body = InfractionView),
               (status = 404, description = "Unknown, or not the caller's to see", body = Problem, content_type = "application/problem+json")))]
 pub async fn read_infraction(
@@ -222,9 +215,6 @@ pub async fn read_infraction(
 /// agency its own. Once.
 #[utoipa::path(post, path = "/v1/clients/{clientId}/infractions/{infractionId}/decision", operation_id = action::DECIDE_INFRACTION, tag = "infractions",
     request_body = SanctionDecisionRequest,
-    params(("clientId" = String, Path, description = "The client id"),
-           ("infractionId" = String, Path, description = "The infraction id"),
-           ("Processing-Purpose" = String, Header, description = "sanctioning")),
     responses((status = 200, description = "Decided", body = InfractionView),
               (status = 403, description = "Not routed to the caller", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Unknown, or not the caller's to see", body = Problem, content_type = "application/problem+json"),

@@ -73,7 +73,6 @@ fn parse(body: &AttestRequest) -> Result<(Ssin, Attest, DossierReference), Vec<I
 /// Registers an attest notified by KBI and announces it to the client's linked parties.
 #[utoipa::path(post, path = "/v1/kbi/attests", operation_id = action::REGISTER_ATTEST, tag = "kbi",
     request_body = AttestRequest,
-    params(("Processing-Purpose" = String, Header, description = "attestRegistration")),
     responses((status = 201, description = "Recorded", body = AttestReceipt),
               (status = 200, description = "Notified before with this reference; nothing changed", body = AttestReceipt),
               (status = 403, description = "Not a KBI system registering attests", body = Problem, content_type = "application/problem+json"),

@@ -6,10 +6,11 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::{Ref, RefOr, Required};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -99,11 +100,68 @@ fn problem_response(description: &str, retry_after: bool) -> Response {
     response.build()
 }
 
+/// The ids that stand in paths, each described once.
+const PATH_IDS: [(&str, &str); 4] = [
+    ("clientId", "The client id"),
+    ("consentId", "The consent id"),
+    ("infractionId", "The infraction id"),
+    ("referralId", "The referral id"),
+];
+
+/// The processing purpose each group of operations is called with (`Processing-Purpose`).
+fn purpose_of(operation: &Operation) -> &'static str {
+    let tag = operation.tags.iter().flatten().next().map(String::as_str);
+    let id = operation.operation_id.as_deref();
+    match (tag, id) {
+        (_, Some("explainVisibility")) | (Some("audit"), _) => "auditReview",
+        (Some("referrals"), _) => "referral",
+        (Some("infractions"), _) => "sanctioning",
+        (Some("kbi"), _) => "attestRegistration",
+        (Some("reports"), _) => "monitoring",
+        (Some("policy" | "identity"), _) => "Any purpose the caller may use",
+        _ => "A case-work purpose",
+    }
+}
+
+/// The parameters every `/v1` operation shares: the ids in its path and its purpose header.
+fn add_shared_parameters(path: &str, operation: &mut Operation) {
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    let has = |parameters: &[RefOr<Parameter>], name: &str| {
+        parameters
+            .iter()
+            .any(|p| matches!(p, RefOr::T(parameter) if parameter.name == name))
+    };
+    for (name, description) in PATH_IDS {
+        if path.contains(&format!("{{{name}}}")) && !has(parameters, name) {
+            let parameter = ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build();
+            parameters.push(RefOr::T(parameter));
+        }
+    }
+    if !has(parameters, "Processing-Purpose") {
+        let purpose = purpose_of(operation);
+        let parameter = ParameterBuilder::new()
+            .name("Processing-Purpose")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(purpose))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build();
+        let parameters = operation.parameters.get_or_insert_with(Vec::new);
+        parameters.push(RefOr::T(parameter));
+    }
+}
+
 /// Adds to every operation under `/v1` its security (mutual TLS and a bearer token, both
-/// required) and the shared answers.
+/// required), the shared parameters and the shared answers.
 pub fn add_shared_responses(api: &mut utoipa::openapi::OpenApi) {
     let paths = api.paths.paths.iter_mut();
-    for (_, item) in paths.filter(|(path, _)| path.starts_with("/v1/")) {
+    for (path, item) in paths.filter(|(path, _)| path.starts_with("/v1/")) {
         let operations = [
             &mut item.get,
             &mut item.put,
@@ -112,6 +170,7 @@ pub fn add_shared_responses(api: &mut utoipa::openapi::OpenApi) {
             &mut item.patch,
         ];
         for operation in operations.into_iter().flatten() {
+            add_shared_parameters(path, operation);
             let both = SecurityRequirement::new("mutualTLS", Vec::<String>::new())
                 .add("bearer", Vec::<String>::new());
             operation.security = Some(vec![both]);
@@ -128,5 +187,53 @@ pub fn add_shared_responses(api: &mut utoipa::openapi::OpenApi) {
                     .or_insert_with(|| RefOr::T(problem_response(description, retry_after)));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+    use utoipa::openapi::{OpenApiBuilder, PathsBuilder};
+
+    fn document_with(path: &str, tag: &str) -> utoipa::openapi::OpenApi {
+        let operation = OperationBuilder::new()
+            .tag(tag)
+            .operation_id(Some("readClient"))
+            .build();
+        let paths = PathsBuilder::new().path(path, PathItem::new(HttpMethod::Get, operation));
+        OpenApiBuilder::new().paths(paths).build()
+    }
+
+    #[test]
+    fn every_v1_operation_documents_its_security_ids_purpose_and_shared_answers() {
+        let mut api = document_with("/v1/clients/{clientId}", "clients");
+        add_shared_responses(&mut api);
+        let doc = serde_json::to_value(&api).unwrap();
+        let get = &doc["paths"]["/v1/clients/{clientId}"]["get"];
+        assert_eq!(get["security"][0]["mutualTLS"], serde_json::json!([]));
+        assert_eq!(get["security"][0]["bearer"], serde_json::json!([]));
+        let names: Vec<&str> = get["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["clientId", "Processing-Purpose"]);
+        assert_eq!(get["parameters"][1]["description"], "A case-work purpose");
+        for status in ["400", "401", "403", "429", "503"] {
+            let content = &get["responses"][status]["content"][PROBLEM_JSON];
+            assert_eq!(content["schema"]["$ref"], "#/components/schemas/Problem");
+        }
+        assert!(get["responses"]["429"]["headers"]["Retry-After"].is_object());
+        assert!(get["responses"].get("415").is_none(), "no body, no 415");
+    }
+
+    #[test]
+    fn operations_outside_v1_are_left_as_they_are() {
+        let mut api = document_with("/openapi.json", "meta");
+        add_shared_responses(&mut api);
+        let doc = serde_json::to_value(&api).unwrap();
+        assert!(doc["paths"]["/openapi.json"]["get"]["security"].is_null());
     }
 }

@@ -49,7 +49,6 @@ pub struct PolicyView {
 
 /// The data-access policy in force: every grant, with its basis and reason. Deny by default.
 #[utoipa::path(get, path = "/v1/policy", operation_id = "getPolicy", tag = "policy",
-    params(("Processing-Purpose" = String, Header, description = "Any purpose the caller may use")),
     responses((status = 200, description = "The effective policy", body = PolicyView)))]
 pub async fn get_policy(State(state): State<AppState>) -> Json<PolicyView> {
     let policy = &state.gate.policy;
@@ -74,7 +73,6 @@ pub async fn get_policy(State(state): State<AppState>) -> Json<PolicyView> {
 
 /// The register of processing activities (GDPR art. 30), derived from the policy in force.
 #[utoipa::path(get, path = "/v1/policy/register", operation_id = "getProcessingRegister", tag = "policy",
-    params(("Processing-Purpose" = String, Header, description = "Any purpose the caller may use")),
     responses((status = 200, description = "The register", body = Object)))]
 pub async fn get_processing_register(State(state): State<AppState>) -> Json<Register> {
     Json(state.gate.policy.register())
@@ -95,7 +93,6 @@ pub struct ExplainRequest {
 /// client's consents as they stand (privacy officers, purpose `auditReview`).
 #[utoipa::path(post, path = "/v1/policy/explain", operation_id = action::EXPLAIN, tag = "policy",
     request_body = ExplainRequest,
-    params(("Processing-Purpose" = String, Header, description = "auditReview")),
     responses((status = 200, description = "The explanation", body = Object),
               (status = 403, description = "Not a privacy officer reviewing", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Unknown client, or not linked to the officer's party", body = Problem, content_type = "application/problem+json")))]

@@ -64,8 +64,6 @@ fn respond(view: RecordView, written: bool) -> Response {
 /// Reads a linked client's record: the visible fields, the derived values with their articles,
 /// and the withheld categories with the reason.
 #[utoipa::path(get, path = "/v1/clients/{clientId}", operation_id = action::READ_CLIENT, tag = "clients",
-    params(("clientId" = String, Path, description = "The client id"),
-           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
     responses((status = 200, description = "The record as the caller may see it; ETag header", body = ClientRecordView),
               (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
               (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json")))]
@@ -83,9 +81,7 @@ pub async fn read_client(
 /// version it read (`If-Match`, RFC 9110). All or nothing: a refused patch changes nothing.
 #[utoipa::path(patch, path = "/v1/clients/{clientId}", operation_id = action::UPDATE_CLIENT, tag = "clients",
     request_body(content = Object, content_type = "application/merge-patch+json"),
-    params(("clientId" = String, Path, description = "The client id"),
-           ("If-Match" = String, Header, description = "The ETag of the record as read"),
-           ("Processing-Purpose" = String, Header, description = "A case-work purpose")),
+    params(("If-Match" = String, Header, description = "The ETag of the record as read")),
     responses((status = 200, description = "Written; the record as the caller may see it", body = ClientRecordView),
               (status = 400, description = "Unknown member or not an object", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "A field the caller does not own, or a derived field (all named)", body = Problem, content_type = "application/problem+json"),

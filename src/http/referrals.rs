@@ -77,7 +77,6 @@ fn require_referral_purpose(who: &Caller, act: &'static str) -> Result<(), Probl
 /// Proposes a referral of a client the caller's party is linked to.
 #[utoipa::path(post, path = "/v1/referrals", operation_id = action::CREATE_REFERRAL, tag = "referrals",
     request_body = ReferralRequest,
-    params(("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 201, description = "Proposed", body = ReferralDetail),
               (status = 400, description = "Invalid input or a referral the agreement does not provide for", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json")))]
@@ -115,8 +114,7 @@ pub async fn create_referral(
 #[utoipa::path(get, path = "/v1/referrals", operation_id = action::LIST_REFERRALS, tag = "referrals",
     params(("direction" = String, Query, description = "incoming or outgoing"),
            ("status" = Option<String>, Query, description = "Only referrals in this status"),
-           ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)"),
-           ("Processing-Purpose" = String, Header, description = "referral")),
+           ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)")),
     responses((status = 200, description = "The referrals", body = ReferralList),
               (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_referrals(
@@ -167,8 +165,6 @@ pub async fn list_referrals(
 
 /// One referral with its messages (its sender and receiver only).
 #[utoipa::path(get, path = "/v1/referrals/{referralId}", operation_id = action::READ_REFERRAL, tag = "referrals",
-    params(("referralId" = String, Path, description = "The referral id"),
-           ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "The referral", body = ReferralDetail),
               (status = 404, description = "Unknown, or not the caller's", body = Problem, content_type = "application/problem+json")))]
 pub async fn read_referral(
@@ -203,8 +199,6 @@ async fn act_on(
 /// reason for a refusal.
 #[utoipa::path(post, path = "/v1/referrals/{referralId}/decision", operation_id = action::DECIDE_REFERRAL, tag = "referrals",
     request_body = DecisionRequest,
-    params(("referralId" = String, Path, description = "The referral id"),
-           ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "Decided", body = ReferralDetail),
               (status = 400, description = "Invalid input, or a refusal without a reason", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "Only the receiver decides", body = Problem, content_type = "application/problem+json"),
@@ -229,8 +223,6 @@ pub async fn decide_referral(
 
 /// The receiver completes an accepted referral.
 #[utoipa::path(post, path = "/v1/referrals/{referralId}/completion", operation_id = action::COMPLETE_REFERRAL, tag = "referrals",
-    params(("referralId" = String, Path, description = "The referral id"),
-           ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "Completed", body = ReferralDetail),
               (status = 409, description = "Not possible in the referral's status", body = Problem, content_type = "application/problem+json")))]
 pub async fn complete_referral(
@@ -250,8 +242,6 @@ pub async fn complete_referral(
 
 /// The sender withdraws a proposed or accepted referral.
 #[utoipa::path(post, path = "/v1/referrals/{referralId}/withdrawal", operation_id = action::WITHDRAW_REFERRAL, tag = "referrals",
-    params(("referralId" = String, Path, description = "The referral id"),
-           ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "Withdrawn", body = ReferralDetail),
               (status = 403, description = "Only the sender withdraws", body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Not possible in the referral's status", body = Problem, content_type = "application/problem+json")))]
@@ -273,8 +263,6 @@ pub async fn withdraw_referral(
 /// Feedback on a referral from either party (SWO art. 4, "terugkoppeling").
 #[utoipa::path(post, path = "/v1/referrals/{referralId}/feedback", operation_id = action::REFERRAL_FEEDBACK, tag = "referrals",
     request_body = FeedbackRequest,
-    params(("referralId" = String, Path, description = "The referral id"),
-           ("Processing-Purpose" = String, Header, description = "referral")),
     responses((status = 200, description = "Added", body = ReferralDetail),
               (status = 409, description = "No feedback in the referral's status", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_referral_feedback(

@@ -26,8 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// count from 1 to 4 reads `<5`, and a cell that would give one away through the total reads
 /// `suppressed`.
 #[utoipa::path(get, path = "/v1/reports/monitoring", operation_id = action::MONITORING, tag = "reports",
-    params(("year" = i32, Query, description = "The calendar year"),
-           ("Processing-Purpose" = String, Header, description = "monitoring")),
+    params(("year" = i32, Query, description = "The calendar year")),
     responses((status = 200, description = "The report", body = MonitoringReport),
               (status = 403, description = "Not a coordinator monitoring", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_monitoring_report(
