@@ -5,7 +5,7 @@
 //! Every scenario is reported as req/s, latency percentiles, the server's CPU time per request
 //! and its peak memory, and as a ratio to the baseline in the same mode.
 //!
-//! `cargo run --release --bin gateway-bench -- --all --duration 10` writes the table to
+//! `cargo run --release -p gateway-bench -- --all --duration 10` writes the table to
 //! stdout and the JSON to `target/bench/results.json`; `-- --scale` measures the gateway at
 //! a million clients and ten million audit records instead (see `scale.rs`).
 

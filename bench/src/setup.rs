@@ -36,8 +36,13 @@ pub struct Deployment {
     pub config: Config,
 }
 
+/// `relative` in the repository: the workspace root, one level above this crate's `bench/`,
+/// where the gateway's configuration, policy and manifest are.
 pub fn repo(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the benchmark crate lies inside the repository")
+        .join(relative)
 }
 
 impl Deployment {

@@ -303,7 +303,8 @@ fn gateway_binary() -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build
-        .args(["build", "--quiet", "--bin", "gateway", "--manifest-path"])
+        .args(["build", "--quiet", "--bin", "gateway"])
+        .args(["--package", "joint-client-gateway", "--manifest-path"])
         .arg(repo("Cargo.toml"))
         .arg("--target-dir")
         .arg(target_dir);
