@@ -26,11 +26,17 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 impl Gate {
-    /// Whether the caller, linked to the client, may handle infractions of it: the policy
-    /// shows it who holds the sanction authority for its purpose and roles. Infractions follow
-    /// that value: a party the policy does not tell who sanctions is not told of infractions
-    /// either. A refusal is on record.
-    async fn sanctioning(&self, who: &Principal, draft: &AuditDraft) -> Result<(), GateError> {
+    /// The client's id and the draft of the record about it, if the caller, linked to the
+    /// client, may handle infractions of it: the policy shows it who holds the sanction
+    /// authority for its purpose and roles. Infractions follow that value: a party the policy
+    /// does not tell who sanctions is not told of infractions either. A refusal is on record.
+    async fn sanctioning(
+        &self,
+        who: &Caller,
+        action: &'static str,
+        client: &LinkedClient,
+    ) -> Result<(String, AuditDraft), GateError> {
+        let draft = self.draft_about(who, action, client);
         let decision = self.policy.decide(
             who.purpose,
             who.party.kind,
@@ -38,9 +44,9 @@ impl Gate {
             CategorySet::EMPTY,
         );
         if decision.is_visible(Field::SanctionAuthority) {
-            Ok(())
+            Ok((client.id().to_string(), draft))
         } else {
-            self.deny(draft.clone(), "notPermitted", GateError::NotPermitted)
+            self.deny(draft, "notPermitted", GateError::NotPermitted)
                 .await
         }
     }
@@ -71,9 +77,9 @@ impl Gate {
         client: &LinkedClient,
         new: NewInfraction,
     ) -> Result<InfractionView, GateError> {
-        let client_id = client.id().to_string();
-        let draft = self.draft_about(who, action::RECORD_INFRACTION, client);
-        self.sanctioning(who, &draft).await?;
+        let (client_id, draft) = self
+            .sanctioning(who, action::RECORD_INFRACTION, client)
+            .await?;
         let (record, _) = self.stored_record(&client_id).await?;
         let authority = self.derived(&client_id, &record).await?.sanction_authority;
         let today = OffsetDateTime::now_utc().date();
@@ -132,9 +138,9 @@ impl Gate {
         client: &LinkedClient,
         limit: i64,
     ) -> Result<Vec<InfractionView>, GateError> {
-        let client_id = client.id().to_string();
-        let draft = self.draft_about(who, action::LIST_INFRACTIONS, client);
-        self.sanctioning(who, &draft).await?;
+        let (client_id, draft) = self
+            .sanctioning(who, action::LIST_INFRACTIONS, client)
+            .await?;
         let routed: Vec<&str> = Responsible::ALL
             .iter()
             .filter(|r| infraction::may_see(**r, who.party.kind))
@@ -178,9 +184,9 @@ impl Gate {
         client: &LinkedClient,
         infraction_id: &Uuid,
     ) -> Result<InfractionView, GateError> {
-        let client_id = client.id().to_string();
-        let draft = self.draft_about(who, action::READ_INFRACTION, client);
-        self.sanctioning(who, &draft).await?;
+        let (client_id, draft) = self
+            .sanctioning(who, action::READ_INFRACTION, client)
+            .await?;
         let infraction = self
             .visible_infraction(who, &draft, &client_id, infraction_id)
             .await?;
@@ -197,9 +203,9 @@ impl Gate {
         infraction_id: &Uuid,
         decision: SanctionDecision,
     ) -> Result<InfractionView, GateError> {
-        let client_id = client.id().to_string();
-        let draft = self.draft_about(who, action::DECIDE_INFRACTION, client);
-        self.sanctioning(who, &draft).await?;
+        let (client_id, draft) = self
+            .sanctioning(who, action::DECIDE_INFRACTION, client)
+            .await?;
         let current = self
             .visible_infraction(who, &draft, &client_id, infraction_id)
             .await?;

@@ -3,6 +3,7 @@
 
 use super::views::{self, ReferralDetail, ReferralSummary};
 use super::{Caller, Gate, GateError, LinkedClient, action};
+use crate::audit::record::AuditDraft;
 use crate::domain::event::EventType;
 use crate::domain::referral;
 use crate::domain::referral::NewReferral;
@@ -15,7 +16,7 @@ use crate::store::mutations::Applied;
 use crate::store::mutations::MessageRow;
 use crate::store::mutations::Mutation;
 use crate::store::mutations::ReferralRow;
-use crate::store::referrals as stored_referrals;
+use crate::store::referrals::{self as stored_referrals, StoredReferral};
 use uuid::Uuid;
 
 impl Gate {
@@ -29,6 +30,28 @@ impl Gate {
             .ok_or(GateError::NotFound)?;
         let messages = stored_referrals::messages(&self.db, referral_id).await?;
         Ok(views::detail(referral, messages))
+    }
+
+    /// A referral the caller's party sent or received, its status, and the draft of the
+    /// record about it; to any other party it reads as unknown, and that refusal is on record.
+    async fn own_referral(
+        &self,
+        who: &Caller,
+        action: &'static str,
+        referral_id: &Uuid,
+    ) -> Result<(StoredReferral, ReferralStatus, AuditDraft), GateError> {
+        let mut draft = self.draft(who, action);
+        let party = who.party.id.as_str();
+        let Some(current) =
+            stored_referrals::find(&self.db, &referral_id.to_string(), party).await?
+        else {
+            return self.deny(draft, "notFound", GateError::NotFound).await;
+        };
+        draft.client = Some(current.client_id.clone());
+        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Internal(
+            "a stored referral status does not parse",
+        ))?;
+        Ok((current, status, draft))
     }
 
     /// Proposes a referral of a client the caller's party is linked to (SWO art. 4).
@@ -157,17 +180,8 @@ impl Gate {
             ReferralEvent::Complete => action::COMPLETE_REFERRAL,
             ReferralEvent::Withdraw => action::WITHDRAW_REFERRAL,
         };
-        let mut draft = self.draft(who, action);
         let party = who.party.id.as_str();
-        let Some(current) =
-            stored_referrals::find(&self.db, &referral_id.to_string(), party).await?
-        else {
-            return self.deny(draft, "notFound", GateError::NotFound).await;
-        };
-        draft.client = Some(current.client_id.clone());
-        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Internal(
-            "a stored referral status does not parse",
-        ))?;
+        let (current, status, draft) = self.own_referral(who, action, referral_id).await?;
         let next = match referral::act(
             status,
             event,
@@ -218,17 +232,10 @@ impl Gate {
         referral_id: &Uuid,
         message: String,
     ) -> Result<ReferralDetail, GateError> {
-        let mut draft = self.draft(who, action::REFERRAL_FEEDBACK);
         let party = who.party.id.as_str();
-        let Some(current) =
-            stored_referrals::find(&self.db, &referral_id.to_string(), party).await?
-        else {
-            return self.deny(draft, "notFound", GateError::NotFound).await;
-        };
-        draft.client = Some(current.client_id.clone());
-        let status = ReferralStatus::parse(&current.status).ok_or(GateError::Internal(
-            "a stored referral status does not parse",
-        ))?;
+        let (current, status, draft) = self
+            .own_referral(who, action::REFERRAL_FEEDBACK, referral_id)
+            .await?;
         if let Err(error) = referral::check_feedback(status, &message) {
             return self
                 .deny(draft, "referralRule", GateError::Referral(error))
@@ -259,7 +266,7 @@ impl Gate {
 }
 
 /// The notice to a referral's two sides that it moved on.
-fn referral_changed(referral: &stored_referrals::StoredReferral) -> NewEvent {
+fn referral_changed(referral: &StoredReferral) -> NewEvent {
     NewEvent::about(
         EventType::ReferralChanged,
         &referral.client_id,

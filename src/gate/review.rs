@@ -28,6 +28,14 @@ pub struct ReviewPage {
     pub next: Option<i64>,
 }
 
+/// What one scan of the log found: the records, where it stopped, and whether it stopped
+/// because the log (or the range) ended.
+struct Scan {
+    records: Vec<AuditRecord>,
+    cursor: i64,
+    ended: bool,
+}
+
 impl Gate {
     /// The records after `after` that match `selection` and `purpose`, and that `who` may
     /// review (see `may_review`), at most `page_size`.
@@ -42,36 +50,18 @@ impl Gate {
             after,
             page_size,
         } = search;
-        let (purpose, after, page_size) = (purpose.as_deref(), *after, *page_size);
-        let mut cursor = after;
-        let mut scanned = 0;
-        let mut records = Vec::new();
-        let mut linked: HashMap<String, bool> = HashMap::new();
-        let next = loop {
-            let rows = stored_audit::select(&self.db, selection, cursor, WINDOW).await?;
-            let exhausted = rows.len() < WINDOW as usize;
-            for (seq, bytes) in rows {
-                cursor = seq;
-                scanned += 1;
-                let record = AuditRecord::decode(&bytes)
-                    .map_err(|_| GateError::Internal("a stored audit record does not decode"))?;
-                if purpose.is_some_and(|p| p != record.purpose) {
-                    continue;
-                }
-                if self.reviewable(who, &record, &mut linked).await? {
-                    records.push(record);
-                    if records.len() == page_size {
-                        break;
-                    }
-                }
-            }
-            if records.len() == page_size || scanned >= SCAN_BOUND {
-                break Some(cursor);
-            }
-            if exhausted {
-                break None;
-            }
-        };
+        let scan = self
+            .scan(
+                who,
+                selection,
+                *after,
+                purpose.as_deref(),
+                *page_size,
+                SCAN_BOUND,
+            )
+            .await?;
+        let next = (!scan.ended).then_some(scan.cursor);
+        let records = scan.records;
         self.audit_review(who, action::SEARCH_AUDIT, None).await?;
         Ok(ReviewPage { records, next })
     }
@@ -161,30 +151,56 @@ impl Gate {
             to_micros,
             ..Selection::default()
         };
-        let mut cursor = -1;
+        let scan = self
+            .scan(who, &selection, -1, None, usize::MAX, max_records)
+            .await?;
+        Ok((scan.records, scan.ended))
+    }
+
+    /// The records after `after` that match `selection` (and `purpose`) and that `who` may
+    /// review, a window at a time, until `limit` are found, the log ends, or about `bound`
+    /// were read.
+    async fn scan(
+        &self,
+        who: &Principal,
+        selection: &Selection,
+        after: i64,
+        purpose: Option<&str>,
+        limit: usize,
+        bound: usize,
+    ) -> Result<Scan, GateError> {
+        let mut cursor = after;
         let mut scanned = 0;
         let mut records = Vec::new();
         let mut linked: HashMap<String, bool> = HashMap::new();
-        let complete = loop {
-            let rows = stored_audit::select(&self.db, &selection, cursor, WINDOW).await?;
+        loop {
+            let rows = stored_audit::select(&self.db, selection, cursor, WINDOW).await?;
             let exhausted = rows.len() < WINDOW as usize;
             for (seq, bytes) in rows {
                 cursor = seq;
                 scanned += 1;
                 let record = AuditRecord::decode(&bytes)
                     .map_err(|_| GateError::Internal("a stored audit record does not decode"))?;
+                if purpose.is_some_and(|p| p != record.purpose) {
+                    continue;
+                }
                 if self.reviewable(who, &record, &mut linked).await? {
                     records.push(record);
+                    if records.len() == limit {
+                        break;
+                    }
                 }
             }
-            if exhausted {
-                break true;
+            let full = records.len() == limit;
+            if full || exhausted || scanned >= bound {
+                let ended = !full && exhausted;
+                return Ok(Scan {
+                    records,
+                    cursor,
+                    ended,
+                });
             }
-            if scanned >= max_records {
-                break false;
-            }
-        };
-        Ok((records, complete))
+        }
     }
 
     /// `may_review`, with the party's links looked up once per client per search.

@@ -26,20 +26,15 @@ pub async fn page(
     State(state): State<AppState>,
     Extension(officer): Extension<Officer>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    let range = match period::requested(&state, &officer, &query, &PLACE).await {
-        Ok(range) => range,
-        Err(refusal) => return refusal,
-    };
+) -> Result<Response, Response> {
+    let range = period::requested(&state, &officer, &query, &PLACE).await?;
     let (from, to) = range.micros();
-    let (counted, complete) = match state
+    let max = state.config.review.max_records;
+    let (counted, complete) = state
         .gate
-        .audit_activity(&officer.caller, from, to, state.config.review.max_records)
+        .audit_activity(&officer.caller, from, to, max)
         .await
-    {
-        Ok(found) => found,
-        Err(error) => return gate_error(&officer, error),
-    };
+        .map_err(|error| gate_error(&officer, error))?;
     let days = range.days();
     let by_party = series(&counted.by_party, &days, |party| {
         state.parties.name_of(party)
@@ -60,7 +55,7 @@ pub async fn page(
         (figure("per-partij", "Toegang per dag, per partij", &days, &by_party))
         (figure("per-doel", "Toegang per dag, per doel", &days, &by_purpose))
     };
-    layout::page(TITLE, HERE, Some(&officer), content).into_response()
+    Ok(layout::page(TITLE, HERE, Some(&officer), content).into_response())
 }
 
 fn series(

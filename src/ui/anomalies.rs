@@ -26,27 +26,16 @@ pub async fn page(
     State(state): State<AppState>,
     Extension(officer): Extension<Officer>,
     Query(query): Query<BTreeMap<String, String>>,
-) -> Response {
-    let range = match period::requested(&state, &officer, &query, &PLACE).await {
-        Ok(range) => range,
-        Err(refusal) => return refusal,
-    };
+) -> Result<Response, Response> {
+    let range = period::requested(&state, &officer, &query, &PLACE).await?;
     let (from, to) = range.micros();
     let review = &state.config.review;
-    let (anomalies, complete) = match state
+    let bounds = Bounds::from(review);
+    let (anomalies, complete) = state
         .gate
-        .audit_anomalies(
-            &officer.caller,
-            from,
-            to,
-            &Bounds::from(review),
-            review.max_records,
-        )
+        .audit_anomalies(&officer.caller, from, to, &bounds, review.max_records)
         .await
-    {
-        Ok(found) => found,
-        Err(error) => return gate_error(&officer, error),
-    };
+        .map_err(|error| gate_error(&officer, error))?;
     let content = html! {
         h1 { (TITLE) }
         (period::form(HERE, &query, Some(&range)))
@@ -65,7 +54,7 @@ pub async fn page(
             }
         }
     };
-    layout::page(TITLE, HERE, Some(&officer), content).into_response()
+    Ok(layout::page(TITLE, HERE, Some(&officer), content).into_response())
 }
 
 fn flag(state: &AppState, n: usize, anomaly: &Anomaly) -> Markup {
