@@ -43,6 +43,7 @@ mod infractions;
 mod links;
 pub mod log;
 mod monitoring;
+pub mod parameters;
 mod records;
 mod referrals;
 mod review;

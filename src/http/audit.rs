@@ -3,7 +3,7 @@
 //! proofs in RFC 9162 form. Each use is itself audited.
 
 use super::audit_review::require_review;
-use super::case_work::invalid;
+use super::case_work::{bad_query, invalid};
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
 use crate::audit::record::AuditRecord;
@@ -11,6 +11,7 @@ use crate::domain::purpose::Purpose;
 use crate::gate::Caller;
 use crate::gate::action;
 use crate::gate::log::proofs::ProofError;
+use crate::gate::parameters::Parameters;
 use axum::Json;
 use axum::extract::{Extension, Query, State};
 use axum::http::header;
@@ -56,26 +57,10 @@ fn numbers<const N: usize>(
     query: BTreeMap<String, String>,
     names: [&str; N],
 ) -> Result<[u64; N], Problem> {
-    let mut issues = Vec::new();
-    for name in query.keys().filter(|key| !names.contains(&key.as_str())) {
-        issues.push(InputIssue::new("query", name.clone(), "unknown parameter"));
-    }
-    let mut values = [0u64; N];
-    for (slot, name) in values.iter_mut().zip(names) {
-        match query.get(name).map(|text| text.parse::<u64>()) {
-            Some(Ok(value)) => *slot = value,
-            Some(Err(_)) => issues.push(
-                InputIssue::new("query", name, "a non-negative integer")
-                    .with_value(query[name].clone()),
-            ),
-            None => issues.push(InputIssue::new("query", name, "required")),
-        }
-    }
-    if issues.is_empty() {
-        Ok(values)
-    } else {
-        Err(Problem::bad_request(issues))
-    }
+    let mut parameters = Parameters::new(&query);
+    parameters.refuse_unknown(&names);
+    let values = names.map(|name| parameters.count(name));
+    parameters.finish(values).map_err(bad_query)
 }
 
 /// A proof the tree cannot give is the caller's input problem; any other failure is ours.

@@ -14,8 +14,9 @@ use crate::domain::client_id::ClientId;
 use crate::domain::purpose::Purpose;
 use crate::gate::Caller;
 use crate::gate::action;
-use crate::gate::search::{self, ParameterIssue, time_parameter};
-use crate::http::case_work::{invalid, personal, require_purpose};
+use crate::gate::parameters::Parameters;
+use crate::gate::search;
+use crate::http::case_work::{bad_query, invalid, personal, require_purpose};
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -64,7 +65,7 @@ pub async fn search_audit_log(
     let act = action::SEARCH_AUDIT;
     require_review(&who, act)?;
     let search = search::parse(&query, |party| state.parties.by_id(party).is_some())
-        .map_err(|issues| invalid(act, query_problem(issues)))?;
+        .map_err(|issues| invalid(act, bad_query(issues)))?;
     let page = state.gate.search_audit(&who, &search).await?;
     let body = AuditPage {
         items: page.records,
@@ -135,18 +136,13 @@ pub async fn get_audit_anomalies(
     let act = action::AUDIT_ANOMALIES;
     require_review(&who, act)?;
     let now = OffsetDateTime::now_utc();
-    let mut issues: Vec<ParameterIssue> = query
-        .keys()
-        .filter(|k| !["from", "to"].contains(&k.as_str()))
-        .map(|name| ParameterIssue::new(name.clone(), "unknown parameter"))
-        .collect();
-    let day_before = micros(now - time::Duration::days(1));
-    let from = time_parameter(&query, "from", day_before, &mut issues);
-    let just_after = micros(now + time::Duration::seconds(1));
-    let to = time_parameter(&query, "to", just_after, &mut issues);
-    if !issues.is_empty() {
-        return Err(invalid(act, query_problem(issues)));
-    }
+    let mut parameters = Parameters::new(&query);
+    parameters.refuse_unknown(&["from", "to"]);
+    let from = parameters.time("from", micros(now - time::Duration::days(1)));
+    let to = parameters.time("to", micros(now + time::Duration::seconds(1)));
+    let (from, to) = parameters
+        .finish((from, to))
+        .map_err(|issues| invalid(act, bad_query(issues)))?;
     let review = &state.config.review;
     let bounds = Bounds::from(review);
     let (anomalies, complete) = state
@@ -168,15 +164,5 @@ pub fn require_review(who: &Caller, act: &'static str) -> Result<(), Problem> {
         act,
         permitted,
         "the audit log is reviewed with the purpose auditReview",
-    )
-}
-
-/// Problem details naming each query parameter that is not as it must be.
-fn query_problem(issues: Vec<ParameterIssue>) -> Problem {
-    Problem::bad_request(
-        issues
-            .into_iter()
-            .map(|issue| InputIssue::new("query", issue.name, issue.detail))
-            .collect(),
     )
 }

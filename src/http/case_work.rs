@@ -4,6 +4,7 @@
 use super::problem::{InputIssue, Problem};
 use crate::domain::client_id::ClientId;
 use crate::gate::Caller;
+use crate::gate::parameters::ParameterIssue;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
@@ -29,6 +30,18 @@ pub fn require_case_work(who: &Caller, action: &'static str) -> Result<(), Probl
 /// A malformed input, refused on record.
 pub fn invalid(action: &'static str, problem: Problem) -> Problem {
     problem.on_record(action, "invalidInput")
+}
+
+/// Problem details naming each query parameter that is not as it must be.
+pub fn bad_query(issues: Vec<ParameterIssue>) -> Problem {
+    let issues = issues.into_iter().map(|issue| {
+        let named = InputIssue::new("query", issue.name, issue.detail);
+        match issue.value {
+            Some(value) => named.with_value(value),
+            None => named,
+        }
+    });
+    Problem::bad_request(issues.collect())
 }
 
 /// An id from the path; a malformed one is refused on record.

@@ -3,11 +3,12 @@
 //! categories the caller may see when it is delivered. The cursor is a position in the
 //! outbox, so it survives restarts.
 
-use super::case_work::{invalid, personal, require_case_work};
-use super::problem::{InputIssue, Problem};
+use super::case_work::{bad_query, invalid, personal, require_case_work};
+use super::problem::Problem;
 use crate::app::AppState;
 use crate::gate::Caller;
 use crate::gate::action;
+use crate::gate::parameters::Parameters;
 use crate::gate::views::EventView;
 use axum::Json;
 use axum::extract::{Extension, Query, State};
@@ -41,39 +42,16 @@ struct FeedQuery {
 }
 
 fn parse(query: &BTreeMap<String, String>, max_wait: u64) -> Result<FeedQuery, Problem> {
-    let mut issues = Vec::new();
-    let mut number = |name: &str, default: i64, max: i64| match query.get(name) {
-        None => default,
-        Some(text) => match text.parse::<i64>() {
-            Ok(value) if (0..=max).contains(&value) => value,
-            _ => {
-                issues.push(InputIssue::new(
-                    "query",
-                    name,
-                    format!("an integer from 0 to {max}"),
-                ));
-                default
-            }
-        },
-    };
-    let after = number("after", 0, i64::MAX);
-    let limit = number("limit", DEFAULT_LIMIT, MAX_LIMIT).max(1);
-    let wait = number("waitSeconds", 0, max_wait as i64);
-    for name in query
-        .keys()
-        .filter(|k| !["after", "limit", "waitSeconds"].contains(&k.as_str()))
-    {
-        issues.push(InputIssue::new("query", name.clone(), "unknown parameter"));
-    }
-    if issues.is_empty() {
-        Ok(FeedQuery {
-            after,
-            limit,
-            wait: Duration::from_secs(wait as u64),
-        })
-    } else {
-        Err(Problem::bad_request(issues))
-    }
+    let mut parameters = Parameters::new(query);
+    let after = parameters.integer("after", 0..=i64::MAX, 0);
+    let limit = parameters
+        .integer("limit", 0..=MAX_LIMIT, DEFAULT_LIMIT)
+        .max(1);
+    let wait = parameters.integer("waitSeconds", 0..=max_wait as i64, 0);
+    parameters.refuse_unknown(&["after", "limit", "waitSeconds"]);
+    let wait = Duration::from_secs(wait as u64);
+    let query = FeedQuery { after, limit, wait };
+    parameters.finish(query).map_err(bad_query)
 }
 
 /// Events about the caller's linked clients after a position, waiting up to `waitSeconds`

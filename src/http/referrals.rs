@@ -2,7 +2,7 @@
 //! linked to the client, answered by the receiver (a refusal with a written reason), completed
 //! or withdrawn, with feedback ("terugkoppeling") from either side. Seen by its two parties only.
 
-use super::case_work::{invalid, path_id, personal, require_purpose};
+use super::case_work::{bad_query, invalid, path_id, personal, require_purpose};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -11,6 +11,7 @@ use crate::domain::purpose::Purpose;
 use crate::domain::referral::{ReferralEvent, ReferralStatus};
 use crate::gate::Caller;
 use crate::gate::action;
+use crate::gate::parameters::Parameters;
 use crate::gate::views::{ReferralDetail, ReferralSummary};
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
@@ -124,41 +125,22 @@ pub async fn list_referrals(
 ) -> Result<Response, Problem> {
     let act = action::LIST_REFERRALS;
     require_referral_purpose(&who, act)?;
-    let mut issues = Vec::new();
-    let outgoing = match query.get("direction").map(String::as_str) {
-        Some("outgoing") => true,
-        Some("incoming") => false,
-        _ => {
-            let issue = InputIssue::new("query", "direction", "incoming or outgoing");
-            issues.push(issue);
-            false
-        }
-    };
-    let status = query.get("status").map(|s| ReferralStatus::parse(s));
-    if let Some(None) = status {
-        let detail = "proposed, accepted, refused, completed or withdrawn";
-        issues.push(InputIssue::new("query", "status", detail));
-    }
-    let page_size = query
-        .get("pageSize")
-        .map(|s| s.parse::<i64>().ok().filter(|n| (1..=500).contains(n)));
-    if let Some(None) = page_size {
-        let issue = InputIssue::new("query", "pageSize", "an integer from 1 to 500");
-        issues.push(issue);
-    }
-    for name in query
-        .keys()
-        .filter(|k| !["direction", "status", "pageSize"].contains(&k.as_str()))
-    {
-        issues.push(InputIssue::new("query", name.clone(), "unknown parameter"));
-    }
-    if !issues.is_empty() {
-        return Err(invalid(act, Problem::bad_request(issues)));
-    }
-    let limit = page_size.flatten().unwrap_or(100);
+    let mut parameters = Parameters::new(&query);
+    let outgoing = parameters.required("direction", "incoming or outgoing", |text| match text {
+        "outgoing" => Some(true),
+        "incoming" => Some(false),
+        _ => None,
+    });
+    let statuses = "proposed, accepted, refused, completed or withdrawn";
+    let status = parameters.optional("status", statuses, ReferralStatus::parse);
+    let limit = parameters.integer("pageSize", 1..=500, 100);
+    parameters.refuse_unknown(&["direction", "status", "pageSize"]);
+    let outgoing = parameters
+        .finish(outgoing.unwrap_or_default())
+        .map_err(|issues| invalid(act, bad_query(issues)))?;
     let items = state
         .gate
-        .list_referrals(&who, outgoing, status.flatten(), limit)
+        .list_referrals(&who, outgoing, status, limit)
         .await?;
     Ok(personal(StatusCode::OK, Json(ReferralList { items })))
 }

@@ -1,13 +1,14 @@
 //! The yearly monitoring of joint-client trajectories (SWO art. 16), for coordinators (role
 //! `coordinator`, purpose `monitoring`): counts only, small cells suppressed.
 
-use super::case_work::{invalid, require_purpose};
-use super::problem::{InputIssue, Problem};
+use super::case_work::{bad_query, invalid, require_purpose};
+use super::problem::Problem;
 use crate::app::AppState;
 use crate::domain::monitoring::MonitoringReport;
 use crate::domain::purpose::Purpose;
 use crate::gate::Caller;
 use crate::gate::action;
+use crate::gate::parameters::Parameters;
 use axum::Json;
 use axum::extract::{Extension, Query, State};
 use std::collections::BTreeMap;
@@ -39,22 +40,15 @@ pub async fn get_monitoring_report(
     let detail = "the monitoring report is read with the purpose monitoring";
     require_purpose(act, permitted, detail)?;
     let this_year = time::OffsetDateTime::now_utc().year();
-    let mut issues: Vec<InputIssue> = query
-        .keys()
-        .filter(|k| k.as_str() != "year")
-        .map(|name| InputIssue::new("query", name.clone(), "unknown parameter"))
-        .collect();
-    let year = query.get("year").and_then(|y| y.parse::<i32>().ok());
-    let year = match year {
-        Some(year) if (FIRST_YEAR..=this_year).contains(&year) => year,
-        _ => {
-            let detail = format!("a year from {FIRST_YEAR} to {this_year}");
-            issues.push(InputIssue::new("query", "year", detail));
-            0
-        }
-    };
-    if !issues.is_empty() {
-        return Err(invalid(act, Problem::bad_request(issues)));
-    }
+    let mut parameters = Parameters::new(&query);
+    parameters.refuse_unknown(&["year"]);
+    let years = FIRST_YEAR..=this_year;
+    let expected = format!("a year from {FIRST_YEAR} to {this_year}");
+    let year = parameters.required("year", &expected, |text| {
+        text.parse::<i32>().ok().filter(|year| years.contains(year))
+    });
+    let year = parameters
+        .finish(year.unwrap_or_default())
+        .map_err(|issues| invalid(act, bad_query(issues)))?;
     Ok(Json(state.gate.monitoring(&who, year).await?))
 }
