@@ -2,8 +2,9 @@
 //! client or checking the policy. Built on `decide`, so it cannot disagree with what a read
 //! returned; it only adds which grants applied and their reasons.
 
-use super::compiled::{CategorySet, Policy, ReadBasis};
+use super::compiled::{Policy, ReadBasis};
 use super::model::Basis;
+use super::sets::CategorySet;
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
@@ -165,7 +166,7 @@ fn summary(
 
 #[cfg(test)]
 mod tests {
-    use super::super::compiled::tests::{Rng, random_policy, roles, shipped};
+    use super::super::testing::{Rng, random_policy, random_reader, roles, shipped};
     use super::*;
     use PartyKind::*;
     use Purpose::*;
@@ -244,13 +245,7 @@ mod tests {
         for _ in 0..50 {
             let policy = random_policy(&mut rng);
             for _ in 0..20 {
-                let purpose = Purpose::ALL[rng.below(Purpose::ALL.len())];
-                let kind = super::super::model::KINDS[rng.below(3)];
-                let acting: RoleSet = Role::ALL.into_iter().filter(|_| rng.chance(2)).collect();
-                let consented: CategorySet = Category::ALL
-                    .into_iter()
-                    .filter(|_| rng.chance(2))
-                    .collect();
+                let (purpose, kind, acting, consented) = random_reader(&mut rng, 2);
                 let d = policy.decide(purpose, kind, acting, consented);
                 for &field in Field::ALL {
                     let e = policy.explain(purpose, kind, acting, field, consented);
