@@ -316,7 +316,7 @@ fn digest16(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{Rng, oracle, random_policy, random_reader, roles, shipped};
+    use super::super::testing::{for_random_decisions, oracle, roles, shipped};
     use super::*;
     use PartyKind::*;
     use Purpose::*;
@@ -498,25 +498,20 @@ mod tests {
 
     #[test]
     fn for_random_policies_decide_never_shows_a_field_no_grant_nor_ownership_allows() {
-        let mut rng = Rng::new(0x5eed_f00d);
-        for _ in 0..300 {
-            let policy = random_policy(&mut rng);
-            for _ in 0..40 {
-                let (purpose, kind, acting, consented) = random_reader(&mut rng, 3);
-                let d = policy.decide(purpose, kind, acting, consented);
-                for &field in Field::ALL {
-                    let expected = oracle(&policy, purpose, kind, acting, consented, field);
-                    assert_eq!(
-                        d.basis(field),
-                        expected,
-                        "{purpose} {kind} {acting:?} {consented:?} {field}"
-                    );
-                    assert_eq!(d.is_visible(field), expected.is_some());
-                }
-                for (category, _) in d.withheld() {
-                    assert!(Field::in_category(category).all(|f| !d.is_visible(f)));
-                }
+        for_random_decisions(0x5eed_f00d, (300, 40), 3, |policy, reader, d| {
+            let (purpose, kind, acting, consented) = reader;
+            for &field in Field::ALL {
+                let expected = oracle(policy, purpose, kind, acting, consented, field);
+                assert_eq!(
+                    d.basis(field),
+                    expected,
+                    "{purpose} {kind} {acting:?} {consented:?} {field}"
+                );
+                assert_eq!(d.is_visible(field), expected.is_some());
             }
-        }
+            for (category, _) in d.withheld() {
+                assert!(Field::in_category(category).all(|f| !d.is_visible(f)));
+            }
+        });
     }
 }

@@ -3,7 +3,7 @@
 //! grants as written rather than from the compiled table.
 
 use super::Policy;
-use super::compiled::ReadBasis;
+use super::compiled::{Decision, ReadBasis};
 use super::model::{Basis, KINDS};
 use super::sets::CategorySet;
 use crate::domain::party::PartyKind;
@@ -93,21 +93,34 @@ pub fn random_policy(rng: &mut Rng) -> Policy {
     Policy::from_bytes(source.as_bytes()).unwrap()
 }
 
-/// A random reader: purpose, party kind, acting roles (each one in two) and the categories
-/// with an active consent (each one in `consent_one_in`).
-pub fn random_reader(
-    rng: &mut Rng,
+/// Runs `check` on `policies` random policies from `seed`, each with `readers` random readers
+/// (purpose, party kind, acting roles each one in two, consented categories each one in
+/// `consent_one_in`) and the decision for them.
+pub fn for_random_decisions(
+    seed: u64,
+    (policies, readers): (usize, usize),
     consent_one_in: usize,
-) -> (Purpose, PartyKind, RoleSet, CategorySet) {
-    let purpose = Purpose::ALL[rng.below(Purpose::ALL.len())];
-    let kind = KINDS[rng.below(KINDS.len())];
-    let acting: RoleSet = Role::ALL.into_iter().filter(|_| rng.chance(2)).collect();
-    let consented: CategorySet = Category::ALL
-        .into_iter()
-        .filter(|_| rng.chance(consent_one_in))
-        .collect();
-    (purpose, kind, acting, consented)
+    mut check: impl FnMut(&Policy, Reader, &Decision),
+) {
+    let mut rng = Rng::new(seed);
+    for _ in 0..policies {
+        let policy = random_policy(&mut rng);
+        for _ in 0..readers {
+            let purpose = Purpose::ALL[rng.below(Purpose::ALL.len())];
+            let kind = KINDS[rng.below(KINDS.len())];
+            let acting: RoleSet = Role::ALL.into_iter().filter(|_| rng.chance(2)).collect();
+            let consented: CategorySet = Category::ALL
+                .into_iter()
+                .filter(|_| rng.chance(consent_one_in))
+                .collect();
+            let decision = policy.decide(purpose, kind, acting, consented);
+            check(&policy, (purpose, kind, acting, consented), &decision);
+        }
+    }
 }
+
+/// Who reads: purpose, party kind, acting roles, consented categories.
+pub type Reader = (Purpose, PartyKind, RoleSet, CategorySet);
 
 /// The best basis on which the written grants (not the compiled table) allow the field.
 pub fn oracle(
