@@ -266,6 +266,17 @@ fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// Each `(key, value, min, max)` must have `min <= value <= max`; the first that does not is
+/// the error.
+fn within_ranges(checks: &[(&str, u64, u64, u64)]) -> Result<(), ConfigError> {
+    for &(key, value, min, max) in checks {
+        if !(min..=max).contains(&value) {
+            return Err(invalid(key, format!("between {min} and {max}")));
+        }
+    }
+    Ok(())
+}
+
 impl Config {
     /// Loads `config/default.toml`, then `file`, then `GATEWAY_…` variables.
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
@@ -360,11 +371,7 @@ impl Config {
                 100_000_000,
             ),
         ];
-        for (key, value, min, max) in checks {
-            if !(min..=max).contains(&value) {
-                return Err(invalid(key, format!("between {min} and {max}")));
-            }
-        }
+        within_ranges(&checks)?;
         let [open, close] = r.office_hours_utc;
         if open >= close || close > 24 {
             return Err(invalid(
@@ -377,24 +384,22 @@ impl Config {
 
     fn validate_webhooks(&self) -> Result<(), ConfigError> {
         let w = &self.webhooks;
-        if !(1..=100).contains(&w.max_attempts) {
-            return Err(invalid("webhooks.max_attempts", "between 1 and 100"));
-        }
-        if !(1..=3_600_000).contains(&w.initial_backoff_ms) {
-            return Err(invalid(
+        within_ranges(&[
+            ("webhooks.max_attempts", w.max_attempts.into(), 1, 100),
+            (
                 "webhooks.initial_backoff_ms",
-                "between 1 and 3600000",
-            ));
-        }
+                w.initial_backoff_ms,
+                1,
+                3_600_000,
+            ),
+        ])?;
         if !(w.initial_backoff_ms..=86_400_000).contains(&w.max_backoff_ms) {
             return Err(invalid(
                 "webhooks.max_backoff_ms",
                 "at least initial_backoff_ms and at most 86400000",
             ));
         }
-        if !(10..=600_000).contains(&w.timeout_ms) {
-            return Err(invalid("webhooks.timeout_ms", "between 10 and 600000"));
-        }
+        within_ranges(&[("webhooks.timeout_ms", w.timeout_ms, 10, 600_000)])?;
         let mut any = false;
         for (i, party) in self.parties.iter().enumerate() {
             let mut purposes = HashSet::new();
@@ -413,17 +418,14 @@ impl Config {
                 }
             }
         }
-        if any && w.signing_key.is_none() {
-            return Err(invalid(
-                "webhooks.signing_key",
-                "required when a party has a webhook",
-            ));
-        }
-        if any && w.trusted_ca.is_none() {
-            return Err(invalid(
-                "webhooks.trusted_ca",
-                "required when a party has a webhook",
-            ));
+        let required = [
+            ("webhooks.signing_key", w.signing_key.is_some()),
+            ("webhooks.trusted_ca", w.trusted_ca.is_some()),
+        ];
+        for (key, present) in required {
+            if any && !present {
+                return Err(invalid(key, "required when a party has a webhook"));
+            }
         }
         Ok(())
     }
@@ -480,12 +482,7 @@ impl Config {
                 1_000_000,
             ),
         ];
-        for (key, value, min, max) in checks {
-            if !(min..=max).contains(&value) {
-                return Err(invalid(key, format!("between {min} and {max}")));
-            }
-        }
-        Ok(())
+        within_ranges(&checks)
     }
 
     fn validate_keys_and_audit(&self) -> Result<(), ConfigError> {

@@ -57,7 +57,7 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
             write_secret(
                 dir,
                 secret,
-                &crate::crypto::secrets::encode_key32(&key),
+                crate::crypto::secrets::encode_key32(&key),
                 &mut generated,
             )?;
         }
@@ -65,7 +65,7 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
     for signing in ["audit-signing.key", "webhook-signing.key"] {
         if !dir.join(signing).exists() {
             let key = KeyPair::generate_for(&PKCS_ED25519)?;
-            write_secret(dir, signing, &key.serialize_pem(), &mut generated)?;
+            write_secret(dir, signing, key.serialize_pem(), &mut generated)?;
         }
     }
     for party in parties {
@@ -76,14 +76,14 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
         if !dir.join(format!("{officer}.p12")).exists() {
             let (key, cert) = issue(dir, &officer, client_params(&officer)?, &ca, &mut generated)?;
             let p12 = pkcs12(&key, &cert, &dir.join(CA_CERT))?;
-            write_secret_bytes(dir, &format!("{officer}.p12"), &p12, &mut generated)?;
+            write_secret(dir, &format!("{officer}.p12"), &p12, &mut generated)?;
         }
         if !dir.join(format!("{party}-jwt.key")).exists() {
             let key = KeyPair::generate_for(&PKCS_ED25519)?;
             write_secret(
                 dir,
                 &format!("{party}-jwt.key"),
-                &key.serialize_pem(),
+                key.serialize_pem(),
                 &mut generated,
             )?;
             write_public(
@@ -161,7 +161,7 @@ fn load_or_create_ca(dir: &Path, generated: &mut Generated) -> Result<Issuer<'st
     let key = KeyPair::generate()?;
     let params = ca_params("Joint-client gateway development CA")?;
     let cert = params.self_signed(&key)?;
-    write_secret(dir, CA_KEY, &key.serialize_pem(), generated)?;
+    write_secret(dir, CA_KEY, key.serialize_pem(), generated)?;
     write_public(dir, CA_CERT, &cert.pem(), generated)?;
     Ok(Issuer::new(params, key))
 }
@@ -175,7 +175,7 @@ fn issue(
 ) -> Result<(KeyPair, rcgen::Certificate)> {
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, ca)?;
-    write_secret(dir, &format!("{name}.key"), &key.serialize_pem(), generated)?;
+    write_secret(dir, &format!("{name}.key"), key.serialize_pem(), generated)?;
     write_public(dir, &format!("{name}.crt"), &cert.pem(), generated)?;
     Ok((key, cert))
 }
@@ -198,17 +198,14 @@ fn pkcs12(key: &KeyPair, cert: &rcgen::Certificate, ca: &Path) -> Result<Vec<u8>
     Ok(store.writer(P12_PASSWORD).write()?)
 }
 
-fn write_secret(dir: &Path, name: &str, contents: &str, generated: &mut Generated) -> Result<()> {
-    write_with_mode(dir, name, contents.as_bytes(), 0o600, generated)
-}
-
-fn write_secret_bytes(
+/// A key or keystore: readable by the owner only.
+fn write_secret(
     dir: &Path,
     name: &str,
-    contents: &[u8],
+    contents: impl AsRef<[u8]>,
     generated: &mut Generated,
 ) -> Result<()> {
-    write_with_mode(dir, name, contents, 0o600, generated)
+    write_with_mode(dir, name, contents.as_ref(), 0o600, generated)
 }
 
 fn write_public(dir: &Path, name: &str, contents: &str, generated: &mut Generated) -> Result<()> {

@@ -44,14 +44,12 @@ pub fn per_day(records: &[AuditRecord]) -> Activity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Outcome::{Allowed, Denied};
 
-    fn record(
-        time: &str,
-        party: &str,
-        purpose: &str,
-        client: Option<&str>,
-        outcome: Outcome,
-    ) -> AuditRecord {
+    type Row<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Outcome);
+
+    /// The record of one row: (time, party, purpose, client, outcome).
+    fn record((time, party, purpose, client, outcome): Row) -> AuditRecord {
         AuditRecord {
             v: 1,
             seq: 0,
@@ -74,36 +72,14 @@ mod tests {
 
     #[test]
     fn allowed_accesses_to_a_client_are_counted_per_day_party_and_purpose() {
+        #[rustfmt::skip]
         let records = [
-            record(
-                "2026-11-23T10:00:00.000000Z",
-                "amal",
-                "trajectoryGuidance",
-                Some("c1"),
-                Outcome::Allowed,
-            ),
-            record(
-                "2026-11-23T11:00:00.000000Z",
-                "amal",
-                "trajectoryGuidance",
-                Some("c2"),
-                Outcome::Allowed,
-            ),
-            record(
-                "2026-11-24T09:00:00.000000Z",
-                "ocmw-gent",
-                "socialAssistance",
-                Some("c1"),
-                Outcome::Allowed,
-            ),
-            record(
-                "2026-11-24T09:30:00.000000Z",
-                "amal",
-                "sanctioning",
-                Some("c1"),
-                Outcome::Allowed,
-            ),
-        ];
+            ("2026-11-23T10:00:00.000000Z", "amal", "trajectoryGuidance", Some("c1"), Allowed),
+            ("2026-11-23T11:00:00.000000Z", "amal", "trajectoryGuidance", Some("c2"), Allowed),
+            ("2026-11-24T09:00:00.000000Z", "ocmw-gent", "socialAssistance", Some("c1"), Allowed),
+            ("2026-11-24T09:30:00.000000Z", "amal", "sanctioning", Some("c1"), Allowed),
+        ]
+        .map(record);
         let activity = per_day(&records);
         assert_eq!(activity.total, 4);
         assert_eq!(activity.by_party["amal"]["2026-11-23"], 2);
@@ -115,22 +91,12 @@ mod tests {
 
     #[test]
     fn refusals_and_records_about_no_client_are_not_accesses() {
+        #[rustfmt::skip]
         let records = [
-            record(
-                "2026-11-23T10:00:00.000000Z",
-                "amal",
-                "trajectoryGuidance",
-                Some("c1"),
-                Outcome::Denied,
-            ),
-            record(
-                "2026-11-23T10:00:00.000000Z",
-                "amal",
-                "auditReview",
-                None,
-                Outcome::Allowed,
-            ),
-        ];
+            ("2026-11-23T10:00:00.000000Z", "amal", "trajectoryGuidance", Some("c1"), Denied),
+            ("2026-11-23T10:00:00.000000Z", "amal", "auditReview", None, Allowed),
+        ]
+        .map(record);
         assert_eq!(per_day(&records), Activity::default());
     }
 }

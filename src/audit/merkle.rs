@@ -226,30 +226,63 @@ pub fn verify_inclusion(
     if leaf_index >= tree_size {
         return false;
     }
-    let mut fnode = leaf_index;
-    let mut snode = tree_size - 1;
+    let mut walk = PathWalk {
+        fnode: leaf_index,
+        snode: tree_size - 1,
+    };
     let mut r = *leaf_hash;
     for p in proof {
-        // A proof element with no level left to consume means trailing junk.
-        if snode == 0 {
-            return false;
+        match walk.next_sibling() {
+            Some(Side::Left) => r = node_hash(p, &r),
+            Some(Side::Right) => r = node_hash(&r, p),
+            None => return false,
         }
-        if fnode & 1 == 1 || fnode == snode {
-            r = node_hash(p, &r);
+    }
+    walk.at_root() && r == *root
+}
+
+/// Which side of the running hash a proof element goes.
+enum Side {
+    Left,
+    Right,
+}
+
+/// The walk both verifiers make up the tree (RFC 9162 §2.1.3.2 steps 3–5 and §2.1.4.2
+/// steps 5–7): `fnode` is the node whose hash is being rebuilt, `snode` the last node of its
+/// level, both shifted up one level per proof element.
+struct PathWalk {
+    fnode: u64,
+    snode: u64,
+}
+
+impl PathWalk {
+    /// The side of the next proof element, and one level up; `None` when the root is already
+    /// reached, so that a proof element left over is trailing junk.
+    fn next_sibling(&mut self) -> Option<Side> {
+        if self.snode == 0 {
+            return None;
+        }
+        let side = if self.fnode & 1 == 1 || self.fnode == self.snode {
             // Skip the levels where this node is the lone right-edge child
             // and so has no sibling in the proof.
-            if fnode != 0 {
-                let tz = fnode.trailing_zeros();
-                fnode >>= tz;
-                snode >>= tz;
+            if self.fnode != 0 {
+                let tz = self.fnode.trailing_zeros();
+                self.fnode >>= tz;
+                self.snode >>= tz;
             }
+            Side::Left
         } else {
-            r = node_hash(&r, p);
-        }
-        fnode >>= 1;
-        snode >>= 1;
+            Side::Right
+        };
+        self.fnode >>= 1;
+        self.snode >>= 1;
+        Some(side)
     }
-    snode == 0 && r == *root
+
+    /// Whether the proof reached the root: a short proof stops below it.
+    fn at_root(&self) -> bool {
+        self.snode == 0
+    }
 }
 
 /// Verifies a consistency proof with the iterative algorithm of
@@ -284,34 +317,26 @@ pub fn verify_consistency(
             None => return false,
         }
     };
-    let mut fnode = from - 1;
-    let mut snode = to - 1;
     // Step 4: skip levels where the old tree's last node is a right child
     // that is already accounted for by the seed.
-    let ones = fnode.trailing_ones();
-    fnode >>= ones;
-    snode >>= ones;
+    let ones = (from - 1).trailing_ones();
+    let mut walk = PathWalk {
+        fnode: (from - 1) >> ones,
+        snode: (to - 1) >> ones,
+    };
     let mut fr = *seed;
     let mut sr = *seed;
     for c in rest {
-        if snode == 0 {
-            return false;
-        }
-        if fnode & 1 == 1 || fnode == snode {
-            fr = node_hash(c, &fr);
-            sr = node_hash(c, &sr);
-            if fnode != 0 {
-                let tz = fnode.trailing_zeros();
-                fnode >>= tz;
-                snode >>= tz;
+        match walk.next_sibling() {
+            Some(Side::Left) => {
+                fr = node_hash(c, &fr);
+                sr = node_hash(c, &sr);
             }
-        } else {
-            sr = node_hash(&sr, c);
+            Some(Side::Right) => sr = node_hash(&sr, c),
+            None => return false,
         }
-        fnode >>= 1;
-        snode >>= 1;
     }
-    snode == 0 && fr == *from_root && sr == *to_root
+    walk.at_root() && fr == *from_root && sr == *to_root
 }
 
 /// Perfect subtrees completed by one [`Frontier::push`]: the new leaf at

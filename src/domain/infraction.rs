@@ -207,16 +207,27 @@ impl NewInfraction {
         if self.occurred_on > today {
             return Err(InfractionError::OccursInFuture);
         }
-        let required = self.kind == InfractionKind::Other;
-        match check_text(&self.description, required) {
-            Ok(()) => Ok(()),
-            Err(TextProblem::Blank) => Err(InfractionError::DescriptionRequired),
-            Err(problem) => Err(InfractionError::InvalidText {
-                field: "/description",
-                problem,
-            }),
-        }
+        check_member_text(
+            "/description",
+            &self.description,
+            self.kind == InfractionKind::Other,
+            InfractionError::DescriptionRequired,
+        )
     }
+}
+
+/// Checks the free text of the member at `field` (a JSON pointer); `missing` is the error
+/// for a blank text where one is required.
+fn check_member_text(
+    field: &'static str,
+    text: &str,
+    required: bool,
+    missing: InfractionError,
+) -> Result<(), InfractionError> {
+    check_text(text, required).map_err(|problem| match problem {
+        TextProblem::Blank => missing,
+        problem => InfractionError::InvalidText { field, problem },
+    })
 }
 
 /// Records an infraction reported by a party of kind `recorder`, while the client's sanction
@@ -272,15 +283,12 @@ impl Infraction {
         if decision.decision == SanctionOutcome::Suspension && self.routed_to != Responsible::Ocmw {
             return Err(InfractionError::SuspensionIsTheOcmws);
         }
-        let required = decision.decision == SanctionOutcome::Other;
-        match check_text(&decision.note, required) {
-            Ok(()) => Ok(()),
-            Err(TextProblem::Blank) => Err(InfractionError::NoteRequired),
-            Err(problem) => Err(InfractionError::InvalidText {
-                field: "/note",
-                problem,
-            }),
-        }
+        check_member_text(
+            "/note",
+            &decision.note,
+            decision.decision == SanctionOutcome::Other,
+            InfractionError::NoteRequired,
+        )
     }
 }
 

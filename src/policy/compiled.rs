@@ -1,175 +1,19 @@
 //! The policy compiled for the request path: a dense table indexed by (purpose, reader kind,
-//! role) holding, per basis, the bit set of fields granted. `decide` ORs a few words together
-//! and allocates nothing, so it costs nanoseconds on every read, event and webhook delivery.
+//! role) holding, per basis, the bit set of fields granted (`sets`). `decide` ORs a few words
+//! together and allocates nothing, so it costs nanoseconds on every read, event and webhook
+//! delivery.
 //!
 //! Its speed is measured by a benchmark, never asserted by a timed test: timings on a shared,
 //! busy machine make such tests flaky without proving anything.
 
 use super::model::{Basis, Grant, KINDS, PolicyError, PolicyModel, PurposeEntry};
+use super::sets::{CategorySet, FieldSet};
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
-use crate::domain::record::field::{Category, Field, Owner};
+use crate::domain::record::field::{Category, Field};
 use crate::domain::role::{Role, RoleSet};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use std::path::Path;
-
-// Bit positions are the fields' positions in `Field::ALL`, which the enum's order matches.
-const _: () = assert!(Field::ALL.len() <= 64);
-const _: () = assert!(Category::ALL.len() <= 8);
-
-/// A set of record fields, one bit per field.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct FieldSet(u64);
-
-impl FieldSet {
-    pub const EMPTY: FieldSet = FieldSet(0);
-    pub const ALL: FieldSet = FieldSet(u64::MAX >> (64 - Field::ALL.len()));
-
-    pub const fn of(field: Field) -> Self {
-        Self(1 << field as u32)
-    }
-
-    /// Every field of a category.
-    pub const fn of_category(category: Category) -> Self {
-        let mut bits = 0;
-        let mut i = 0;
-        while i < Field::ALL.len() {
-            if Field::ALL[i].category() as usize == category as usize {
-                bits |= 1 << i;
-            }
-            i += 1;
-        }
-        Self(bits)
-    }
-
-    /// Every field a party of `kind` owns (writes).
-    pub const fn owned_by(kind: PartyKind) -> Self {
-        let mut bits = 0;
-        let mut i = 0;
-        while i < Field::ALL.len() {
-            if let Owner::Party(owner) = Field::ALL[i].owner()
-                && owner as usize == kind as usize
-            {
-                bits |= 1 << i;
-            }
-            i += 1;
-        }
-        Self(bits)
-    }
-
-    pub const fn contains(self, field: Field) -> bool {
-        self.0 & Self::of(field).0 != 0
-    }
-
-    pub fn insert(&mut self, field: Field) {
-        self.0 |= Self::of(field).0;
-    }
-
-    pub const fn union(self, other: Self) -> Self {
-        Self(self.0 | other.0)
-    }
-
-    pub const fn intersection(self, other: Self) -> Self {
-        Self(self.0 & other.0)
-    }
-
-    pub const fn difference(self, other: Self) -> Self {
-        Self(self.0 & !other.0)
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    pub const fn len(self) -> usize {
-        self.0.count_ones() as usize
-    }
-
-    pub const fn bits(self) -> u64 {
-        self.0
-    }
-
-    /// The fields in `Field::ALL` order.
-    pub fn iter(self) -> impl Iterator<Item = Field> {
-        Field::ALL
-            .iter()
-            .copied()
-            .filter(move |f| self.contains(*f))
-    }
-}
-
-impl FromIterator<Field> for FieldSet {
-    fn from_iter<I: IntoIterator<Item = Field>>(iter: I) -> Self {
-        let mut set = Self::EMPTY;
-        for field in iter {
-            set.insert(field);
-        }
-        set
-    }
-}
-
-impl Serialize for FieldSet {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter().map(Field::as_str))
-    }
-}
-
-/// A set of categories, one bit per category: the categories for which an active consent
-/// exists for one (recipient party, purpose), as the caller computes it from consent records.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct CategorySet(u8);
-
-impl CategorySet {
-    pub const EMPTY: CategorySet = CategorySet(0);
-    pub const ALL: CategorySet = CategorySet(u8::MAX >> (8 - Category::ALL.len()));
-
-    pub const fn of(category: Category) -> Self {
-        Self(1 << category as u32)
-    }
-
-    pub const fn contains(self, category: Category) -> bool {
-        self.0 & Self::of(category).0 != 0
-    }
-
-    pub fn insert(&mut self, category: Category) {
-        self.0 |= Self::of(category).0;
-    }
-
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    pub const fn bits(self) -> u8 {
-        self.0
-    }
-
-    pub fn iter(self) -> impl Iterator<Item = Category> {
-        Category::ALL.into_iter().filter(move |c| self.contains(*c))
-    }
-
-    /// Every field of the categories in the set.
-    pub fn fields(self) -> FieldSet {
-        self.iter().fold(FieldSet::EMPTY, |set, c| {
-            set.union(FieldSet::of_category(c))
-        })
-    }
-}
-
-impl FromIterator<Category> for CategorySet {
-    fn from_iter<I: IntoIterator<Item = Category>>(iter: I) -> Self {
-        let mut set = Self::EMPTY;
-        for category in iter {
-            set.insert(category);
-        }
-        set
-    }
-}
-
-impl Serialize for CategorySet {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter())
-    }
-}
 
 /// On what ground a visible field was read; the audit record names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -462,12 +306,6 @@ impl Policy {
     }
 }
 
-impl FieldSet {
-    fn insert_all(&mut self, other: FieldSet) {
-        self.0 |= other.0;
-    }
-}
-
 fn digest16(bytes: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
     digest.as_ref()[..8]
@@ -477,32 +315,16 @@ fn digest16(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
+    use super::super::testing::{for_random_decisions, oracle, roles, shipped};
     use super::*;
     use PartyKind::*;
     use Purpose::*;
-
-    pub fn shipped() -> Policy {
-        Policy::from_bytes(include_bytes!("../../config/policy.toml")).unwrap()
-    }
-
-    pub fn roles(names: &[&str]) -> RoleSet {
-        RoleSet::parse(names.iter().copied()).unwrap()
-    }
 
     const REGISTER: &str = "[purposes.trajectoryGuidance]\ndescription = \"d\"\nlegal_reference = \"l\"\nretention = \"r\"\n";
 
     fn policy(grants: &str) -> Policy {
         Policy::from_bytes(format!("version = \"t\"\n{REGISTER}{grants}").as_bytes()).unwrap()
-    }
-
-    #[test]
-    fn field_bits_follow_the_order_of_field_all() {
-        for (i, field) in Field::ALL.iter().enumerate() {
-            assert_eq!(*field as usize, i);
-        }
-        assert_eq!(FieldSet::ALL.len(), Field::ALL.len());
-        assert_eq!(CategorySet::ALL.iter().count(), Category::ALL.len());
     }
 
     #[test]
@@ -674,141 +496,22 @@ pub(super) mod tests {
         assert_eq!(a.version(), again.version());
     }
 
-    /// splitmix64: a small deterministic generator, so a failure replays exactly.
-    pub struct Rng(u64);
-
-    impl Rng {
-        pub fn new(seed: u64) -> Self {
-            Self(seed)
-        }
-
-        pub fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-
-        pub fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        pub fn chance(&mut self, one_in: usize) -> bool {
-            self.below(one_in) == 0
-        }
-    }
-
-    /// A random valid policy: grants only for roles `Purpose::permits`, never of what the
-    /// reader owns (validation refuses those).
-    pub fn random_policy(rng: &mut Rng) -> Policy {
-        let mut source = String::from("version = \"p\"\n");
-        for purpose in Purpose::ALL.into_iter().filter(|p| p.is_case_work()) {
-            source.push_str(&format!(
-                "[purposes.{purpose}]\ndescription = \"d\"\nlegal_reference = \"l\"\nretention = \"r\"\n"
-            ));
-        }
-        for _ in 0..rng.below(12) {
-            let purpose = Purpose::ALL[rng.below(5)];
-            let kind = KINDS[rng.below(3)];
-            let permitted: Vec<Role> = Role::ALL
-                .into_iter()
-                .filter(|r| purpose.permits(kind, *r))
-                .collect();
-            if permitted.is_empty() {
-                continue;
-            }
-            let mut roles: Vec<&str> = permitted
-                .iter()
-                .filter(|_| rng.chance(2))
-                .map(|r| r.as_str())
-                .collect();
-            if roles.is_empty() {
-                roles.push(permitted[0].as_str());
-            }
-            let categories: Vec<&str> = Category::ALL
-                .into_iter()
-                .filter(|c| !Field::in_category(*c).all(|f| f.is_owned_by(kind)) && rng.chance(4))
-                .map(Category::as_str)
-                .collect();
-            let mut fields: Vec<&str> = Field::ALL
-                .iter()
-                .filter(|f| !f.is_owned_by(kind) && rng.chance(6))
-                .map(|f| f.as_str())
-                .collect();
-            if categories.is_empty() && fields.is_empty() {
-                fields.push(Field::Direction.as_str());
-            }
-            let basis = Basis::ALL[rng.below(3)];
-            source.push_str(&format!(
-                "[[grants]]\npurpose = \"{purpose}\"\nparty_kind = \"{kind}\"\nroles = {roles:?}\ncategories = {categories:?}\nfields = {fields:?}\nbasis = \"{}\"\nreason = \"r\"\n",
-                basis.as_str()
-            ));
-        }
-        Policy::from_bytes(source.as_bytes()).unwrap()
-    }
-
-    /// The best basis on which the written grants (not the compiled table) allow the field.
-    fn oracle(
-        policy: &Policy,
-        purpose: Purpose,
-        kind: PartyKind,
-        acting: RoleSet,
-        consented: CategorySet,
-        field: Field,
-    ) -> Option<ReadBasis> {
-        let acting: Vec<Role> = acting
-            .iter()
-            .filter(|r| purpose.permits(kind, *r))
-            .collect();
-        if acting.is_empty() || !purpose.is_case_work() {
-            return None;
-        }
-        if field.is_owned_by(kind) {
-            return Some(ReadBasis::Own);
-        }
-        policy
-            .grants()
-            .iter()
-            .filter(|g| {
-                g.purpose == purpose
-                    && g.party_kind == kind
-                    && acting.iter().any(|r| g.roles.contains(*r))
-            })
-            .filter(|g| g.field_set().contains(field))
-            .filter(|g| !g.basis.needs_consent() || consented.contains(field.category()))
-            .map(|g| g.basis)
-            .max()
-            .map(ReadBasis::from)
-    }
-
     #[test]
     fn for_random_policies_decide_never_shows_a_field_no_grant_nor_ownership_allows() {
-        let mut rng = Rng::new(0x5eed_f00d);
-        for _ in 0..300 {
-            let policy = random_policy(&mut rng);
-            for _ in 0..40 {
-                let purpose = Purpose::ALL[rng.below(Purpose::ALL.len())];
-                let kind = KINDS[rng.below(3)];
-                let acting: RoleSet = Role::ALL.into_iter().filter(|_| rng.chance(2)).collect();
-                let consented: CategorySet = Category::ALL
-                    .into_iter()
-                    .filter(|_| rng.chance(3))
-                    .collect();
-                let d = policy.decide(purpose, kind, acting, consented);
-                for &field in Field::ALL {
-                    let expected = oracle(&policy, purpose, kind, acting, consented, field);
-                    assert_eq!(
-                        d.basis(field),
-                        expected,
-                        "{purpose} {kind} {acting:?} {consented:?} {field}"
-                    );
-                    assert_eq!(d.is_visible(field), expected.is_some());
-                }
-                for (category, _) in d.withheld() {
-                    assert!(Field::in_category(category).all(|f| !d.is_visible(f)));
-                }
+        for_random_decisions(0x5eed_f00d, (300, 40), 3, |policy, reader, d| {
+            let (purpose, kind, acting, consented) = reader;
+            for &field in Field::ALL {
+                let expected = oracle(policy, purpose, kind, acting, consented, field);
+                assert_eq!(
+                    d.basis(field),
+                    expected,
+                    "{purpose} {kind} {acting:?} {consented:?} {field}"
+                );
+                assert_eq!(d.is_visible(field), expected.is_some());
             }
-        }
+            for (category, _) in d.withheld() {
+                assert!(Field::in_category(category).all(|f| !d.is_visible(f)));
+            }
+        });
     }
 }

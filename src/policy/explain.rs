@@ -2,8 +2,9 @@
 //! client or checking the policy. Built on `decide`, so it cannot disagree with what a read
 //! returned; it only adds which grants applied and their reasons.
 
-use super::compiled::{CategorySet, Policy, ReadBasis};
+use super::compiled::{Policy, ReadBasis};
 use super::model::Basis;
+use super::sets::CategorySet;
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
@@ -165,7 +166,7 @@ fn summary(
 
 #[cfg(test)]
 mod tests {
-    use super::super::compiled::tests::{Rng, random_policy, roles, shipped};
+    use super::super::testing::{for_random_decisions, roles, shipped};
     use super::*;
     use PartyKind::*;
     use Purpose::*;
@@ -194,13 +195,11 @@ mod tests {
     fn explain_says_why_not_consent_missing_no_grant_or_owned() {
         let policy = shipped();
         let cw = roles(&["caseWorker"]);
-        let e = policy.explain(
-            TrajectoryGuidance,
-            Ocmw,
-            cw,
-            Field::Nt2Level,
-            CategorySet::EMPTY,
-        );
+        // An OCMW reader, explained.
+        let ocmw = |purpose, roles, field, consented| {
+            policy.explain(purpose, Ocmw, roles, field, consented)
+        };
+        let e = ocmw(TrajectoryGuidance, cw, Field::Nt2Level, CategorySet::EMPTY);
         assert_eq!((e.visible, e.outcome), (false, Outcome::ConsentMissing));
         assert!(
             e.grants
@@ -209,12 +208,11 @@ mod tests {
         );
         assert!(e.summary.contains("consent"), "{}", e.summary);
 
-        let e = policy.explain(Sanctioning, Ocmw, cw, Field::Nt2Level, CategorySet::ALL);
+        let e = ocmw(Sanctioning, cw, Field::Nt2Level, CategorySet::ALL);
         assert_eq!((e.visible, e.outcome), (false, Outcome::NoGrant));
 
-        let e = policy.explain(
+        let e = ocmw(
             TrajectoryGuidance,
-            Ocmw,
             cw,
             Field::ReceivesLivingWage,
             CategorySet::EMPTY,
@@ -224,9 +222,8 @@ mod tests {
             (Some(ReadBasis::Own), Outcome::OwnedByReader)
         );
 
-        let e = policy.explain(
+        let e = ocmw(
             TrajectoryGuidance,
-            Ocmw,
             roles(&["coordinator"]),
             Field::ReceivesLivingWage,
             CategorySet::ALL,
@@ -240,27 +237,16 @@ mod tests {
 
     #[test]
     fn explain_agrees_with_decide_on_random_policies() {
-        let mut rng = Rng::new(7);
-        for _ in 0..50 {
-            let policy = random_policy(&mut rng);
-            for _ in 0..20 {
-                let purpose = Purpose::ALL[rng.below(Purpose::ALL.len())];
-                let kind = super::super::model::KINDS[rng.below(3)];
-                let acting: RoleSet = Role::ALL.into_iter().filter(|_| rng.chance(2)).collect();
-                let consented: CategorySet = Category::ALL
-                    .into_iter()
-                    .filter(|_| rng.chance(2))
-                    .collect();
-                let d = policy.decide(purpose, kind, acting, consented);
-                for &field in Field::ALL {
-                    let e = policy.explain(purpose, kind, acting, field, consented);
-                    assert_eq!(e.basis, d.basis(field));
-                    assert_eq!(
-                        e.grants.iter().any(|g| g.applied),
-                        matches!(e.outcome, Outcome::Granted)
-                    );
-                }
+        for_random_decisions(7, (50, 20), 2, |policy, reader, d| {
+            let (purpose, kind, acting, consented) = reader;
+            for &field in Field::ALL {
+                let e = policy.explain(purpose, kind, acting, field, consented);
+                assert_eq!(e.basis, d.basis(field));
+                assert_eq!(
+                    e.grants.iter().any(|g| g.applied),
+                    matches!(e.outcome, Outcome::Granted)
+                );
             }
-        }
+        });
     }
 }

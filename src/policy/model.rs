@@ -23,7 +23,7 @@
 //! reported as `policy grants[3].categories[1]: unknown category "foo"` rather than as a
 //! deserialiser message about enum variants.
 
-use super::compiled::FieldSet;
+use super::sets::FieldSet;
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};

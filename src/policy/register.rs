@@ -4,8 +4,9 @@
 //! Recipients are the parties to whom another party's data is disclosed: a party reading the
 //! fields it writes itself is no recipient of them and is left out.
 
-use super::compiled::{Cell, FieldSet, Policy};
+use super::compiled::{Cell, Policy};
 use super::model::{Basis, KINDS};
+use super::sets::FieldSet;
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
@@ -170,7 +171,7 @@ impl Policy {
 
 #[cfg(test)]
 mod tests {
-    use super::super::compiled::tests::shipped;
+    use super::super::testing::shipped;
     use super::*;
 
     fn activity(register: &Register, purpose: Purpose) -> &Activity {
