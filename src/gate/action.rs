@@ -34,3 +34,13 @@ pub const AUDIT_ACTIVITY: &str = "getAuditActivity";
 pub const VERIFY_AUDIT_LOG: &str = "verifyAuditLog";
 /// A person's certificate at the review pages, in a role that may not use them.
 pub const OPEN_REVIEW_PAGES: &str = "openReviewPages";
+
+/// The operation a step of a referral's life cycle is recorded under.
+pub const fn of_referral(event: crate::domain::referral::ReferralEvent) -> &'static str {
+    use crate::domain::referral::ReferralEvent::{Accept, Complete, Refuse, Withdraw};
+    match event {
+        Accept | Refuse => DECIDE_REFERRAL,
+        Complete => COMPLETE_REFERRAL,
+        Withdraw => WITHDRAW_REFERRAL,
+    }
+}

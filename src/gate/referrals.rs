@@ -175,11 +175,7 @@ impl Gate {
         event: ReferralEvent,
         reason: Option<String>,
     ) -> Result<ReferralDetail, GateError> {
-        let action = match event {
-            ReferralEvent::Accept | ReferralEvent::Refuse => action::DECIDE_REFERRAL,
-            ReferralEvent::Complete => action::COMPLETE_REFERRAL,
-            ReferralEvent::Withdraw => action::WITHDRAW_REFERRAL,
-        };
+        let action = action::of_referral(event);
         let party = who.party.id.as_str();
         let (current, status, draft) = self.own_referral(who, action, referral_id).await?;
         let next = match referral::act(

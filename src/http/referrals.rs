@@ -212,14 +212,9 @@ pub async fn complete_referral(
     Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
 ) -> Result<Response, Problem> {
-    act_on(
-        &state,
-        &who,
-        action::COMPLETE_REFERRAL,
-        &referral_id,
-        Ok((ReferralEvent::Complete, None)),
-    )
-    .await
+    let event = ReferralEvent::Complete;
+    let act = action::of_referral(event);
+    act_on(&state, &who, act, &referral_id, Ok((event, None))).await
 }
 
 /// The sender withdraws a proposed or accepted referral.
@@ -232,14 +227,9 @@ pub async fn withdraw_referral(
     Extension(who): Extension<Caller>,
     Path(referral_id): Path<String>,
 ) -> Result<Response, Problem> {
-    act_on(
-        &state,
-        &who,
-        action::WITHDRAW_REFERRAL,
-        &referral_id,
-        Ok((ReferralEvent::Withdraw, None)),
-    )
-    .await
+    let event = ReferralEvent::Withdraw;
+    let act = action::of_referral(event);
+    act_on(&state, &who, act, &referral_id, Ok((event, None))).await
 }
 
 /// Feedback on a referral from either party (SWO art. 4, "terugkoppeling").
