@@ -144,6 +144,8 @@ contract!(
     an_agency_referral_stands_until_refused_or_withdrawn,
     an_infraction_is_decided_once,
     an_attest_is_recorded_once_per_reference,
+    an_attest_on_an_unreadable_record_fails_and_changes_nothing,
+    a_failed_change_leaves_the_rest_of_its_batch,
     events_are_written_with_their_change_and_read_by_position,
 );
 
@@ -789,6 +791,81 @@ async fn an_attest_is_recorded_once_per_reference(store: Store) {
             .await
             .unwrap(),
         ["integration", "integration"]
+    );
+}
+
+async fn an_attest_on_an_unreadable_record_fails_and_changes_nothing(store: Store) {
+    for (n, unreadable) in [(1, "not json {"), (2, "[1, 2]")] {
+        let client_id = store.register("ocmw-gent", n).await;
+        corrupt_record(&store.db, &client_id, unreadable).await;
+        let reference = format!("kbi-{n}");
+        let announced = NewEvent::record_changed(None, &[Category::Attest], true);
+        let applied = store
+            .apply_with_events(attest("kbi", n, &reference, "integration"), vec![announced])
+            .await;
+        assert_eq!(applied, Applied::Failed, "{unreadable:?}");
+
+        // The request is on record as refused (the gate answers 500).
+        let refused = store.last_audit_record().await;
+        assert_eq!(
+            (refused.outcome, refused.reason.as_deref()),
+            (Outcome::Denied, Some("internalError"))
+        );
+        // Nothing of the change remains: the record, the link, the attest, the event.
+        let db = &store.db;
+        let stored = records::load(db, &client_id).await.unwrap();
+        assert_eq!((stored.json.as_str(), stored.version), (unreadable, 1));
+        assert_eq!(store.link(&client_id, "kbi").await, None);
+        assert!(
+            monitoring::attests(db, "2024-01-01", "2024-12-31")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            events::after(db, "ocmw-gent", 0, 10)
+                .await
+                .unwrap()
+                .0
+                .is_empty()
+        );
+    }
+}
+
+/// Writes a record that does not parse straight into the database, as damage would.
+async fn corrupt_record(db: &Db, client_id: &str, json: &str) {
+    gateway::with_pool!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO client_records (client_id, record, version, updated_at) VALUES ($1, $2, 1, 0)",
+        )
+        .bind(client_id)
+        .bind(json)
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+}
+
+async fn a_failed_change_leaves_the_rest_of_its_batch(store: Store) {
+    let damaged = store.register("ocmw-gent", 1).await;
+    corrupt_record(&store.db, &damaged, "not json").await;
+    let sound = store.register("ocmw-gent", 2).await;
+    let before = audit::log_size(&store.db).await.unwrap();
+    // Submitted together, committed in one batch: the failure is rolled back alone.
+    let (failed, updated) = tokio::join!(
+        store.apply(attest("kbi", 1, "kbi-1", "integration")),
+        store.apply(update(&sound, 0, r#"{"a":1}"#)),
+    );
+    assert_eq!(failed, Applied::Failed);
+    assert_eq!(updated, Applied::RecordUpdated { version: 1 });
+    assert_eq!(audit::log_size(&store.db).await.unwrap(), before + 2);
+    assert_eq!(
+        records::load(&store.db, &sound).await.unwrap().json,
+        r#"{"a":1}"#
+    );
+    assert_eq!(
+        records::load(&store.db, &damaged).await.unwrap().json,
+        "not json"
     );
 }
 

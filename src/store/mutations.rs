@@ -342,8 +342,13 @@ macro_rules! apply_fn {
                             .fetch_optional(&mut *conn)
                             .await?;
                     let (json, version) = current.unwrap_or_else(|| ("{}".to_owned(), 0));
+                    // A stored record that does not parse fails the change (and rolls it back);
+                    // replacing it with the attest alone would lose what it held.
                     let mut record: serde_json::Map<String, serde_json::Value> =
-                        serde_json::from_str(&json).unwrap_or_default();
+                        serde_json::from_str(&json).map_err(|e| sqlx::Error::ColumnDecode {
+                            index: "record".to_owned(),
+                            source: Box::new(e),
+                        })?;
                     record.insert("attest".to_owned(), attest.clone());
                     let record = serde_json::Value::Object(record).to_string();
                     if version == 0 {
