@@ -11,6 +11,12 @@ use crate::domain::record::values::{format_date, parse_date};
 use crate::with_pool;
 use time::Date;
 
+/// A consent is active on a day: not withdrawn (a withdrawal takes effect at once, GDPR art.
+/// 7(3)) and the day within its period of validity (SWO art. 5). The day, an ISO 8601 date, is
+/// bound as `$4` by every query that uses this; the table is named `consents`, unaliased.
+pub(super) const CONSENT_ACTIVE: &str = "consents.withdrawn_at IS NULL AND consents.valid_from <= $4 \
+    AND (consents.valid_until IS NULL OR consents.valid_until >= $4)";
+
 /// A consent as stored, in the portable column types.
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -114,17 +120,18 @@ pub async fn active_categories(
     today: Date,
 ) -> Result<Vec<Category>, StoreError> {
     let today = format_date(today);
+    let sql = format!(
+        "SELECT categories FROM consents WHERE client_id = $1 AND recipient_party = $2 AND purpose = $3 \
+         AND {CONSENT_ACTIVE}"
+    );
     let rows: Vec<String> = with_pool!(db, |pool| {
-        sqlx::query_scalar(
-            "SELECT categories FROM consents WHERE client_id = $1 AND recipient_party = $2 AND purpose = $3 \
-             AND withdrawn_at IS NULL AND valid_from <= $4 AND (valid_until IS NULL OR valid_until >= $4)",
-        )
-        .bind(client_id)
-        .bind(recipient)
-        .bind(purpose.as_str())
-        .bind(&today)
-        .fetch_all(pool)
-        .await?
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .bind(recipient)
+            .bind(purpose.as_str())
+            .bind(&today)
+            .fetch_all(pool)
+            .await?
     });
     Ok(rows
         .iter()

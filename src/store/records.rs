@@ -1,6 +1,8 @@
 //! The stored joint-client records: one JSON document of the owned fields and its version.
 
+use super::consents::CONSENT_ACTIVE;
 use super::mutations::{Applied, ChangeError};
+use super::referrals::AGENCY_REFERRAL_STANDS;
 use super::{Conn, Db, StoreError};
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::Category;
@@ -71,26 +73,26 @@ pub async fn reading(
     today: Date,
 ) -> Result<Option<Reading>, StoreError> {
     let today = format_date(today);
+    let sql = format!(
+        "SELECT l.legal_basis, r.record, r.version, \
+           CASE WHEN EXISTS (SELECT 1 FROM referrals WHERE referrals.client_id = l.client_id \
+             AND {AGENCY_REFERRAL_STANDS}) \
+           THEN 1 ELSE 0 END AS referred_to_agency, \
+           consents.categories \
+         FROM client_links l \
+         LEFT JOIN client_records r ON r.client_id = l.client_id \
+         LEFT JOIN consents ON consents.client_id = l.client_id AND consents.recipient_party = l.party_id \
+           AND consents.purpose = $3 AND {CONSENT_ACTIVE} \
+         WHERE l.client_id = $1 AND l.party_id = $2 AND l.ended_at IS NULL"
+    );
     let rows: Vec<ReadingRow> = with_pool!(db, |pool| {
-        sqlx::query_as(
-            "SELECT l.legal_basis, r.record, r.version, \
-               CASE WHEN EXISTS (SELECT 1 FROM referrals f WHERE f.client_id = l.client_id \
-                 AND f.direction = 'ocmwToAgency' AND f.status IN ('proposed', 'accepted', 'completed')) \
-               THEN 1 ELSE 0 END AS referred_to_agency, \
-               c.categories \
-             FROM client_links l \
-             LEFT JOIN client_records r ON r.client_id = l.client_id \
-             LEFT JOIN consents c ON c.client_id = l.client_id AND c.recipient_party = l.party_id \
-               AND c.purpose = $3 AND c.withdrawn_at IS NULL AND c.valid_from <= $4 \
-               AND (c.valid_until IS NULL OR c.valid_until >= $4) \
-             WHERE l.client_id = $1 AND l.party_id = $2 AND l.ended_at IS NULL",
-        )
-        .bind(client_id)
-        .bind(party)
-        .bind(purpose.as_str())
-        .bind(&today)
-        .fetch_all(pool)
-        .await?
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .bind(party)
+            .bind(purpose.as_str())
+            .bind(&today)
+            .fetch_all(pool)
+            .await?
     });
     let Some(first) = rows.first() else {
         return Ok(None);

@@ -5,6 +5,12 @@ use super::{Conn, Db, StoreError, clients};
 use crate::domain::link::LegalBasis;
 use crate::with_pool;
 
+/// A referral of the client to the integration agency stands: made, and neither refused nor
+/// withdrawn (SWO art. 4: then no further referral is required). The table is named
+/// `referrals`, unaliased, in every query that uses this.
+pub(super) const AGENCY_REFERRAL_STANDS: &str = "referrals.direction = 'ocmwToAgency' \
+    AND referrals.status IN ('proposed', 'accepted', 'completed')";
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredReferral {
     pub referral_id: String,
@@ -86,17 +92,15 @@ pub async fn messages(db: &Db, referral_id: &str) -> Result<Vec<StoredMessage>, 
     }))
 }
 
-/// Whether a referral of this client to an integration agency was made and not refused or
-/// withdrawn (SWO art. 4: then no further referral is required).
+/// Whether a referral of this client to an integration agency stands (SWO art. 4).
 pub async fn agency_referral_made(db: &Db, client_id: &str) -> Result<bool, StoreError> {
+    let sql =
+        format!("SELECT COUNT(*) FROM referrals WHERE client_id = $1 AND {AGENCY_REFERRAL_STANDS}");
     let count: i64 = with_pool!(db, |pool| {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM referrals WHERE client_id = $1 AND direction = 'ocmwToAgency' \
-             AND status IN ('proposed', 'accepted', 'completed')",
-        )
-        .bind(client_id)
-        .fetch_one(pool)
-        .await?
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .fetch_one(pool)
+            .await?
     });
     Ok(count > 0)
 }
