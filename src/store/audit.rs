@@ -91,6 +91,14 @@ pub async fn put_nodes(db: &Db, nodes: &[(u32, u64, Hash)]) -> Result<(), StoreE
     Ok(())
 }
 
+/// A stored perfect-subtree hash.
+#[derive(sqlx::FromRow)]
+struct NodeRow {
+    level: i32,
+    idx: i64,
+    hash: Vec<u8>,
+}
+
 /// The requested perfect-subtree hashes, in one round trip.
 pub async fn nodes(
     db: &Db,
@@ -107,8 +115,8 @@ pub async fn nodes(
         "SELECT level, idx, hash FROM audit_nodes WHERE {}",
         clauses.join(" OR ")
     );
-    let rows: Vec<(i32, i64, Vec<u8>)> = with_pool!(db, |pool| {
-        let mut query = sqlx::query_as(AssertSqlSafe(sql.clone()));
+    let rows: Vec<NodeRow> = with_pool!(db, |pool| {
+        let mut query = sqlx::query_as(AssertSqlSafe(sql));
         for (level, index) in wanted {
             query = query.bind(*level as i32).bind(*index as i64);
         }
@@ -116,15 +124,18 @@ pub async fn nodes(
     });
     Ok(rows
         .into_iter()
-        .filter_map(|(level, index, hash)| {
-            let hash: Hash = hash.try_into().ok()?;
-            Some(((level as u32, index as u64), hash))
+        .filter_map(|node| {
+            let hash: Hash = node.hash.try_into().ok()?;
+            Some(((node.level as u32, node.idx as u64), hash))
         })
         .collect())
 }
 
+#[derive(sqlx::FromRow)]
 pub struct StoredCheckpoint {
+    #[sqlx(try_from = "i64")]
     pub tree_size: u64,
+    #[sqlx(rename = "root_hash")]
     pub root: Vec<u8>,
     pub note: String,
 }
@@ -172,16 +183,9 @@ async fn checkpoints_query(
     db: &Db,
     sql: &'static str,
 ) -> Result<Vec<StoredCheckpoint>, StoreError> {
-    let rows: Vec<(i64, Vec<u8>, String)> =
-        with_pool!(db, |pool| { sqlx::query_as(sql).fetch_all(pool).await? });
-    Ok(rows
-        .into_iter()
-        .map(|(size, root, note)| StoredCheckpoint {
-            tree_size: size as u64,
-            root,
-            note,
-        })
-        .collect())
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(sql).fetch_all(pool).await?
+    }))
 }
 
 /// Records after sequence number `after` that match `selection`, in sequence order, at most
@@ -227,18 +231,25 @@ pub async fn about_client(db: &Db, client_id: &str) -> Result<Vec<Vec<u8>>, Stor
 
 /// One stored record as verification compares it: the indexed columns, the canonical bytes
 /// and the stored leaf hash.
-pub type VerifyRow = (
-    i64,
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    Vec<u8>,
-    Option<Vec<u8>>,
-);
+#[derive(Debug, sqlx::FromRow)]
+pub struct VerifyRow {
+    pub seq: i64,
+    pub recorded_at: i64,
+    #[sqlx(rename = "party_id")]
+    pub party: String,
+    #[sqlx(rename = "user_id")]
+    pub user: String,
+    #[sqlx(rename = "client_id")]
+    pub client: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    pub request_id: String,
+    /// The canonical bytes.
+    pub record: Vec<u8>,
+    /// The leaf hash stored when the record was appended, once the tree covers it.
+    #[sqlx(rename = "hash")]
+    pub leaf: Option<Vec<u8>>,
+}
 
 /// Verification reads the log in pages this long.
 pub const VERIFY_PAGE: i64 = 20_000;

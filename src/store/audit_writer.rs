@@ -6,9 +6,9 @@
 //! commits once — one fsync for the whole batch instead of one per request. Only then are the
 //! requests answered, so no response leaves before its record is durable.
 
-use super::Db;
 use super::batch::{CHUNK_ROWS, insert_sql};
-use super::mutations::{Applied, Mutation, apply_postgres, apply_sqlite};
+use super::mutations::{self, Applied, Mutation};
+use super::{Conn, Db, events};
 use crate::audit::record::{AuditDraft, AuditRecord, micros};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -265,8 +265,10 @@ fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
     draft
 }
 
+/// Generates one commit per backend from the same body (the SQL is portable; the transaction
+/// types differ). `$conn` is the `Conn` variant of the backend.
 macro_rules! commit_fn {
-    ($name:ident, $db:ty, $apply:ident) => {
+    ($name:ident, $db:ty, $conn:ident) => {
         async fn $name(
             pool: &sqlx::Pool<$db>,
             jobs: &[Work],
@@ -291,7 +293,8 @@ macro_rules! commit_fn {
                     None => Applied::Nothing,
                     Some(mutation) => {
                         let mut savepoint = tx.begin().await?;
-                        let applied = $apply(&mut *savepoint, mutation, now_micros).await;
+                        let mut conn = Conn::$conn(&mut *savepoint);
+                        let applied = mutations::apply(&mut conn, mutation, now_micros).await;
                         match applied {
                             Ok(applied) => {
                                 savepoint.commit().await?;
@@ -308,21 +311,10 @@ macro_rules! commit_fn {
                     }
                 };
                 if applied.is_success() {
+                    let mut conn = Conn::$conn(&mut *tx);
                     for event in &work.events {
-                        sqlx::query(
-                            "INSERT INTO events (event_id, event_type, client_id, categories, significant, recorded_at, \
-                             subject_id, audience) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                        )
-                        .bind(&event.event_id)
-                        .bind(event.event_type)
-                        .bind(event.client_id.as_deref().or(applied.client_id()))
-                        .bind(&event.categories)
-                        .bind(i32::from(event.significant))
-                        .bind(now_micros)
-                        .bind(&event.subject_id)
-                        .bind(&event.audience)
-                        .execute(&mut *tx)
-                        .await?;
+                        let client_id = event.client_id.as_deref().or(applied.client_id());
+                        events::append(&mut conn, event, client_id, now_micros).await?;
                     }
                 }
                 let draft = complete(work.draft.clone(), &applied);
@@ -352,5 +344,5 @@ macro_rules! commit_fn {
     };
 }
 
-commit_fn!(commit_sqlite, sqlx::Sqlite, apply_sqlite);
-commit_fn!(commit_postgres, sqlx::Postgres, apply_postgres);
+commit_fn!(commit_sqlite, sqlx::Sqlite, Sqlite);
+commit_fn!(commit_postgres, sqlx::Postgres, Postgres);

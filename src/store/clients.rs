@@ -1,6 +1,7 @@
 //! The reference directory: clients (by pseudonym) and the parties' links to them.
 
-use super::{Db, StoreError};
+use super::mutations::{Applied, Registration};
+use super::{Conn, Db, StoreError};
 use crate::with_pool;
 
 /// A client as a party may see it: only when linked, and then with the link's legal basis.
@@ -16,12 +17,19 @@ pub enum Presence {
     },
 }
 
+/// A client with `party`'s active link, if it has one.
+#[derive(sqlx::FromRow)]
+struct PresenceRow {
+    client_id: String,
+    legal_basis: Option<String>,
+}
+
 pub async fn find_by_pseudonym(
     db: &Db,
     pseudonym: &[u8; 32],
     party: &str,
 ) -> Result<Presence, StoreError> {
-    let row: Option<(String, Option<String>)> = with_pool!(db, |pool| {
+    let row: Option<PresenceRow> = with_pool!(db, |pool| {
         sqlx::query_as(
             "SELECT c.client_id, l.legal_basis FROM clients c \
              LEFT JOIN client_links l ON l.client_id = c.client_id AND l.party_id = $2 AND l.ended_at IS NULL \
@@ -34,8 +42,14 @@ pub async fn find_by_pseudonym(
     });
     Ok(match row {
         None => Presence::Unknown,
-        Some((client_id, None)) => Presence::NotLinked { client_id },
-        Some((client_id, Some(legal_basis))) => Presence::Linked {
+        Some(PresenceRow {
+            client_id,
+            legal_basis: None,
+        }) => Presence::NotLinked { client_id },
+        Some(PresenceRow {
+            client_id,
+            legal_basis: Some(legal_basis),
+        }) => Presence::Linked {
             client_id,
             legal_basis,
         },
@@ -84,4 +98,94 @@ pub async fn ended_link(db: &Db, client_id: &str, party: &str) -> Result<Option<
         .await?
     });
     Ok(ended.flatten())
+}
+
+/// Links the registering party to the client of its pseudonym, creating the client if it is
+/// new (its ciphertext is bound to the new id). The client's id, and whether the link is new:
+/// a party's active link is kept as it is.
+pub(super) async fn register(
+    conn: &mut Conn<'_>,
+    r: &Registration,
+    now: i64,
+) -> Result<(String, bool), sqlx::Error> {
+    let client_id: String = with_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO clients (client_id, ssin_pseudonym, pseudonym_key_id, ssin_ciphertext, encryption_key_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ssin_pseudonym) DO NOTHING",
+        )
+        .bind(&r.new_client_id)
+        .bind(r.pseudonym.as_slice())
+        .bind(&r.pseudonym_key_id)
+        .bind(&r.ciphertext)
+        .bind(&r.encryption_key_id)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query_scalar("SELECT client_id FROM clients WHERE ssin_pseudonym = $1")
+            .bind(r.pseudonym.as_slice())
+            .fetch_one(&mut *c)
+            .await?
+    });
+    let new_link = link(
+        conn,
+        &client_id,
+        &r.party,
+        &r.legal_basis,
+        &r.dossier_reference,
+        now,
+    )
+    .await?;
+    Ok((client_id, new_link))
+}
+
+/// Links `party` to `client_id` unless it has an active link (at most one per party and
+/// client). Whether a link was made.
+pub(super) async fn link(
+    conn: &mut Conn<'_>,
+    client_id: &str,
+    party: &str,
+    legal_basis: &str,
+    dossier_reference: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = with_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO client_links (client_id, party_id, legal_basis, dossier_reference, linked_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, party_id) WHERE ended_at IS NULL DO NOTHING",
+        )
+        .bind(client_id)
+        .bind(party)
+        .bind(legal_basis)
+        .bind(dossier_reference)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(inserted == 1)
+}
+
+/// Ends `party`'s active link with `client_id`.
+pub(super) async fn end_link(
+    conn: &mut Conn<'_>,
+    client_id: &str,
+    party: &str,
+    now: i64,
+) -> Result<Applied, sqlx::Error> {
+    let ended = with_conn!(conn, |c| {
+        sqlx::query(
+            "UPDATE client_links SET ended_at = $1 WHERE client_id = $2 AND party_id = $3 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(client_id)
+        .bind(party)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(if ended == 0 {
+        Applied::NotLinked
+    } else {
+        Applied::LinkEnded
+    })
 }

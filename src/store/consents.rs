@@ -1,6 +1,7 @@
 //! Stored consent records.
 
-use super::{Db, StoreError};
+use super::mutations::{Applied, ConsentRow};
+use super::{Conn, Db, StoreError};
 use crate::audit::record::from_micros;
 use crate::domain::consent::{Consent, Withdrawal};
 use crate::domain::party::PartyId;
@@ -10,77 +11,75 @@ use crate::domain::record::values::{format_date, parse_date};
 use crate::with_pool;
 use time::Date;
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
+/// A consent is active on a day: not withdrawn (a withdrawal takes effect at once, GDPR art.
+/// 7(3)) and the day within its period of validity (SWO art. 5). The day, an ISO 8601 date, is
+/// bound as `$4` by every query that uses this; the table is named `consents`, unaliased.
+pub(super) const CONSENT_ACTIVE: &str = "consents.withdrawn_at IS NULL AND consents.valid_from <= $4 \
+    AND (consents.valid_until IS NULL OR consents.valid_until >= $4)";
+
+/// A consent as stored, in the portable column types.
+#[derive(sqlx::FromRow)]
+struct Row {
+    consent_id: String,
+    client_id: String,
+    recipient_party: String,
+    purpose: String,
+    categories: String,
+    legal_text_version: String,
+    language: String,
+    evidence_reference: String,
+    recorded_by_party: String,
+    recorded_by_user: String,
+    recorded_at: i64,
+    valid_from: String,
+    valid_until: Option<String>,
+    withdrawn_at: Option<i64>,
+    withdrawn_by_party: Option<String>,
+    withdrawn_by_user: Option<String>,
+}
 
 const COLUMNS: &str = "consent_id, client_id, recipient_party, purpose, categories, legal_text_version, language, \
     evidence_reference, recorded_by_party, recorded_by_user, recorded_at, valid_from, valid_until, withdrawn_at, \
     withdrawn_by_party, withdrawn_by_user";
 
-fn from_row(row: Row) -> Option<Consent> {
-    let (
-        id,
-        client,
-        recipient,
-        purpose,
-        categories,
-        text,
-        language,
-        evidence,
-        by_party,
-        by_user,
-        at,
-        from,
-        until,
-        w_at,
-        w_party,
-        w_user,
-    ) = row;
-    Some(Consent {
-        consent_id: id,
-        client_id: client,
-        recipient: PartyId::parse(&recipient).ok()?,
-        purpose: purpose.parse().ok()?,
-        categories: categories
-            .split(',')
-            .map(Category::parse)
-            .collect::<Option<Vec<_>>>()?,
-        legal_text_version: text,
-        language,
-        evidence_reference: evidence,
-        recorded_by_party: by_party,
-        recorded_by_user: by_user,
-        recorded_at: from_micros(at),
-        valid_from: parse_date(&from)?,
-        valid_until: match until {
-            Some(text) => Some(parse_date(&text)?),
-            None => None,
-        },
-        withdrawn: match (w_at, w_party, w_user) {
-            (Some(at), Some(by_party), Some(by_user)) => Some(Withdrawal {
-                at: from_micros(at),
-                by_party,
-                by_user,
-            }),
-            _ => None,
-        },
-    })
+impl Row {
+    /// The consent, if every stored value still parses.
+    fn into_consent(self) -> Option<Consent> {
+        Some(Consent {
+            consent_id: self.consent_id,
+            client_id: self.client_id,
+            recipient: PartyId::parse(&self.recipient_party).ok()?,
+            purpose: self.purpose.parse().ok()?,
+            categories: self
+                .categories
+                .split(',')
+                .map(Category::parse)
+                .collect::<Option<Vec<_>>>()?,
+            legal_text_version: self.legal_text_version,
+            language: self.language,
+            evidence_reference: self.evidence_reference,
+            recorded_by_party: self.recorded_by_party,
+            recorded_by_user: self.recorded_by_user,
+            recorded_at: from_micros(self.recorded_at),
+            valid_from: parse_date(&self.valid_from)?,
+            valid_until: match self.valid_until {
+                Some(text) => Some(parse_date(&text)?),
+                None => None,
+            },
+            withdrawn: match (
+                self.withdrawn_at,
+                self.withdrawn_by_party,
+                self.withdrawn_by_user,
+            ) {
+                (Some(at), Some(by_party), Some(by_user)) => Some(Withdrawal {
+                    at: from_micros(at),
+                    by_party,
+                    by_user,
+                }),
+                _ => None,
+            },
+        })
+    }
 }
 
 pub async fn for_client(db: &Db, client_id: &str) -> Result<Vec<Consent>, StoreError> {
@@ -88,12 +87,12 @@ pub async fn for_client(db: &Db, client_id: &str) -> Result<Vec<Consent>, StoreE
         "SELECT {COLUMNS} FROM consents WHERE client_id = $1 ORDER BY recorded_at, consent_id"
     );
     let rows: Vec<Row> = with_pool!(db, |pool| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(client_id)
             .fetch_all(pool)
             .await?
     });
-    Ok(rows.into_iter().filter_map(from_row).collect())
+    Ok(rows.into_iter().filter_map(Row::into_consent).collect())
 }
 
 pub async fn find(
@@ -103,13 +102,13 @@ pub async fn find(
 ) -> Result<Option<Consent>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM consents WHERE client_id = $1 AND consent_id = $2");
     let row: Option<Row> = with_pool!(db, |pool| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(client_id)
             .bind(consent_id)
             .fetch_optional(pool)
             .await?
     });
-    Ok(row.and_then(from_row))
+    Ok(row.and_then(Row::into_consent))
 }
 
 /// The categories `recipient` may read about `client_id` for `purpose` by consent on `today`.
@@ -121,20 +120,82 @@ pub async fn active_categories(
     today: Date,
 ) -> Result<Vec<Category>, StoreError> {
     let today = format_date(today);
+    let sql = format!(
+        "SELECT categories FROM consents WHERE client_id = $1 AND recipient_party = $2 AND purpose = $3 \
+         AND {CONSENT_ACTIVE}"
+    );
     let rows: Vec<String> = with_pool!(db, |pool| {
-        sqlx::query_scalar(
-            "SELECT categories FROM consents WHERE client_id = $1 AND recipient_party = $2 AND purpose = $3 \
-             AND withdrawn_at IS NULL AND valid_from <= $4 AND (valid_until IS NULL OR valid_until >= $4)",
-        )
-        .bind(client_id)
-        .bind(recipient)
-        .bind(purpose.as_str())
-        .bind(&today)
-        .fetch_all(pool)
-        .await?
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .bind(recipient)
+            .bind(purpose.as_str())
+            .bind(&today)
+            .fetch_all(pool)
+            .await?
     });
     Ok(rows
         .iter()
         .flat_map(|list| list.split(',').filter_map(Category::parse))
         .collect())
+}
+
+/// Records a consent.
+pub(super) async fn record(
+    conn: &mut Conn<'_>,
+    consent: &ConsentRow,
+    now: i64,
+) -> Result<Applied, sqlx::Error> {
+    with_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO consents (consent_id, client_id, recipient_party, purpose, categories, legal_text_version, \
+             language, evidence_reference, recorded_by_party, recorded_by_user, recorded_at, valid_from, valid_until) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&consent.consent_id)
+        .bind(&consent.client_id)
+        .bind(&consent.recipient_party)
+        .bind(&consent.purpose)
+        .bind(&consent.categories)
+        .bind(&consent.legal_text_version)
+        .bind(&consent.language)
+        .bind(&consent.evidence_reference)
+        .bind(&consent.recorded_by_party)
+        .bind(&consent.recorded_by_user)
+        .bind(now)
+        .bind(&consent.valid_from)
+        .bind(&consent.valid_until)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(Applied::ConsentRecorded)
+}
+
+/// Withdraws a consent of the client that is not withdrawn yet, effective at once.
+pub(super) async fn withdraw(
+    conn: &mut Conn<'_>,
+    client_id: &str,
+    consent_id: &str,
+    party: &str,
+    user: &str,
+    now: i64,
+) -> Result<Applied, sqlx::Error> {
+    let withdrawn = with_conn!(conn, |c| {
+        sqlx::query(
+            "UPDATE consents SET withdrawn_at = $1, withdrawn_by_party = $2, withdrawn_by_user = $3 \
+             WHERE client_id = $4 AND consent_id = $5 AND withdrawn_at IS NULL",
+        )
+        .bind(now)
+        .bind(party)
+        .bind(user)
+        .bind(client_id)
+        .bind(consent_id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(if withdrawn == 1 {
+        Applied::ConsentWithdrawn
+    } else {
+        Applied::ConsentNotWithdrawable
+    })
 }

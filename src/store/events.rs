@@ -1,7 +1,9 @@
-//! Reading the outbox in position order, with whether the reader is linked to each event's
-//! client now (who may receive an event is decided at delivery, not when it was written).
+//! The outbox: events appended in the transaction of the change they announce, and read in
+//! position order with whether the reader is linked to each event's client now (who may
+//! receive an event is decided at delivery, not when it was written).
 
-use super::{Db, StoreError};
+use super::audit_writer::NewEvent;
+use super::{Conn, Db, StoreError};
 use crate::with_pool;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,20 +27,42 @@ pub struct StoredEvent {
 const SELECT: &str = "SELECT e.position, e.event_id, e.event_type, e.client_id, e.categories, e.significant, \
     e.recorded_at, e.subject_id, e.audience, \
     (SELECT l.party_id FROM client_links l WHERE l.client_id = e.client_id AND l.party_id = $1 AND l.ended_at IS NULL) \
+    AS linked_party \
     FROM events e";
 
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    i32,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// An event as `SELECT` reads it.
+#[derive(sqlx::FromRow)]
+struct Row {
+    position: i64,
+    event_id: String,
+    event_type: String,
+    client_id: String,
+    categories: String,
+    /// SQLite has no boolean: 1 or 0 on both backends.
+    significant: i32,
+    recorded_at: i64,
+    subject_id: Option<String>,
+    audience: Option<String>,
+    /// The reader's party if it is linked to the client now.
+    linked_party: Option<String>,
+}
+
+impl From<Row> for StoredEvent {
+    fn from(row: Row) -> Self {
+        Self {
+            position: row.position,
+            event_id: row.event_id,
+            event_type: row.event_type,
+            client_id: row.client_id,
+            categories: row.categories,
+            significant: row.significant != 0,
+            recorded_at: row.recorded_at,
+            subject_id: row.subject_id,
+            audience: row.audience,
+            linked: row.linked_party.is_some(),
+        }
+    }
+}
 
 /// Events after `after` that could concern `party`: about a client it is linked to now, or
 /// naming it in their audience. At most `limit`, with the last position scanned, which a
@@ -59,8 +83,8 @@ pub async fn after(
         .fetch_all(pool)
         .await?
     });
-    let scanned = rows.last().map_or(after, |row| row.0);
-    Ok((rows.into_iter().map(from_row).collect(), scanned))
+    let scanned = rows.last().map_or(after, |row| row.position);
+    Ok((rows.into_iter().map(StoredEvent::from).collect(), scanned))
 }
 
 /// One event by position, as `party` would read it; for delivering to a party's webhook.
@@ -74,20 +98,32 @@ pub async fn at(db: &Db, party: &str, position: i64) -> Result<Option<StoredEven
         .fetch_optional(pool)
         .await?
     });
-    Ok(row.map(from_row))
+    Ok(row.map(StoredEvent::from))
 }
 
-fn from_row(row: Row) -> StoredEvent {
-    StoredEvent {
-        position: row.0,
-        event_id: row.1,
-        event_type: row.2,
-        client_id: row.3,
-        categories: row.4,
-        significant: row.5 != 0,
-        recorded_at: row.6,
-        subject_id: row.7,
-        audience: row.8,
-        linked: row.9.is_some(),
-    }
+/// Appends `event` to the outbox, about `client_id` (the event's own, or the client its change
+/// resolved), in the transaction of the change it announces.
+pub(super) async fn append(
+    conn: &mut Conn<'_>,
+    event: &NewEvent,
+    client_id: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO events (event_id, event_type, client_id, categories, significant, recorded_at, \
+             subject_id, audience) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&event.event_id)
+        .bind(event.event_type)
+        .bind(client_id)
+        .bind(&event.categories)
+        .bind(i32::from(event.significant))
+        .bind(now)
+        .bind(&event.subject_id)
+        .bind(&event.audience)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! Stored infractions (SWO art. 12) and the decisions on them.
 
-use super::{Db, StoreError};
+use super::mutations::{Applied, InfractionRow};
+use super::{Conn, Db, StoreError};
 use crate::with_pool;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,49 +32,60 @@ const COLUMNS: &str = "infraction_id, client_id, kind, occurred_on, description,
     recorded_by_party, recorded_by_user, recorded_at, \
     decision, decided_on, decision_note, decided_by_party, decided_by_user, decided_at";
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-);
+/// An infraction as stored: the decision's columns are empty until it is decided.
+#[derive(sqlx::FromRow)]
+struct Row {
+    infraction_id: String,
+    client_id: String,
+    kind: String,
+    occurred_on: String,
+    description: String,
+    routed_to: String,
+    recorded_by_party: String,
+    recorded_by_user: String,
+    recorded_at: i64,
+    decision: Option<String>,
+    decided_on: Option<String>,
+    decision_note: Option<String>,
+    decided_by_party: Option<String>,
+    decided_by_user: Option<String>,
+    decided_at: Option<i64>,
+}
 
-fn from_row(r: Row) -> StoredInfraction {
-    let decision = match (r.9, r.10, r.11, r.12, r.13, r.14) {
-        (Some(decision), Some(decided_on), note, Some(party), Some(user), Some(decided_at)) => {
-            Some(StoredDecision {
-                decision,
-                decided_on,
-                note: note.unwrap_or_default(),
-                party,
-                user,
-                decided_at,
-            })
+impl From<Row> for StoredInfraction {
+    fn from(r: Row) -> Self {
+        let decision = match (
+            r.decision,
+            r.decided_on,
+            r.decision_note,
+            r.decided_by_party,
+            r.decided_by_user,
+            r.decided_at,
+        ) {
+            (Some(decision), Some(decided_on), note, Some(party), Some(user), Some(decided_at)) => {
+                Some(StoredDecision {
+                    decision,
+                    decided_on,
+                    note: note.unwrap_or_default(),
+                    party,
+                    user,
+                    decided_at,
+                })
+            }
+            _ => None,
+        };
+        Self {
+            infraction_id: r.infraction_id,
+            client_id: r.client_id,
+            kind: r.kind,
+            occurred_on: r.occurred_on,
+            description: r.description,
+            routed_to: r.routed_to,
+            recorded_by_party: r.recorded_by_party,
+            recorded_by_user: r.recorded_by_user,
+            recorded_at: r.recorded_at,
+            decision,
         }
-        _ => None,
-    };
-    StoredInfraction {
-        infraction_id: r.0,
-        client_id: r.1,
-        kind: r.2,
-        occurred_on: r.3,
-        description: r.4,
-        routed_to: r.5,
-        recorded_by_party: r.6,
-        recorded_by_user: r.7,
-        recorded_at: r.8,
-        decision,
     }
 }
 
@@ -86,13 +98,13 @@ pub async fn find(
     let sql =
         format!("SELECT {COLUMNS} FROM infractions WHERE client_id = $1 AND infraction_id = $2");
     let row: Option<Row> = with_pool!(db, |pool| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(client_id)
             .bind(infraction_id)
             .fetch_optional(pool)
             .await?
     });
-    Ok(row.map(from_row))
+    Ok(row.map(StoredInfraction::from))
 }
 
 /// A client's infractions routed to one of `routed_to`, newest first, at most `limit`.
@@ -109,7 +121,7 @@ pub async fn list(
     let first = routed_to.first().copied().unwrap_or("");
     let second = routed_to.get(1).copied().unwrap_or(first);
     let rows: Vec<Row> = with_pool!(db, |pool| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(client_id)
             .bind(first)
             .bind(second)
@@ -117,5 +129,70 @@ pub async fn list(
             .fetch_all(pool)
             .await?
     });
-    Ok(rows.into_iter().map(from_row).collect())
+    Ok(rows.into_iter().map(StoredInfraction::from).collect())
+}
+
+/// Records an infraction, routed as the domain decided.
+pub(super) async fn record(
+    conn: &mut Conn<'_>,
+    i: &InfractionRow,
+    now: i64,
+) -> Result<Applied, sqlx::Error> {
+    with_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO infractions (infraction_id, client_id, kind, occurred_on, description, routed_to, \
+             recorded_by_party, recorded_by_user, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&i.infraction_id)
+        .bind(&i.client_id)
+        .bind(&i.kind)
+        .bind(&i.occurred_on)
+        .bind(&i.description)
+        .bind(&i.routed_to)
+        .bind(&i.party)
+        .bind(&i.user)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(Applied::InfractionRecorded)
+}
+
+/// The decision on an infraction, as written.
+pub(super) struct Decision<'a> {
+    pub infraction_id: &'a str,
+    pub decision: &'a str,
+    pub decided_on: &'a str,
+    pub note: &'a str,
+    pub party: &'a str,
+    pub user: &'a str,
+}
+
+/// Records the decision on an infraction, only if none is recorded yet: it is decided once.
+pub(super) async fn decide(
+    conn: &mut Conn<'_>,
+    d: &Decision<'_>,
+    now: i64,
+) -> Result<Applied, sqlx::Error> {
+    let decided = with_conn!(conn, |c| {
+        sqlx::query(
+            "UPDATE infractions SET decision = $1, decided_on = $2, decision_note = $3, decided_by_party = $4, \
+             decided_by_user = $5, decided_at = $6 WHERE infraction_id = $7 AND decision IS NULL",
+        )
+        .bind(d.decision)
+        .bind(d.decided_on)
+        .bind(d.note)
+        .bind(d.party)
+        .bind(d.user)
+        .bind(now)
+        .bind(d.infraction_id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(if decided == 1 {
+        Applied::InfractionDecided
+    } else {
+        Applied::InfractionAlreadyDecided
+    })
 }

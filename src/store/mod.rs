@@ -2,7 +2,31 @@
 //!
 //! sqlx's `Any` driver fails at run time on SQLite booleans and dates and on PostgreSQL
 //! `TIMESTAMPTZ`/`UUID`, so each backend keeps its native pool and types.
+//!
+//! One module per aggregate holds its reads and its writes (clients and their links, records,
+//! consents, referrals, infractions, attests, the outbox). Reads take a `Db`; writes take the
+//! `Conn` of the audit writer's transaction and are reachable only through `mutations::apply`,
+//! so that no change is ever made without its audit record.
 
+/// Runs the same body on whichever connection `conn` (a `&mut Conn`) holds, as `with_pool!`
+/// does for a pool: each write is written once and serves both backends. Inside the body the
+/// name is a `&mut` connection; pass `&mut *name` to each statement.
+macro_rules! with_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match &mut *$conn {
+            $crate::store::Conn::Sqlite($c) => {
+                let $c: &mut sqlx::SqliteConnection = &mut **$c;
+                $body
+            }
+            $crate::store::Conn::Postgres($c) => {
+                let $c: &mut sqlx::PgConnection = &mut **$c;
+                $body
+            }
+        }
+    };
+}
+
+mod attests;
 pub mod audit;
 pub mod audit_writer;
 pub mod batch;
@@ -18,7 +42,7 @@ pub mod records;
 pub mod referrals;
 pub mod webhooks;
 
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 
 /// Runs the same body on whichever pool `db` holds. The schemas keep to types that both
 /// backends encode alike (TEXT ids, BIGINT microsecond times, BLOB/BYTEA), so one statement
@@ -37,6 +61,12 @@ macro_rules! with_pool {
 pub enum Db {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// The connection of the transaction a change is applied in, on either backend.
+pub(crate) enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
 }
 
 #[derive(Debug, thiserror::Error)]

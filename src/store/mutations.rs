@@ -1,6 +1,9 @@
 //! Changes to personal data. Each is applied by the audit writer inside the transaction that
 //! also appends its audit record, so that a change and its record commit together or not at
-//! all (product brief §6).
+//! all (product brief §6). Each change is written in the module of its aggregate; `apply`
+//! routes a mutation there.
+
+use super::{Conn, attests, clients, consents, infractions, records, referrals};
 
 /// A change requested through the gate.
 #[derive(Debug, Clone)]
@@ -197,294 +200,103 @@ impl Applied {
     }
 }
 
-/// Generates one `apply` per backend from the same body (the SQL is portable; the connection
-/// types differ).
-macro_rules! apply_fn {
-    ($name:ident, $db:ty) => {
-        pub(super) async fn $name(
-            conn: &mut <$db as sqlx::Database>::Connection,
-            mutation: &Mutation,
-            now: i64,
-        ) -> Result<Applied, sqlx::Error> {
-            match mutation {
-                Mutation::RegisterClient(r) => {
-                    sqlx::query(
-                        "INSERT INTO clients (client_id, ssin_pseudonym, pseudonym_key_id, ssin_ciphertext, encryption_key_id, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ssin_pseudonym) DO NOTHING",
-                    )
-                    .bind(&r.new_client_id)
-                    .bind(r.pseudonym.as_slice())
-                    .bind(&r.pseudonym_key_id)
-                    .bind(&r.ciphertext)
-                    .bind(&r.encryption_key_id)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                    let client_id: String =
-                        sqlx::query_scalar("SELECT client_id FROM clients WHERE ssin_pseudonym = $1")
-                            .bind(r.pseudonym.as_slice())
-                            .fetch_one(&mut *conn)
-                            .await?;
-                    let inserted = sqlx::query(
-                        "INSERT INTO client_links (client_id, party_id, legal_basis, dossier_reference, linked_at) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, party_id) WHERE ended_at IS NULL DO NOTHING",
-                    )
-                    .bind(&client_id)
-                    .bind(&r.party)
-                    .bind(&r.legal_basis)
-                    .bind(&r.dossier_reference)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(Applied::Registered {
-                        client_id,
-                        new_link: inserted.rows_affected() == 1,
-                    })
-                }
-                Mutation::UpdateRecord { client_id, expected_version, record_json } => {
-                    let written = if *expected_version == 0 {
-                        sqlx::query(
-                            "INSERT INTO client_records (client_id, record, version, updated_at) VALUES ($1, $2, 1, $3) \
-                             ON CONFLICT (client_id) DO NOTHING",
-                        )
-                        .bind(client_id)
-                        .bind(record_json)
-                        .bind(now)
-                        .execute(&mut *conn)
-                        .await?
-                    } else {
-                        sqlx::query(
-                            "UPDATE client_records SET record = $1, version = version + 1, updated_at = $2 \
-                             WHERE client_id = $3 AND version = $4",
-                        )
-                        .bind(record_json)
-                        .bind(now)
-                        .bind(client_id)
-                        .bind(expected_version)
-                        .execute(&mut *conn)
-                        .await?
-                    };
-                    Ok(if written.rows_affected() == 1 {
-                        Applied::RecordUpdated { version: expected_version + 1 }
-                    } else {
-                        Applied::Stale
-                    })
-                }
-                Mutation::RecordConsent(c) => {
-                    sqlx::query(
-                        "INSERT INTO consents (consent_id, client_id, recipient_party, purpose, categories, legal_text_version, \
-                         language, evidence_reference, recorded_by_party, recorded_by_user, recorded_at, valid_from, valid_until) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                    )
-                    .bind(&c.consent_id)
-                    .bind(&c.client_id)
-                    .bind(&c.recipient_party)
-                    .bind(&c.purpose)
-                    .bind(&c.categories)
-                    .bind(&c.legal_text_version)
-                    .bind(&c.language)
-                    .bind(&c.evidence_reference)
-                    .bind(&c.recorded_by_party)
-                    .bind(&c.recorded_by_user)
-                    .bind(now)
-                    .bind(&c.valid_from)
-                    .bind(&c.valid_until)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(Applied::ConsentRecorded)
-                }
-                Mutation::WithdrawConsent { client_id, consent_id, party, user } => {
-                    let withdrawn = sqlx::query(
-                        "UPDATE consents SET withdrawn_at = $1, withdrawn_by_party = $2, withdrawn_by_user = $3 \
-                         WHERE client_id = $4 AND consent_id = $5 AND withdrawn_at IS NULL",
-                    )
-                    .bind(now)
-                    .bind(party)
-                    .bind(user)
-                    .bind(client_id)
-                    .bind(consent_id)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(if withdrawn.rows_affected() == 1 {
-                        Applied::ConsentWithdrawn
-                    } else {
-                        Applied::ConsentNotWithdrawable
-                    })
-                }
-                Mutation::RecordAttest { registration, reference, attest, kind, issued_on } => {
-                    let known: Option<(String, String, String)> = sqlx::query_as(
-                        "SELECT client_id, kind, issued_on FROM kbi_attests WHERE reference = $1",
-                    )
-                    .bind(reference)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    if let Some((client_id, known_kind, known_issued_on)) = known {
-                        let same = &known_kind == kind && &known_issued_on == issued_on;
-                        return Ok(Applied::AttestKnown { client_id, same });
-                    }
-                    let linked = Box::pin($name(&mut *conn, &Mutation::RegisterClient(registration.clone()), now)).await?;
-                    let Applied::Registered { client_id, .. } = linked else {
-                        return Ok(Applied::Failed);
-                    };
-                    sqlx::query(
-                        "INSERT INTO kbi_attests (reference, client_id, kind, issued_on, recorded_at) VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(reference)
-                    .bind(&client_id)
-                    .bind(kind)
-                    .bind(issued_on)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                    let current: Option<(String, i64)> =
-                        sqlx::query_as("SELECT record, version FROM client_records WHERE client_id = $1")
-                            .bind(&client_id)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                    let (json, version) = current.unwrap_or_else(|| ("{}".to_owned(), 0));
-                    let mut record: serde_json::Map<String, serde_json::Value> =
-                        serde_json::from_str(&json).unwrap_or_default();
-                    record.insert("attest".to_owned(), attest.clone());
-                    let record = serde_json::Value::Object(record).to_string();
-                    if version == 0 {
-                        sqlx::query("INSERT INTO client_records (client_id, record, version, updated_at) VALUES ($1, $2, 1, $3)")
-                            .bind(&client_id)
-                            .bind(&record)
-                            .bind(now)
-                            .execute(&mut *conn)
-                            .await?;
-                    } else {
-                        sqlx::query("UPDATE client_records SET record = $1, version = version + 1, updated_at = $2 WHERE client_id = $3")
-                            .bind(&record)
-                            .bind(now)
-                            .bind(&client_id)
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(Applied::AttestRecorded { client_id })
-                }
-                Mutation::CreateReferral(r) => {
-                    sqlx::query(
-                        "INSERT INTO referrals (referral_id, client_id, from_party, to_party, direction, status, reason, \
-                         evidence_reference, created_by, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7, $8, $9, $9)",
-                    )
-                    .bind(&r.referral_id)
-                    .bind(&r.client_id)
-                    .bind(&r.from_party)
-                    .bind(&r.to_party)
-                    .bind(&r.direction)
-                    .bind(&r.reason)
-                    .bind(&r.evidence_reference)
-                    .bind(&r.created_by)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(Applied::ReferralCreated)
-                }
-                Mutation::TransitionReferral { referral_id, from_status, to_status, link_receiver, message } => {
-                    let moved = sqlx::query(
-                        "UPDATE referrals SET status = $1, updated_at = $2 WHERE referral_id = $3 AND status = $4",
-                    )
-                    .bind(to_status)
-                    .bind(now)
-                    .bind(referral_id)
-                    .bind(from_status)
-                    .execute(&mut *conn)
-                    .await?;
-                    if moved.rows_affected() == 0 {
-                        return Ok(Applied::ReferralStale);
-                    }
-                    if let Some((client_id, party)) = link_receiver {
-                        sqlx::query(
-                            "INSERT INTO client_links (client_id, party_id, legal_basis, dossier_reference, linked_at) \
-                             VALUES ($1, $2, 'publicTask', $3, $4) ON CONFLICT (client_id, party_id) WHERE ended_at IS NULL DO NOTHING",
-                        )
-                        .bind(client_id)
-                        .bind(party)
-                        .bind(format!("referral:{referral_id}"))
-                        .bind(now)
-                        .execute(&mut *conn)
-                        .await?;
-                    }
-                    if let Some(m) = message {
-                        Box::pin($name(&mut *conn, &Mutation::AddReferralMessage(m.clone()), now)).await?;
-                    }
-                    Ok(Applied::ReferralMoved)
-                }
-                Mutation::AddReferralMessage(m) => {
-                    sqlx::query(
-                        "INSERT INTO referral_messages (message_id, referral_id, kind, party, user_id, message, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(uuid::Uuid::now_v7().to_string())
-                    .bind(&m.referral_id)
-                    .bind(&m.kind)
-                    .bind(&m.party)
-                    .bind(&m.user)
-                    .bind(&m.message)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(Applied::MessageAdded)
-                }
-                Mutation::RecordInfraction(i) => {
-                    sqlx::query(
-                        "INSERT INTO infractions (infraction_id, client_id, kind, occurred_on, description, routed_to, \
-                         recorded_by_party, recorded_by_user, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(&i.infraction_id)
-                    .bind(&i.client_id)
-                    .bind(&i.kind)
-                    .bind(&i.occurred_on)
-                    .bind(&i.description)
-                    .bind(&i.routed_to)
-                    .bind(&i.party)
-                    .bind(&i.user)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(Applied::InfractionRecorded)
-                }
-                Mutation::DecideInfraction { infraction_id, decision, decided_on, note, party, user } => {
-                    let decided = sqlx::query(
-                        "UPDATE infractions SET decision = $1, decided_on = $2, decision_note = $3, decided_by_party = $4, \
-                         decided_by_user = $5, decided_at = $6 WHERE infraction_id = $7 AND decision IS NULL",
-                    )
-                    .bind(decision)
-                    .bind(decided_on)
-                    .bind(note)
-                    .bind(party)
-                    .bind(user)
-                    .bind(now)
-                    .bind(infraction_id)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(if decided.rows_affected() == 1 {
-                        Applied::InfractionDecided
-                    } else {
-                        Applied::InfractionAlreadyDecided
-                    })
-                }
-                Mutation::EndLink { client_id, party } => {
-                    let ended = sqlx::query(
-                        "UPDATE client_links SET ended_at = $1 WHERE client_id = $2 AND party_id = $3 AND ended_at IS NULL",
-                    )
-                    .bind(now)
-                    .bind(client_id)
-                    .bind(party)
-                    .execute(&mut *conn)
-                    .await?;
-                    Ok(if ended.rows_affected() == 0 {
-                        Applied::NotLinked
-                    } else {
-                        Applied::LinkEnded
-                    })
-                }
-            }
-        }
-    };
+/// Why a change failed. The audit writer rolls the change back and records the request as
+/// refused (`Applied::Failed`).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ChangeError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A change that builds on the stored record found one that does not parse; the record is
+    /// never replaced then, as everywhere else an unreadable record is an error.
+    #[error("client {client_id}: the stored record is not a JSON object ({source})")]
+    UnreadableRecord {
+        client_id: String,
+        source: serde_json::Error,
+    },
+    /// The record moved on inside the change's own transaction.
+    #[error("client {0}: the record changed while the attest was set")]
+    RecordMoved(String),
 }
 
-apply_fn!(apply_sqlite, sqlx::Sqlite);
-apply_fn!(apply_postgres, sqlx::Postgres);
+/// Applies `mutation` on the connection of the audit writer's transaction, in the module of the
+/// aggregate it changes.
+pub(super) async fn apply(
+    conn: &mut Conn<'_>,
+    mutation: &Mutation,
+    now: i64,
+) -> Result<Applied, ChangeError> {
+    Ok(match mutation {
+        Mutation::RegisterClient(registration) => {
+            let (client_id, new_link) = clients::register(conn, registration, now).await?;
+            Applied::Registered {
+                client_id,
+                new_link,
+            }
+        }
+        Mutation::EndLink { client_id, party } => {
+            clients::end_link(conn, client_id, party, now).await?
+        }
+        Mutation::UpdateRecord {
+            client_id,
+            expected_version,
+            record_json,
+        } => records::update(conn, client_id, *expected_version, record_json, now).await?,
+        Mutation::RecordConsent(consent) => consents::record(conn, consent, now).await?,
+        Mutation::WithdrawConsent {
+            client_id,
+            consent_id,
+            party,
+            user,
+        } => consents::withdraw(conn, client_id, consent_id, party, user, now).await?,
+        Mutation::RecordAttest {
+            registration,
+            reference,
+            attest,
+            kind,
+            issued_on,
+        } => attests::record(conn, registration, reference, attest, kind, issued_on, now).await?,
+        Mutation::CreateReferral(referral) => referrals::create(conn, referral, now).await?,
+        Mutation::TransitionReferral {
+            referral_id,
+            from_status,
+            to_status,
+            link_receiver,
+            message,
+        } => {
+            let receiver = link_receiver.as_ref();
+            let message = message.as_ref();
+            referrals::transition(
+                conn,
+                referral_id,
+                from_status,
+                to_status,
+                receiver,
+                message,
+                now,
+            )
+            .await?
+        }
+        Mutation::AddReferralMessage(message) => referrals::add_message(conn, message, now).await?,
+        Mutation::RecordInfraction(infraction) => {
+            infractions::record(conn, infraction, now).await?
+        }
+        Mutation::DecideInfraction {
+            infraction_id,
+            decision,
+            decided_on,
+            note,
+            party,
+            user,
+        } => {
+            let decided = infractions::Decision {
+                infraction_id,
+                decision,
+                decided_on,
+                note,
+                party,
+                user,
+            };
+            infractions::decide(conn, &decided, now).await?
+        }
+    })
+}

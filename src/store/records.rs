@@ -1,6 +1,9 @@
 //! The stored joint-client records: one JSON document of the owned fields and its version.
 
-use super::{Db, StoreError};
+use super::consents::CONSENT_ACTIVE;
+use super::mutations::{Applied, ChangeError};
+use super::referrals::AGENCY_REFERRAL_STANDS;
+use super::{Conn, Db, StoreError};
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::Category;
 use crate::domain::record::values::format_date;
@@ -8,26 +11,32 @@ use crate::with_pool;
 use time::Date;
 
 /// A record as stored; a client nobody has written about yet has the empty record, version 0.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredRecord {
+    #[sqlx(rename = "record")]
     pub json: String,
     pub version: i64,
 }
 
+impl StoredRecord {
+    fn empty() -> Self {
+        Self {
+            json: "{}".to_owned(),
+            version: 0,
+        }
+    }
+}
+
+const LOAD: &str = "SELECT record, version FROM client_records WHERE client_id = $1";
+
 pub async fn load(db: &Db, client_id: &str) -> Result<StoredRecord, StoreError> {
-    let row: Option<(String, i64)> = with_pool!(db, |pool| {
-        sqlx::query_as("SELECT record, version FROM client_records WHERE client_id = $1")
+    let row: Option<StoredRecord> = with_pool!(db, |pool| {
+        sqlx::query_as(LOAD)
             .bind(client_id)
             .fetch_optional(pool)
             .await?
     });
-    Ok(row.map_or_else(
-        || StoredRecord {
-            json: "{}".to_owned(),
-            version: 0,
-        },
-        |(json, version)| StoredRecord { json, version },
-    ))
+    Ok(row.unwrap_or_else(StoredRecord::empty))
 }
 
 /// Everything a read of one record needs, fetched in one statement: a read is the gateway's
@@ -43,6 +52,18 @@ pub struct Reading {
     pub consented: Vec<Category>,
 }
 
+/// One row of a reading: the link, the record (if any), the referral flag, and one active
+/// consent's categories (none: no consent); a row per active consent.
+#[derive(sqlx::FromRow)]
+struct ReadingRow {
+    legal_basis: String,
+    record: Option<String>,
+    version: Option<i64>,
+    /// SQLite has no boolean: 1 or 0 on both backends.
+    referred_to_agency: i32,
+    categories: Option<String>,
+}
+
 /// The reading of `client_id` for `party` acting for `purpose`, only if the party is linked.
 pub async fn reading(
     db: &Db,
@@ -51,50 +72,131 @@ pub async fn reading(
     purpose: Purpose,
     today: Date,
 ) -> Result<Option<Reading>, StoreError> {
-    type Row = (String, Option<String>, Option<i64>, i32, Option<String>);
     let today = format_date(today);
-    let rows: Vec<Row> = with_pool!(db, |pool| {
-        sqlx::query_as(
-            "SELECT l.legal_basis, r.record, r.version, \
-               CASE WHEN EXISTS (SELECT 1 FROM referrals f WHERE f.client_id = l.client_id \
-                 AND f.direction = 'ocmwToAgency' AND f.status IN ('proposed', 'accepted', 'completed')) \
-               THEN 1 ELSE 0 END, \
-               c.categories \
-             FROM client_links l \
-             LEFT JOIN client_records r ON r.client_id = l.client_id \
-             LEFT JOIN consents c ON c.client_id = l.client_id AND c.recipient_party = l.party_id \
-               AND c.purpose = $3 AND c.withdrawn_at IS NULL AND c.valid_from <= $4 \
-               AND (c.valid_until IS NULL OR c.valid_until >= $4) \
-             WHERE l.client_id = $1 AND l.party_id = $2 AND l.ended_at IS NULL",
-        )
-        .bind(client_id)
-        .bind(party)
-        .bind(purpose.as_str())
-        .bind(&today)
-        .fetch_all(pool)
-        .await?
+    let sql = format!(
+        "SELECT l.legal_basis, r.record, r.version, \
+           CASE WHEN EXISTS (SELECT 1 FROM referrals WHERE referrals.client_id = l.client_id \
+             AND {AGENCY_REFERRAL_STANDS}) \
+           THEN 1 ELSE 0 END AS referred_to_agency, \
+           consents.categories \
+         FROM client_links l \
+         LEFT JOIN client_records r ON r.client_id = l.client_id \
+         LEFT JOIN consents ON consents.client_id = l.client_id AND consents.recipient_party = l.party_id \
+           AND consents.purpose = $3 AND {CONSENT_ACTIVE} \
+         WHERE l.client_id = $1 AND l.party_id = $2 AND l.ended_at IS NULL"
+    );
+    let rows: Vec<ReadingRow> = with_pool!(db, |pool| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .bind(party)
+            .bind(purpose.as_str())
+            .bind(&today)
+            .fetch_all(pool)
+            .await?
     });
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let record = match (&first.1, first.2) {
+    let record = match (&first.record, first.version) {
         (Some(json), Some(version)) => StoredRecord {
             json: json.clone(),
             version,
         },
-        _ => StoredRecord {
-            json: "{}".to_owned(),
-            version: 0,
-        },
+        _ => StoredRecord::empty(),
     };
     Ok(Some(Reading {
-        legal_basis: first.0.clone(),
+        legal_basis: first.legal_basis.clone(),
         record,
-        referred_to_agency: first.3 != 0,
+        referred_to_agency: first.referred_to_agency != 0,
         consented: rows
             .iter()
-            .filter_map(|row| row.4.as_deref())
+            .filter_map(|row| row.categories.as_deref())
             .flat_map(|list| list.split(',').filter_map(Category::parse))
             .collect(),
     }))
+}
+
+/// Replaces the record, only if it is still at `expected_version` (optimistic concurrency).
+pub(super) async fn update(
+    conn: &mut Conn<'_>,
+    client_id: &str,
+    expected_version: i64,
+    record_json: &str,
+    now: i64,
+) -> Result<Applied, sqlx::Error> {
+    Ok(
+        if write(conn, client_id, expected_version, record_json, now).await? {
+            Applied::RecordUpdated {
+                version: expected_version + 1,
+            }
+        } else {
+            Applied::Stale
+        },
+    )
+}
+
+/// Sets the attest on the stored record and keeps the rest of it. A stored record that does
+/// not parse fails the change: it is never replaced.
+pub(super) async fn set_attest(
+    conn: &mut Conn<'_>,
+    client_id: &str,
+    attest: &serde_json::Value,
+    now: i64,
+) -> Result<(), ChangeError> {
+    let stored: Option<StoredRecord> = with_conn!(conn, |c| {
+        sqlx::query_as(LOAD)
+            .bind(client_id)
+            .fetch_optional(&mut *c)
+            .await?
+    });
+    let stored = stored.unwrap_or_else(StoredRecord::empty);
+    let mut record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&stored.json)
+        .map_err(|source| ChangeError::UnreadableRecord {
+            client_id: client_id.to_owned(),
+            source,
+        })?;
+    record.insert("attest".to_owned(), attest.clone());
+    let record = serde_json::Value::Object(record).to_string();
+    if !write(conn, client_id, stored.version, &record, now).await? {
+        return Err(ChangeError::RecordMoved(client_id.to_owned()));
+    }
+    Ok(())
+}
+
+/// Writes the record if it is still at `expected_version` (0: none is stored yet). Whether it
+/// was written.
+async fn write(
+    conn: &mut Conn<'_>,
+    client_id: &str,
+    expected_version: i64,
+    record_json: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let written = with_conn!(conn, |c| {
+        if expected_version == 0 {
+            sqlx::query(
+                "INSERT INTO client_records (client_id, record, version, updated_at) VALUES ($1, $2, 1, $3) \
+                 ON CONFLICT (client_id) DO NOTHING",
+            )
+            .bind(client_id)
+            .bind(record_json)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        } else {
+            sqlx::query(
+                "UPDATE client_records SET record = $1, version = version + 1, updated_at = $2 \
+                 WHERE client_id = $3 AND version = $4",
+            )
+            .bind(record_json)
+            .bind(now)
+            .bind(client_id)
+            .bind(expected_version)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        }
+    });
+    Ok(written == 1)
 }

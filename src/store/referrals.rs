@@ -1,9 +1,17 @@
 //! Stored referrals and their messages.
 
-use super::{Db, StoreError};
+use super::mutations::{Applied, MessageRow, ReferralRow};
+use super::{Conn, Db, StoreError, clients};
+use crate::domain::link::LegalBasis;
 use crate::with_pool;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A referral of the client to the integration agency stands: made, and neither refused nor
+/// withdrawn (SWO art. 4: then no further referral is required). The table is named
+/// `referrals`, unaliased, in every query that uses this.
+pub(super) const AGENCY_REFERRAL_STANDS: &str = "referrals.direction = 'ocmwToAgency' \
+    AND referrals.status IN ('proposed', 'accepted', 'completed')";
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredReferral {
     pub referral_id: String,
     pub client_id: String,
@@ -18,47 +26,18 @@ pub struct StoredReferral {
     pub updated_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredMessage {
     pub kind: String,
     pub party: String,
+    #[sqlx(rename = "user_id")]
     pub user: String,
     pub message: String,
     pub created_at: i64,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    i64,
-    i64,
-);
-
 const COLUMNS: &str = "referral_id, client_id, from_party, to_party, direction, status, reason, evidence_reference, \
     created_by, created_at, updated_at";
-
-fn from_row(r: Row) -> StoredReferral {
-    StoredReferral {
-        referral_id: r.0,
-        client_id: r.1,
-        from_party: r.2,
-        to_party: r.3,
-        direction: r.4,
-        status: r.5,
-        reason: r.6,
-        evidence_reference: r.7,
-        created_by: r.8,
-        created_at: r.9,
-        updated_at: r.10,
-    }
-}
 
 /// A referral, only if `party` sent or received it.
 pub async fn find(
@@ -69,14 +48,13 @@ pub async fn find(
     let sql = format!(
         "SELECT {COLUMNS} FROM referrals WHERE referral_id = $1 AND (from_party = $2 OR to_party = $2)"
     );
-    let row: Option<Row> = with_pool!(db, |pool| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(referral_id)
             .bind(party)
             .fetch_optional(pool)
             .await?
-    });
-    Ok(row.map(from_row))
+    }))
 }
 
 /// The referrals `party` sent (`outgoing`) or received, newest first, optionally of one status.
@@ -92,19 +70,18 @@ pub async fn list(
         "SELECT {COLUMNS} FROM referrals WHERE {side} = $1 AND ($2 = '' OR status = $2) \
          ORDER BY created_at DESC, referral_id DESC LIMIT $3"
     );
-    let rows: Vec<Row> = with_pool!(db, |pool| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(party)
             .bind(status.unwrap_or(""))
             .bind(limit)
             .fetch_all(pool)
             .await?
-    });
-    Ok(rows.into_iter().map(from_row).collect())
+    }))
 }
 
 pub async fn messages(db: &Db, referral_id: &str) -> Result<Vec<StoredMessage>, StoreError> {
-    let rows: Vec<(String, String, String, String, i64)> = with_pool!(db, |pool| {
+    Ok(with_pool!(db, |pool| {
         sqlx::query_as(
             "SELECT kind, party, user_id, message, created_at FROM referral_messages WHERE referral_id = $1 \
              ORDER BY created_at, message_id",
@@ -112,30 +89,107 @@ pub async fn messages(db: &Db, referral_id: &str) -> Result<Vec<StoredMessage>, 
         .bind(referral_id)
         .fetch_all(pool)
         .await?
-    });
-    Ok(rows
-        .into_iter()
-        .map(|(kind, party, user, message, created_at)| StoredMessage {
-            kind,
-            party,
-            user,
-            message,
-            created_at,
-        })
-        .collect())
+    }))
 }
 
-/// Whether a referral of this client to an integration agency was made and not refused or
-/// withdrawn (SWO art. 4: then no further referral is required).
+/// Whether a referral of this client to an integration agency stands (SWO art. 4).
 pub async fn agency_referral_made(db: &Db, client_id: &str) -> Result<bool, StoreError> {
+    let sql =
+        format!("SELECT COUNT(*) FROM referrals WHERE client_id = $1 AND {AGENCY_REFERRAL_STANDS}");
     let count: i64 = with_pool!(db, |pool| {
-        sqlx::query_scalar(
-            "SELECT COUNT(*) FROM referrals WHERE client_id = $1 AND direction = 'ocmwToAgency' \
-             AND status IN ('proposed', 'accepted', 'completed')",
-        )
-        .bind(client_id)
-        .fetch_one(pool)
-        .await?
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .fetch_one(pool)
+            .await?
     });
     Ok(count > 0)
+}
+
+/// Proposes a referral.
+pub(super) async fn create(
+    conn: &mut Conn<'_>,
+    r: &ReferralRow,
+    now: i64,
+) -> Result<Applied, sqlx::Error> {
+    with_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO referrals (referral_id, client_id, from_party, to_party, direction, status, reason, \
+             evidence_reference, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7, $8, $9, $9)",
+        )
+        .bind(&r.referral_id)
+        .bind(&r.client_id)
+        .bind(&r.from_party)
+        .bind(&r.to_party)
+        .bind(&r.direction)
+        .bind(&r.reason)
+        .bind(&r.evidence_reference)
+        .bind(&r.created_by)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(Applied::ReferralCreated)
+}
+
+/// Moves a referral on, only from the status it was read in. On acceptance the receiver is
+/// linked to the client (for its public task, the referral as its dossier); a message may go
+/// with the move.
+pub(super) async fn transition(
+    conn: &mut Conn<'_>,
+    referral_id: &str,
+    from_status: &str,
+    to_status: &str,
+    link_receiver: Option<&(String, String)>,
+    message: Option<&MessageRow>,
+    now: i64,
+) -> Result<Applied, sqlx::Error> {
+    let moved = with_conn!(conn, |c| {
+        sqlx::query(
+            "UPDATE referrals SET status = $1, updated_at = $2 WHERE referral_id = $3 AND status = $4",
+        )
+        .bind(to_status)
+        .bind(now)
+        .bind(referral_id)
+        .bind(from_status)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    if moved == 0 {
+        return Ok(Applied::ReferralStale);
+    }
+    if let Some((client_id, party)) = link_receiver {
+        let dossier = format!("referral:{referral_id}");
+        let basis = LegalBasis::PublicTask.as_str();
+        clients::link(conn, client_id, party, basis, &dossier, now).await?;
+    }
+    if let Some(message) = message {
+        add_message(conn, message, now).await?;
+    }
+    Ok(Applied::ReferralMoved)
+}
+
+/// A message on a referral (feedback, SWO art. 4 "terugkoppeling").
+pub(super) async fn add_message(
+    conn: &mut Conn<'_>,
+    m: &MessageRow,
+    now: i64,
+) -> Result<Applied, sqlx::Error> {
+    with_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO referral_messages (message_id, referral_id, kind, party, user_id, message, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&m.referral_id)
+        .bind(&m.kind)
+        .bind(&m.party)
+        .bind(&m.user)
+        .bind(&m.message)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(Applied::MessageAdded)
 }

@@ -70,7 +70,7 @@ pub async fn advance(
     Ok(moved == 1)
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeadLetter {
     pub subscription: String,
     pub position: i64,
@@ -115,22 +115,7 @@ pub async fn bury(db: &Db, letter: NewDeadLetter<'_>, now: i64) -> Result<(), St
     Ok(())
 }
 
-type Row = (String, i64, String, String, i64, String, i64, Option<i64>);
-
 const COLUMNS: &str = "subscription, position, event_id, client_id, attempts, last_error, dead_at, replay_requested_at";
-
-fn from_row(r: Row) -> DeadLetter {
-    DeadLetter {
-        subscription: r.0,
-        position: r.1,
-        event_id: r.2,
-        client_id: r.3,
-        attempts: r.4,
-        last_error: r.5,
-        dead_at: r.6,
-        replay_requested_at: r.7,
-    }
-}
 
 /// The dead letters not yet replayed, of one subscription or all, in position order.
 pub async fn unreplayed(
@@ -141,13 +126,12 @@ pub async fn unreplayed(
         "SELECT {COLUMNS} FROM webhook_dead_letters WHERE replayed_at IS NULL AND ($1 = '' OR subscription = $1) \
          ORDER BY subscription, position"
     );
-    let rows: Vec<Row> = with_pool!(db, |pool| {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(subscription.unwrap_or(""))
             .fetch_all(pool)
             .await?
-    });
-    Ok(rows.into_iter().map(from_row).collect())
+    }))
 }
 
 /// The clients with an event of this subscription still in the dead letters: their later

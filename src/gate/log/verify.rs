@@ -123,8 +123,18 @@ fn check_row(seq: u64, row: &Row) -> Result<[u8; 32], VerifyError> {
         seq,
         problem: problem.to_owned(),
     };
-    let (stored_seq, recorded_at, party, user, client, action, outcome, request_id, bytes, leaf) =
-        row;
+    let Row {
+        seq: stored_seq,
+        recorded_at,
+        party,
+        user,
+        client,
+        action,
+        outcome,
+        request_id,
+        record: bytes,
+        leaf,
+    } = row;
     if *stored_seq as u64 != seq {
         return Err(VerifyError::Record {
             seq,
