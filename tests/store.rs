@@ -11,7 +11,8 @@ use gateway::domain::record::field::Category;
 use gateway::store::audit_writer::{AuditWriter, NewEvent};
 use gateway::store::clients::{self, Presence};
 use gateway::store::mutations::{
-    Applied, ConsentRow, InfractionRow, MessageRow, Mutation, ReferralRow, Registration,
+    Applied, ConsentRow, DecisionRow, InfractionRow, MessageRow, Mutation, ReferralRow,
+    Registration,
 };
 use gateway::store::records::Reading;
 use gateway::store::{
@@ -254,14 +255,14 @@ fn attest(party: &str, n: u8, reference: &str, kind: &str) -> Mutation {
 }
 
 fn decide(infraction_id: &str, decision: &str) -> Mutation {
-    Mutation::DecideInfraction {
+    Mutation::DecideInfraction(DecisionRow {
         infraction_id: infraction_id.into(),
         decision: decision.into(),
         decided_on: "2024-06-01".into(),
         note: format!("decided: {decision}"),
         party: "ocmw-gent".into(),
         user: "bcsd".into(),
-    }
+    })
 }
 
 async fn registering_twice_links_once(store: Store) {

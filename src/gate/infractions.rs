@@ -19,9 +19,7 @@ use crate::policy::CategorySet;
 use crate::store::audit_writer::NewEvent;
 use crate::store::clients;
 use crate::store::infractions::{self as stored, StoredInfraction};
-use crate::store::mutations::Applied;
-use crate::store::mutations::InfractionRow;
-use crate::store::mutations::Mutation;
+use crate::store::mutations::{Applied, DecisionRow, InfractionRow, Mutation};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -228,14 +226,14 @@ impl Gate {
             &audience,
             &[Category::Coordination],
         );
-        let mutation = Mutation::DecideInfraction {
+        let mutation = Mutation::DecideInfraction(DecisionRow {
             infraction_id: current.infraction_id.clone(),
             decision: decision.decision.as_str().to_owned(),
             decided_on: format_date(decision.decided_on),
             note: decision.note,
             party: who.party.id.to_string(),
             user: who.user.to_string(),
-        };
+        });
         match self
             .writer
             .submit_with_events(Some(mutation), vec![event], draft)

@@ -37,18 +37,12 @@ pub(super) async fn record(
         });
     }
     let (client_id, _) = clients::register(conn, registration, now).await?;
-    with_conn!(conn, |c| {
-        sqlx::query(
+    conn
+        .execute(
             "INSERT INTO kbi_attests (reference, client_id, kind, issued_on, recorded_at) VALUES ($1, $2, $3, $4, $5)",
+            &[reference.into(), (&client_id).into(), kind.into(), issued_on.into(), now.into()],
         )
-        .bind(reference)
-        .bind(&client_id)
-        .bind(kind)
-        .bind(issued_on)
-        .bind(now)
-        .execute(&mut *c)
         .await?;
-    });
     records::set_attest(conn, &client_id, attest, now).await?;
     Ok(Applied::AttestRecorded { client_id })
 }

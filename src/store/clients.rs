@@ -108,21 +108,23 @@ pub(super) async fn register(
     r: &Registration,
     now: i64,
 ) -> Result<(String, bool), sqlx::Error> {
+    let pseudonym = r.pseudonym.as_slice();
+    conn.execute(
+        "INSERT INTO clients (client_id, ssin_pseudonym, pseudonym_key_id, ssin_ciphertext, encryption_key_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ssin_pseudonym) DO NOTHING",
+        &[
+            (&r.new_client_id).into(),
+            pseudonym.into(),
+            (&r.pseudonym_key_id).into(),
+            (&r.ciphertext).into(),
+            (&r.encryption_key_id).into(),
+            now.into(),
+        ],
+    )
+    .await?;
     let client_id: String = with_conn!(conn, |c| {
-        sqlx::query(
-            "INSERT INTO clients (client_id, ssin_pseudonym, pseudonym_key_id, ssin_ciphertext, encryption_key_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ssin_pseudonym) DO NOTHING",
-        )
-        .bind(&r.new_client_id)
-        .bind(r.pseudonym.as_slice())
-        .bind(&r.pseudonym_key_id)
-        .bind(&r.ciphertext)
-        .bind(&r.encryption_key_id)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
         sqlx::query_scalar("SELECT client_id FROM clients WHERE ssin_pseudonym = $1")
-            .bind(r.pseudonym.as_slice())
+            .bind(pseudonym)
             .fetch_one(&mut *c)
             .await?
     });
@@ -148,20 +150,19 @@ pub(super) async fn link(
     dossier_reference: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = with_conn!(conn, |c| {
-        sqlx::query(
+    let inserted = conn
+        .execute(
             "INSERT INTO client_links (client_id, party_id, legal_basis, dossier_reference, linked_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, party_id) WHERE ended_at IS NULL DO NOTHING",
+            &[
+                client_id.into(),
+                party.into(),
+                legal_basis.into(),
+                dossier_reference.into(),
+                now.into(),
+            ],
         )
-        .bind(client_id)
-        .bind(party)
-        .bind(legal_basis)
-        .bind(dossier_reference)
-        .bind(now)
-        .execute(&mut *c)
-        .await?
-        .rows_affected()
-    });
+        .await?;
     Ok(inserted == 1)
 }
 
@@ -172,17 +173,12 @@ pub(super) async fn end_link(
     party: &str,
     now: i64,
 ) -> Result<Applied, sqlx::Error> {
-    let ended = with_conn!(conn, |c| {
-        sqlx::query(
+    let ended = conn
+        .execute(
             "UPDATE client_links SET ended_at = $1 WHERE client_id = $2 AND party_id = $3 AND ended_at IS NULL",
+            &[now.into(), client_id.into(), party.into()],
         )
-        .bind(now)
-        .bind(client_id)
-        .bind(party)
-        .execute(&mut *c)
-        .await?
-        .rows_affected()
-    });
+        .await?;
     Ok(if ended == 0 {
         Applied::NotLinked
     } else {

@@ -145,28 +145,28 @@ pub(super) async fn record(
     consent: &ConsentRow,
     now: i64,
 ) -> Result<Applied, sqlx::Error> {
-    with_conn!(conn, |c| {
-        sqlx::query(
+    conn
+        .execute(
             "INSERT INTO consents (consent_id, client_id, recipient_party, purpose, categories, legal_text_version, \
              language, evidence_reference, recorded_by_party, recorded_by_user, recorded_at, valid_from, valid_until) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            &[
+                (&consent.consent_id).into(),
+                (&consent.client_id).into(),
+                (&consent.recipient_party).into(),
+                (&consent.purpose).into(),
+                (&consent.categories).into(),
+                (&consent.legal_text_version).into(),
+                (&consent.language).into(),
+                (&consent.evidence_reference).into(),
+                (&consent.recorded_by_party).into(),
+                (&consent.recorded_by_user).into(),
+                now.into(),
+                (&consent.valid_from).into(),
+                (&consent.valid_until).into(),
+            ],
         )
-        .bind(&consent.consent_id)
-        .bind(&consent.client_id)
-        .bind(&consent.recipient_party)
-        .bind(&consent.purpose)
-        .bind(&consent.categories)
-        .bind(&consent.legal_text_version)
-        .bind(&consent.language)
-        .bind(&consent.evidence_reference)
-        .bind(&consent.recorded_by_party)
-        .bind(&consent.recorded_by_user)
-        .bind(now)
-        .bind(&consent.valid_from)
-        .bind(&consent.valid_until)
-        .execute(&mut *c)
         .await?;
-    });
     Ok(Applied::ConsentRecorded)
 }
 
@@ -179,20 +179,13 @@ pub(super) async fn withdraw(
     user: &str,
     now: i64,
 ) -> Result<Applied, sqlx::Error> {
-    let withdrawn = with_conn!(conn, |c| {
-        sqlx::query(
+    let withdrawn = conn
+        .execute(
             "UPDATE consents SET withdrawn_at = $1, withdrawn_by_party = $2, withdrawn_by_user = $3 \
              WHERE client_id = $4 AND consent_id = $5 AND withdrawn_at IS NULL",
+            &[now.into(), party.into(), user.into(), client_id.into(), consent_id.into()],
         )
-        .bind(now)
-        .bind(party)
-        .bind(user)
-        .bind(client_id)
-        .bind(consent_id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected()
-    });
+        .await?;
     Ok(if withdrawn == 1 {
         Applied::ConsentWithdrawn
     } else {

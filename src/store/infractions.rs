@@ -1,6 +1,6 @@
 //! Stored infractions (SWO art. 12) and the decisions on them.
 
-use super::mutations::{Applied, InfractionRow};
+use super::mutations::{Applied, DecisionRow, InfractionRow};
 use super::{Conn, Db, StoreError};
 use crate::with_pool;
 
@@ -138,58 +138,47 @@ pub(super) async fn record(
     i: &InfractionRow,
     now: i64,
 ) -> Result<Applied, sqlx::Error> {
-    with_conn!(conn, |c| {
-        sqlx::query(
+    conn
+        .execute(
             "INSERT INTO infractions (infraction_id, client_id, kind, occurred_on, description, routed_to, \
              recorded_by_party, recorded_by_user, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                (&i.infraction_id).into(),
+                (&i.client_id).into(),
+                (&i.kind).into(),
+                (&i.occurred_on).into(),
+                (&i.description).into(),
+                (&i.routed_to).into(),
+                (&i.party).into(),
+                (&i.user).into(),
+                now.into(),
+            ],
         )
-        .bind(&i.infraction_id)
-        .bind(&i.client_id)
-        .bind(&i.kind)
-        .bind(&i.occurred_on)
-        .bind(&i.description)
-        .bind(&i.routed_to)
-        .bind(&i.party)
-        .bind(&i.user)
-        .bind(now)
-        .execute(&mut *c)
         .await?;
-    });
     Ok(Applied::InfractionRecorded)
-}
-
-/// The decision on an infraction, as written.
-pub(super) struct Decision<'a> {
-    pub infraction_id: &'a str,
-    pub decision: &'a str,
-    pub decided_on: &'a str,
-    pub note: &'a str,
-    pub party: &'a str,
-    pub user: &'a str,
 }
 
 /// Records the decision on an infraction, only if none is recorded yet: it is decided once.
 pub(super) async fn decide(
     conn: &mut Conn<'_>,
-    d: &Decision<'_>,
+    d: &DecisionRow,
     now: i64,
 ) -> Result<Applied, sqlx::Error> {
-    let decided = with_conn!(conn, |c| {
-        sqlx::query(
+    let decided = conn
+        .execute(
             "UPDATE infractions SET decision = $1, decided_on = $2, decision_note = $3, decided_by_party = $4, \
              decided_by_user = $5, decided_at = $6 WHERE infraction_id = $7 AND decision IS NULL",
+            &[
+                (&d.decision).into(),
+                (&d.decided_on).into(),
+                (&d.note).into(),
+                (&d.party).into(),
+                (&d.user).into(),
+                now.into(),
+                (&d.infraction_id).into(),
+            ],
         )
-        .bind(d.decision)
-        .bind(d.decided_on)
-        .bind(d.note)
-        .bind(d.party)
-        .bind(d.user)
-        .bind(now)
-        .bind(d.infraction_id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected()
-    });
+        .await?;
     Ok(if decided == 1 {
         Applied::InfractionDecided
     } else {

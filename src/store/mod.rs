@@ -69,6 +69,74 @@ pub(crate) enum Conn<'c> {
     Postgres(&'c mut PgConnection),
 }
 
+/// A value bound to a write, in the column types both backends encode alike.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    Text(&'a str),
+    MaybeText(Option<&'a str>),
+    Int(i64),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(text: &'a str) -> Self {
+        Arg::Text(text)
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(text: &'a String) -> Self {
+        Arg::Text(text)
+    }
+}
+
+impl<'a> From<&'a Option<String>> for Arg<'a> {
+    fn from(text: &'a Option<String>) -> Self {
+        Arg::MaybeText(text.as_deref())
+    }
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(number: i64) -> Self {
+        Arg::Int(number)
+    }
+}
+
+impl<'a> From<&'a [u8]> for Arg<'a> {
+    fn from(bytes: &'a [u8]) -> Self {
+        Arg::Bytes(bytes)
+    }
+}
+
+impl<'a> From<&'a Vec<u8>> for Arg<'a> {
+    fn from(bytes: &'a Vec<u8>) -> Self {
+        Arg::Bytes(bytes)
+    }
+}
+
+impl Conn<'_> {
+    /// Runs one write with `args` bound to `$1`, `$2`, … in order, on whichever backend this
+    /// is; the number of rows it changed.
+    pub(crate) async fn execute(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> Result<u64, sqlx::Error> {
+        Ok(with_conn!(self, |c| {
+            let mut query = sqlx::query(sql);
+            for arg in args {
+                query = match *arg {
+                    Arg::Text(text) => query.bind(text),
+                    Arg::MaybeText(text) => query.bind(text),
+                    Arg::Int(number) => query.bind(number),
+                    Arg::Bytes(bytes) => query.bind(bytes),
+                };
+            }
+            query.execute(&mut *c).await?.rows_affected()
+        }))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]

@@ -46,14 +46,7 @@ pub enum Mutation {
     /// Record an infraction, routed as the domain decided.
     RecordInfraction(InfractionRow),
     /// Record the decision on an infraction, only if none is recorded yet.
-    DecideInfraction {
-        infraction_id: String,
-        decision: String,
-        decided_on: String,
-        note: String,
-        party: String,
-        user: String,
-    },
+    DecideInfraction(DecisionRow),
     /// Withdraw a consent (effective at once).
     WithdrawConsent {
         client_id: String,
@@ -85,6 +78,17 @@ pub struct InfractionRow {
     pub occurred_on: String,
     pub description: String,
     pub routed_to: String,
+    pub party: String,
+    pub user: String,
+}
+
+/// The sanction authority's decision on an infraction as written.
+#[derive(Debug, Clone)]
+pub struct DecisionRow {
+    pub infraction_id: String,
+    pub decision: String,
+    pub decided_on: String,
+    pub note: String,
     pub party: String,
     pub user: String,
 }
@@ -280,23 +284,6 @@ pub(super) async fn apply(
         Mutation::RecordInfraction(infraction) => {
             infractions::record(conn, infraction, now).await?
         }
-        Mutation::DecideInfraction {
-            infraction_id,
-            decision,
-            decided_on,
-            note,
-            party,
-            user,
-        } => {
-            let decided = infractions::Decision {
-                infraction_id,
-                decision,
-                decided_on,
-                note,
-                party,
-                user,
-            };
-            infractions::decide(conn, &decided, now).await?
-        }
+        Mutation::DecideInfraction(decision) => infractions::decide(conn, decision, now).await?,
     })
 }

@@ -172,31 +172,21 @@ async fn write(
     record_json: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let written = with_conn!(conn, |c| {
-        if expected_version == 0 {
-            sqlx::query(
-                "INSERT INTO client_records (client_id, record, version, updated_at) VALUES ($1, $2, 1, $3) \
-                 ON CONFLICT (client_id) DO NOTHING",
-            )
-            .bind(client_id)
-            .bind(record_json)
-            .bind(now)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        } else {
-            sqlx::query(
-                "UPDATE client_records SET record = $1, version = version + 1, updated_at = $2 \
-                 WHERE client_id = $3 AND version = $4",
-            )
-            .bind(record_json)
-            .bind(now)
-            .bind(client_id)
-            .bind(expected_version)
-            .execute(&mut *c)
-            .await?
-            .rows_affected()
-        }
-    });
+    let written = if expected_version == 0 {
+        let insert = "INSERT INTO client_records (client_id, record, version, updated_at) \
+             VALUES ($1, $2, 1, $3) ON CONFLICT (client_id) DO NOTHING";
+        let args = [client_id.into(), record_json.into(), now.into()];
+        conn.execute(insert, &args).await?
+    } else {
+        let update = "UPDATE client_records SET record = $1, version = version + 1, updated_at = $2 \
+             WHERE client_id = $3 AND version = $4";
+        let args = [
+            record_json.into(),
+            now.into(),
+            client_id.into(),
+            expected_version.into(),
+        ];
+        conn.execute(update, &args).await?
+    };
     Ok(written == 1)
 }

@@ -111,24 +111,24 @@ pub(super) async fn create(
     r: &ReferralRow,
     now: i64,
 ) -> Result<Applied, sqlx::Error> {
-    with_conn!(conn, |c| {
-        sqlx::query(
+    conn
+        .execute(
             "INSERT INTO referrals (referral_id, client_id, from_party, to_party, direction, status, reason, \
              evidence_reference, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, 'proposed', $6, $7, $8, $9, $9)",
+            &[
+                (&r.referral_id).into(),
+                (&r.client_id).into(),
+                (&r.from_party).into(),
+                (&r.to_party).into(),
+                (&r.direction).into(),
+                (&r.reason).into(),
+                (&r.evidence_reference).into(),
+                (&r.created_by).into(),
+                now.into(),
+            ],
         )
-        .bind(&r.referral_id)
-        .bind(&r.client_id)
-        .bind(&r.from_party)
-        .bind(&r.to_party)
-        .bind(&r.direction)
-        .bind(&r.reason)
-        .bind(&r.evidence_reference)
-        .bind(&r.created_by)
-        .bind(now)
-        .execute(&mut *c)
         .await?;
-    });
     Ok(Applied::ReferralCreated)
 }
 
@@ -144,18 +144,12 @@ pub(super) async fn transition(
     message: Option<&MessageRow>,
     now: i64,
 ) -> Result<Applied, sqlx::Error> {
-    let moved = with_conn!(conn, |c| {
-        sqlx::query(
+    let moved = conn
+        .execute(
             "UPDATE referrals SET status = $1, updated_at = $2 WHERE referral_id = $3 AND status = $4",
+            &[to_status.into(), now.into(), referral_id.into(), from_status.into()],
         )
-        .bind(to_status)
-        .bind(now)
-        .bind(referral_id)
-        .bind(from_status)
-        .execute(&mut *c)
-        .await?
-        .rows_affected()
-    });
+        .await?;
     if moved == 0 {
         return Ok(Applied::ReferralStale);
     }
@@ -176,20 +170,20 @@ pub(super) async fn add_message(
     m: &MessageRow,
     now: i64,
 ) -> Result<Applied, sqlx::Error> {
-    with_conn!(conn, |c| {
-        sqlx::query(
-            "INSERT INTO referral_messages (message_id, referral_id, kind, party, user_id, message, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(&m.referral_id)
-        .bind(&m.kind)
-        .bind(&m.party)
-        .bind(&m.user)
-        .bind(&m.message)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
-    });
+    let message_id = uuid::Uuid::now_v7().to_string();
+    conn.execute(
+        "INSERT INTO referral_messages (message_id, referral_id, kind, party, user_id, message, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            (&message_id).into(),
+            (&m.referral_id).into(),
+            (&m.kind).into(),
+            (&m.party).into(),
+            (&m.user).into(),
+            (&m.message).into(),
+            now.into(),
+        ],
+    )
+    .await?;
     Ok(Applied::MessageAdded)
 }
