@@ -171,8 +171,7 @@ pub async fn get_audit_inclusion_proof(
 #[utoipa::path(get, path = "/v1/audit/proofs/consistency", operation_id = action::GET_CONSISTENCY_PROOF, tag = "audit",
     params(("from" = u64, Query, description = "The older tree size"),
            ("to" = u64, Query, description = "The newer tree size")),
-    responses((status = 200, description = "The proof", body = ConsistencyProof),
-              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The proof", body = ConsistencyProof)))]
 pub async fn get_audit_consistency_proof(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

@@ -79,8 +79,7 @@ pub async fn search_audit_log(
 #[utoipa::path(get, path = "/v1/audit/clients/{clientId}/access-report", operation_id = action::ACCESS_REPORT, tag = "audit",
     responses((status = 200, description = "The access report: JSON, or with `Accept: text/html` a printable page in Dutch to hand to the client", body = AccessReport),
               (status = 400, description = "Not a client id", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "Unknown client, or not linked to the officer's party", body = Problem, content_type = "application/problem+json")))]
+              (status = 403, description = "Not a privacy officer reviewing the log", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_access_report(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

@@ -148,7 +148,6 @@ pub async fn lookup_client(
     responses(
         (status = 204, description = "The link has ended"),
         (status = 400, description = "Malformed client id", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn end_client_link(

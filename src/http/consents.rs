@@ -210,8 +210,7 @@ fn parse(state: &AppState, body: ConsentRequest) -> Result<NewConsent, Vec<Input
 /// Records a client's consent (the caller's party must be linked to the client).
 #[utoipa::path(post, path = "/v1/clients/{clientId}/consents", operation_id = action::RECORD_CONSENT, tag = "consents",
     request_body = ConsentRequest,
-    responses((status = 201, description = "Recorded", body = ConsentView),
-              (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "Recorded", body = ConsentView)))]
 pub async fn record_consent(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -231,8 +230,7 @@ pub async fn record_consent(
 
 /// Lists the consents recorded for a client.
 #[utoipa::path(get, path = "/v1/clients/{clientId}/consents", operation_id = action::LIST_CONSENTS, tag = "consents",
-    responses((status = 200, description = "The consents", body = ConsentList),
-              (status = 404, description = "Unknown or not linked", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The consents", body = ConsentList)))]
 pub async fn list_consents(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

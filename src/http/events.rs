@@ -60,8 +60,7 @@ fn parse(query: &BTreeMap<String, String>, max_wait: u64) -> Result<FeedQuery, P
     params(("after" = Option<i64>, Query, description = "The position of the last event seen (0 from the start)"),
            ("limit" = Option<i64>, Query, description = "At most this many events (1 to 1000, default 100)"),
            ("waitSeconds" = Option<i64>, Query, description = "Wait up to this long for an event (long-poll)")),
-    responses((status = 200, description = "The events and the next cursor", body = EventPage),
-              (status = 400, description = "Invalid parameters", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The events and the next cursor", body = EventPage)))]
 pub async fn list_events(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,

@@ -133,7 +133,6 @@ fn parse_decision(body: SanctionDecisionRequest) -> Result<SanctionDecision, Pro
     request_body = InfractionRequest,
     responses((status = 201, description = "Recorded and routed", body = InfractionView),
               (status = 403, description = "Only the integration agency records infractions", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "Refused by the agreement's rules", body = Problem, content_type = "application/problem+json")))]
 pub async fn record_infraction(
     State(state): State<AppState>,
@@ -159,8 +158,7 @@ pub async fn record_infraction(
 /// to the OCMW. Newest first.
 #[utoipa::path(get, path = "/v1/clients/{clientId}/infractions", operation_id = action::LIST_INFRACTIONS, tag = "infractions",
     params(("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)")),
-    responses((status = 200, description = "The infractions", body = InfractionList),
-              (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The infractions", body = InfractionList)))]
 pub async fn list_infractions(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -196,8 +194,7 @@ pub async fn list_infractions(
 
 /// One infraction of the client, if the caller may see it.
 #[utoipa::path(get, path = "/v1/clients/{clientId}/infractions/{infractionId}", operation_id = action::READ_INFRACTION, tag = "infractions",
-    responses((status = 200, description = "The infraction", body = InfractionView),
-              (status = 404, description = "Unknown, or not the caller's to see", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The infraction", body = InfractionView)))]
 pub async fn read_infraction(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -217,7 +214,6 @@ pub async fn read_infraction(
     request_body = SanctionDecisionRequest,
     responses((status = 200, description = "Decided", body = InfractionView),
               (status = 403, description = "Not routed to the caller", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "Unknown, or not the caller's to see", body = Problem, content_type = "application/problem+json"),
               (status = 409, description = "Already decided", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "Refused by the agreement's rules", body = Problem, content_type = "application/problem+json")))]
 pub async fn decide_infraction(

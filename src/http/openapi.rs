@@ -174,6 +174,14 @@ pub fn add_shared_responses(api: &mut utoipa::openapi::OpenApi) {
             let both = SecurityRequirement::new("mutualTLS", Vec::<String>::new())
                 .add("bearer", Vec::<String>::new());
             operation.security = Some(vec![both]);
+            if path.contains("Id}") {
+                let unknown = "Unknown, or not the caller's to see: the two answer alike";
+                operation
+                    .responses
+                    .responses
+                    .entry("404".to_owned())
+                    .or_insert_with(|| RefOr::T(problem_response(unknown, false)));
+            }
             let shared = SHARED.iter();
             let with_body = WITH_BODY
                 .iter()

@@ -64,9 +64,7 @@ fn respond(view: RecordView, written: bool) -> Response {
 /// Reads a linked client's record: the visible fields, the derived values with their articles,
 /// and the withheld categories with the reason.
 #[utoipa::path(get, path = "/v1/clients/{clientId}", operation_id = action::READ_CLIENT, tag = "clients",
-    responses((status = 200, description = "The record as the caller may see it; ETag header", body = ClientRecordView),
-              (status = 404, description = "Unknown, or not linked to the caller (indistinguishable)", body = Problem, content_type = "application/problem+json"),
-              (status = 503, description = "The audit log cannot be written", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The record as the caller may see it; ETag header", body = ClientRecordView)))]
 pub async fn read_client(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -85,7 +83,6 @@ pub async fn read_client(
     responses((status = 200, description = "Written; the record as the caller may see it", body = ClientRecordView),
               (status = 400, description = "Unknown member or not an object", body = Problem, content_type = "application/problem+json"),
               (status = 403, description = "A field the caller does not own, or a derived field (all named)", body = Problem, content_type = "application/problem+json"),
-              (status = 404, description = "Unknown, or not linked to the caller", body = Problem, content_type = "application/problem+json"),
               (status = 412, description = "The record changed since it was read", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "Invalid values (all named)", body = Problem, content_type = "application/problem+json"),
               (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json")))]

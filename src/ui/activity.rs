@@ -13,14 +13,9 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use std::collections::BTreeMap;
 
-const TITLE: &str = "Activiteit";
-const HERE: &str = "/ui/activity";
-const PLACE: Place = Place {
-    title: TITLE,
-    here: HERE,
-    action: action::AUDIT_ACTIVITY,
-    default_days: 14,
-};
+const PLACE: Place = Place::new("Activiteit", "/ui/activity", action::AUDIT_ACTIVITY, 14);
+const TITLE: &str = PLACE.title;
+const HERE: &str = PLACE.here;
 
 pub async fn page(
     State(state): State<AppState>,

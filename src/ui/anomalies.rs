@@ -13,14 +13,9 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use std::collections::BTreeMap;
 
-const TITLE: &str = "Afwijkingen";
-const HERE: &str = "/ui/anomalies";
-const PLACE: Place = Place {
-    title: TITLE,
-    here: HERE,
-    action: action::AUDIT_ANOMALIES,
-    default_days: 7,
-};
+const PLACE: Place = Place::new("Afwijkingen", "/ui/anomalies", action::AUDIT_ANOMALIES, 7);
+const TITLE: &str = PLACE.title;
+const HERE: &str = PLACE.here;
 
 pub async fn page(
     State(state): State<AppState>,

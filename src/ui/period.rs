@@ -22,6 +22,24 @@ pub struct Place {
     pub default_days: i64,
 }
 
+impl Place {
+    /// A page titled `title` at `here`, whose looks are recorded as `action`, showing the
+    /// last `default_days` days unless asked otherwise.
+    pub const fn new(
+        title: &'static str,
+        here: &'static str,
+        action: &'static str,
+        default_days: i64,
+    ) -> Self {
+        Self {
+            title,
+            here,
+            action,
+            default_days,
+        }
+    }
+}
+
 /// The range the form asks for; a malformed one is refused on record and answered with the
 /// form and the reason.
 pub async fn requested(
