@@ -174,6 +174,14 @@ pub fn add_shared_responses(api: &mut utoipa::openapi::OpenApi) {
             let both = SecurityRequirement::new("mutualTLS", Vec::<String>::new())
                 .add("bearer", Vec::<String>::new());
             operation.security = Some(vec![both]);
+            if purpose_of(operation) == "auditReview" {
+                let officers = "Not a privacy officer reviewing the log (purpose auditReview)";
+                operation
+                    .responses
+                    .responses
+                    .entry("403".to_owned())
+                    .or_insert_with(|| RefOr::T(problem_response(officers, false)));
+            }
             if path.contains("Id}") {
                 let unknown = "Unknown, or not the caller's to see: the two answer alike";
                 operation
