@@ -49,6 +49,27 @@ pub struct ClientReference {
     client_id: String,
 }
 
+/// The registration's three members, or every one that is wrong.
+fn parse_registration(
+    body: &RegisterClientRequest,
+) -> Result<(Ssin, LegalBasis, DossierReference), Vec<InputIssue>> {
+    let ssin = ssin_issue(&body.ssin);
+    let basis =
+        serde_json::from_value::<LegalBasis>(body.legal_basis.clone().into()).map_err(|_| {
+            let expected = "one of legalObligation, publicTask, consent";
+            InputIssue::new("body", "/legalBasis", expected).with_value(body.legal_basis.clone())
+        });
+    let dossier = DossierReference::parse(&body.dossier_reference)
+        .map_err(|error| InputIssue::new("body", "/dossierReference", error.to_string()));
+    match (ssin, basis, dossier) {
+        (Ok(ssin), Ok(basis), Ok(dossier)) => Ok((ssin, basis, dossier)),
+        (ssin, basis, dossier) => Err([ssin.err(), basis.err(), dossier.err()]
+            .into_iter()
+            .flatten()
+            .collect()),
+    }
+}
+
 fn ssin_issue(ssin: &str) -> Result<Ssin, InputIssue> {
     // The value is never echoed: it is, or nearly is, a national register number.
     Ssin::parse(ssin).map_err(|error| InputIssue::new("body", "/ssin", error.reason()))
@@ -74,26 +95,8 @@ pub async fn register_client(
     let act = action::REGISTER_CLIENT;
     require_case_work(&who, act)?;
     let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
-    let ssin = ssin_issue(&body.ssin);
-    let basis =
-        serde_json::from_value::<LegalBasis>(body.legal_basis.clone().into()).map_err(|_| {
-            InputIssue::new(
-                "body",
-                "/legalBasis",
-                "one of legalObligation, publicTask, consent",
-            )
-            .with_value(body.legal_basis.clone())
-        });
-    let dossier = DossierReference::parse(&body.dossier_reference)
-        .map_err(|error| InputIssue::new("body", "/dossierReference", error.to_string()));
-    let (ssin, basis, dossier) = match (ssin, basis, dossier) {
-        (Ok(ssin), Ok(basis), Ok(dossier)) => (ssin, basis, dossier),
-        (ssin, basis, dossier) => {
-            let issues = [ssin.err(), basis.err(), dossier.err()];
-            let issues = issues.into_iter().flatten().collect();
-            return Err(invalid(act, Problem::bad_request(issues)));
-        }
-    };
+    let (ssin, basis, dossier) =
+        parse_registration(&body).map_err(|issues| invalid(act, Problem::bad_request(issues)))?;
     let registered = state
         .gate
         .register_client(&who, &ssin, basis, &dossier)

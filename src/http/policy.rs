@@ -5,6 +5,7 @@ use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
 use crate::domain::client_id::ClientId;
+use crate::domain::party::{PartyId, PartyKind};
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
 use crate::domain::role::RoleSet;
@@ -106,6 +107,24 @@ pub async fn explain_visibility(
     let detail = "explanations are for privacy officers reviewing, purpose auditReview";
     require_purpose(act, permitted, detail)?;
     let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
+    let (client, party, roles, purpose, field) = parse_question(&state, &body)
+        .map_err(|issues| invalid(act, Problem::bad_request(issues)))?;
+    let question = VisibilityQuestion {
+        client_id: &client,
+        party: (&party.0, party.1),
+        roles,
+        purpose,
+        field,
+    };
+    Ok(Json(state.gate.explain(&who, &question).await?))
+}
+
+/// What an explanation is asked about: the client, the party whose view (and its kind), the
+/// roles, the purpose and the field.
+type Asked = (ClientId, (PartyId, PartyKind), RoleSet, Purpose, Field);
+
+/// What an explanation is asked about, or every member that is wrong.
+fn parse_question(state: &AppState, body: &ExplainRequest) -> Result<Asked, Vec<InputIssue>> {
     let mut issues = Vec::new();
     let client = ClientId::parse(&body.client_id);
     let party = state.parties.by_id(&body.party);
@@ -126,17 +145,14 @@ pub async fn explain_visibility(
             issues.push(InputIssue::new("body", name, detail));
         }
     }
-    let (Some(client), Some(party), Some(roles), Some(purpose), Some(field)) =
-        (client, party, roles, purpose, field)
-    else {
-        return Err(invalid(act, Problem::bad_request(issues)));
-    };
-    let question = VisibilityQuestion {
-        client_id: &client,
-        party: (&party.id, party.kind),
-        roles,
-        purpose,
-        field,
-    };
-    Ok(Json(state.gate.explain(&who, &question).await?))
+    match (client, party, roles, purpose, field) {
+        (Some(client), Some(party), Some(roles), Some(purpose), Some(field)) => Ok((
+            client,
+            (party.id.clone(), party.kind),
+            roles,
+            purpose,
+            field,
+        )),
+        _ => Err(issues),
+    }
 }
