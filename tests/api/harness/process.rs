@@ -354,12 +354,28 @@ impl Captured {
     }
 }
 
-/// A port that was free a moment ago (bound and released; the gateway binds it itself).
+/// A port for a gateway process to bind itself, chosen below the kernel's ephemeral range
+/// (`ip_local_port_range` starts at 32768 here). A port taken from the ephemeral range and
+/// released can be handed out again at once, as a listener of an in-process test or as the
+/// source port of any outgoing connection, before the child process binds it; below the
+/// range only deliberate binds compete, and each test process walks its own sequence.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const LOW: u32 = 10_000;
+    const SPAN: u32 = 22_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7_919) % SPAN,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let port = (LOW + NEXT.fetch_add(1, Ordering::SeqCst) % SPAN) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Writes `config` as a complete file. (`Config::load` would merge a `default.toml` lying
