@@ -58,10 +58,7 @@ fn categories(fields: &[String]) -> Vec<Category> {
 pub fn build(client_id: &str, records: &[AuditRecord]) -> AccessReport {
     let mut order: Vec<(String, String)> = Vec::new();
     let mut groups: BTreeMap<(String, String), Vec<&AuditRecord>> = BTreeMap::new();
-    for record in records
-        .iter()
-        .filter(|r| r.client.as_deref() == Some(client_id))
-    {
+    for record in records.iter().filter(|r| r.names(client_id)) {
         let key = (record.party.clone(), record.purpose.clone());
         if !groups.contains_key(&key) {
             order.push(key.clone());
@@ -131,10 +128,12 @@ mod tests {
             purpose: purpose.into(),
             legal_basis: Some("publicTask".into()),
             client: Some("c-1".into()),
+            clients: Vec::new(),
             action: "readClient".into(),
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
             outcome,
             reason: None,
+            count: None,
             request_id: format!("r-{seq}"),
             related_trace_id: None,
             policy_version: "p".into(),

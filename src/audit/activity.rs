@@ -20,7 +20,9 @@ pub struct Activity {
 pub fn per_day(records: &[AuditRecord]) -> Activity {
     let mut activity = Activity::default();
     for record in records {
-        if record.client.is_none() || record.outcome != Outcome::Allowed {
+        // A record that showed several clients (a feed page) is an access to each of them.
+        let clients = record.all_clients().count() as u64;
+        if clients == 0 || record.outcome != Outcome::Allowed {
             continue;
         }
         let Some(day) = record.time.get(..10) else {
@@ -34,9 +36,9 @@ pub fn per_day(records: &[AuditRecord]) -> Activity {
                 .entry(name.clone())
                 .or_default()
                 .entry(day.to_owned())
-                .or_default() += 1;
+                .or_default() += clients;
         }
-        activity.total += 1;
+        activity.total += clients;
     }
     activity
 }
@@ -60,10 +62,12 @@ mod tests {
             purpose: purpose.into(),
             legal_basis: None,
             client: client.map(Into::into),
+            clients: Vec::new(),
             action: "readClient".into(),
             fields: vec![],
             outcome,
             reason: None,
+            count: None,
             request_id: "r".into(),
             related_trace_id: None,
             policy_version: "p".into(),

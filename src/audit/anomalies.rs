@@ -107,10 +107,7 @@ pub fn detect(records: &[AuditRecord], ended: &EndedLinks, bounds: &Bounds) -> V
 /// Reads that went through, per clock hour.
 fn reading_volume(own: &[&AuditRecord], bounds: &Bounds) -> Vec<Anomaly> {
     let mut hours: BTreeMap<i64, Vec<&AuditRecord>> = BTreeMap::new();
-    for record in own
-        .iter()
-        .filter(|r| r.outcome == Outcome::Allowed && r.action == "readClient")
-    {
+    for record in own.iter().filter(|r| r.discloses_data()) {
         if let Some(at) = time(record) {
             hours
                 .entry(at.unix_timestamp() / 3600)
@@ -121,7 +118,7 @@ fn reading_volume(own: &[&AuditRecord], bounds: &Bounds) -> Vec<Anomaly> {
     let distinct = |records: &[&AuditRecord]| {
         records
             .iter()
-            .filter_map(|r| r.client.as_deref())
+            .flat_map(|r| r.all_clients())
             .collect::<BTreeSet<_>>()
             .len()
     };
@@ -264,10 +261,12 @@ mod tests {
             purpose: "trajectoryGuidance".into(),
             legal_basis: None,
             client: Some(client.into()),
+            clients: Vec::new(),
             action: "readClient".into(),
-            fields: vec![],
+            fields: vec!["receivesLivingWage".into()],
             outcome,
             reason: None,
+            count: None,
             request_id: format!("r{seq}"),
             related_trace_id: None,
             policy_version: "p".into(),

@@ -13,12 +13,22 @@
 //! `time` is RFC 3339 UTC with microseconds. `client` is the gateway's opaque client id, never
 //! a national register number; `fields` holds field names, never values. A verifier needs only
 //! the bytes: it hashes them as they are stored.
+//!
+//! Version 2 adds two members, present only when a record needs them, so that one record can
+//! stand for what would otherwise be many (a request's cost on the log stays constant):
+//! `clients`, after `client`, lists the clients one answer showed (a feed page, a listing;
+//! `client` is then `null`), and `count`, after `reason`, says how many refusals at the door
+//! one record stands for. A record without either is encoded as version 1, byte for byte as
+//! before, so records written before version 2 existed verify unchanged.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// The encoding of a record that needs neither `clients` nor `count`.
 pub const ENCODING_VERSION: u8 = 1;
+/// The encoding of a record that names several clients or stands for several refusals.
+pub const ENCODING_VERSION_2: u8 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -45,10 +55,14 @@ pub struct AuditDraft {
     pub purpose: String,
     pub legal_basis: Option<String>,
     pub client: Option<String>,
+    /// The clients one answer showed, when it showed several (`client` is then `None`).
+    pub clients: Vec<String>,
     pub action: &'static str,
     pub fields: Vec<String>,
     pub outcome: Outcome,
     pub reason: Option<String>,
+    /// How many refusals this record stands for, when it stands for several.
+    pub count: Option<u64>,
     pub request_id: String,
     pub related_trace_id: Option<String>,
     pub policy_version: String,
@@ -74,10 +88,14 @@ pub struct AuditRecord {
     pub purpose: String,
     pub legal_basis: Option<String>,
     pub client: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
     pub action: String,
     pub fields: Vec<String>,
     pub outcome: Outcome,
     pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
     pub request_id: String,
     pub related_trace_id: Option<String>,
     pub policy_version: String,
@@ -85,8 +103,13 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     pub fn new(draft: AuditDraft, seq: u64, time: OffsetDateTime) -> Self {
+        let v2 = !draft.clients.is_empty() || draft.count.is_some();
         Self {
-            v: ENCODING_VERSION,
+            v: if v2 {
+                ENCODING_VERSION_2
+            } else {
+                ENCODING_VERSION
+            },
             seq,
             time: format_time(time),
             party: draft.party,
@@ -95,10 +118,12 @@ impl AuditRecord {
             purpose: draft.purpose,
             legal_basis: draft.legal_basis,
             client: draft.client,
+            clients: draft.clients,
             action: draft.action.to_owned(),
             fields: draft.fields,
             outcome: draft.outcome,
             reason: draft.reason,
+            count: draft.count,
             request_id: draft.request_id,
             related_trace_id: draft.related_trace_id,
             policy_version: draft.policy_version,
@@ -113,13 +138,36 @@ impl AuditRecord {
     /// Parses canonical bytes, refusing anything that would not re-encode to the same bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let record: Self = serde_json::from_slice(bytes).map_err(|_| DecodeError::NotARecord)?;
-        if record.v != ENCODING_VERSION {
-            return Err(DecodeError::UnknownVersion(record.v));
+        let v2 = !record.clients.is_empty() || record.count.is_some();
+        match record.v {
+            ENCODING_VERSION if !v2 => {}
+            ENCODING_VERSION_2 if v2 => {}
+            ENCODING_VERSION | ENCODING_VERSION_2 => return Err(DecodeError::NotCanonical),
+            other => return Err(DecodeError::UnknownVersion(other)),
         }
         if record.encode() != bytes {
             return Err(DecodeError::NotCanonical);
         }
         Ok(record)
+    }
+
+    /// Whether the record is about `client`, alone or among others.
+    pub fn names(&self, client: &str) -> bool {
+        self.client.as_deref() == Some(client) || self.clients.iter().any(|c| c == client)
+    }
+
+    /// Whether the answer recorded here disclosed clients' data: fields of a record (a read,
+    /// or a write that answered with the record), or a page that showed several clients.
+    pub fn discloses_data(&self) -> bool {
+        self.outcome == Outcome::Allowed && (!self.fields.is_empty() || !self.clients.is_empty())
+    }
+
+    /// Every client the record is about.
+    pub fn all_clients(&self) -> impl Iterator<Item = &str> {
+        self.client
+            .iter()
+            .chain(self.clients.iter())
+            .map(String::as_str)
     }
 
     /// Microseconds since the epoch, as stored in the `recorded_at` column.
@@ -178,10 +226,12 @@ mod tests {
             purpose: "trajectoryGuidance".into(),
             legal_basis: Some("publicTask".into()),
             client: Some("0d9a7c1e-0000-4000-8000-000000000001".into()),
+            clients: vec![],
             action: "lookupClient",
             fields: vec![],
             outcome: Outcome::Allowed,
             reason: None,
+            count: None,
             request_id: "3f1d2a9e-0000-4000-8000-000000000002".into(),
             related_trace_id: None,
             policy_version: "p".into(),
@@ -209,6 +259,60 @@ mod tests {
             Err(DecodeError::NotCanonical)
         );
         assert_eq!(AuditRecord::decode(b"{}"), Err(DecodeError::NotARecord));
+    }
+
+    #[test]
+    fn a_record_naming_several_clients_or_refusals_is_version_2_and_round_trips() {
+        let mut page = draft();
+        page.client = None;
+        page.clients = vec!["c-1".into(), "c-2".into()];
+        let record = AuditRecord::new(page, 3, OffsetDateTime::UNIX_EPOCH);
+        let text = String::from_utf8(record.encode()).unwrap();
+        assert!(text.starts_with(r#"{"v":2,"#), "{text}");
+        assert!(text.contains(r#""client":null,"clients":["c-1","c-2"],"action""#));
+        assert!(!text.contains("count"));
+        assert_eq!(AuditRecord::decode(text.as_bytes()).unwrap(), record);
+        assert!(record.names("c-2") && !record.names("c-3"));
+
+        let mut burst = draft().deny("invalidAccessToken");
+        burst.count = Some(41);
+        let bytes = AuditRecord::new(burst, 4, OffsetDateTime::UNIX_EPOCH).encode();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains(r#""reason":"invalidAccessToken","count":41,"requestId""#));
+        assert_eq!(
+            AuditRecord::decode(text.as_bytes()).unwrap().count,
+            Some(41)
+        );
+    }
+
+    #[test]
+    fn a_version_that_does_not_match_the_members_is_refused() {
+        let v1 = AuditRecord::new(draft(), 1, OffsetDateTime::UNIX_EPOCH).encode();
+        let claimed_v2 = String::from_utf8(v1)
+            .unwrap()
+            .replacen(r#""v":1"#, r#""v":2"#, 1);
+        assert_eq!(
+            AuditRecord::decode(claimed_v2.as_bytes()),
+            Err(DecodeError::NotCanonical)
+        );
+        let mut page = draft();
+        page.clients = vec!["c-1".into()];
+        let v2 = AuditRecord::new(page, 1, OffsetDateTime::UNIX_EPOCH).encode();
+        let claimed_v1 = String::from_utf8(v2)
+            .unwrap()
+            .replacen(r#""v":2"#, r#""v":1"#, 1);
+        assert_eq!(
+            AuditRecord::decode(claimed_v1.as_bytes()),
+            Err(DecodeError::NotCanonical)
+        );
+        let v3 =
+            String::from_utf8(AuditRecord::new(draft(), 1, OffsetDateTime::UNIX_EPOCH).encode())
+                .unwrap()
+                .replacen(r#""v":1"#, r#""v":3"#, 1);
+        assert_eq!(
+            AuditRecord::decode(v3.as_bytes()),
+            Err(DecodeError::UnknownVersion(3))
+        );
     }
 
     #[test]

@@ -36,7 +36,7 @@ impl Gate {
             cursor = scanned;
             let delivered = self.deliverable(who, stored).await?;
             if !delivered.is_empty() {
-                self.record_each(
+                self.record_shown(
                     who,
                     action::DELIVER_EVENT,
                     delivered.iter().map(|(e, _)| e.client_id.as_str()),

@@ -23,6 +23,7 @@ pub struct Gate {
     pub policy: Arc<Policy>,
     parties: PartyDirectory,
     pub tree: TreeHandle,
+    door: door::Door,
 }
 
 /// What the gate knows of the configured parties.
@@ -37,6 +38,7 @@ pub mod action;
 mod attests;
 mod caller;
 mod consents;
+mod door;
 mod error;
 mod feed;
 mod infractions;
@@ -67,7 +69,9 @@ impl Gate {
         parties: PartyDirectory,
         tree: TreeHandle,
     ) -> Self {
+        let door = door::Door::new(writer.clone(), policy.version().to_owned());
         Self {
+            door,
             db,
             writer,
             pseudonyms,
@@ -110,14 +114,22 @@ impl Gate {
             purpose: who.purpose.as_str().to_owned(),
             legal_basis: None,
             client: None,
+            clients: Vec::new(),
             action,
             fields: Vec::new(),
             outcome: Outcome::Allowed,
             reason: None,
+            count: None,
             request_id: who.trace.id.to_string(),
             related_trace_id: who.trace.related.clone(),
             policy_version: self.policy.version().to_owned(),
         }
+    }
+
+    /// Puts on the log a request of `party` (identified by its certificate) refused before it
+    /// became a caller, coalesced per party and reason (see `door`).
+    pub async fn refused_at_door(&self, party: &str, reason: &'static str, request_id: &str) {
+        self.door.refused(party, reason, request_id).await;
     }
 
     /// Records a refused request that concerned a client (invalid input, a purpose that does
@@ -170,23 +182,27 @@ impl Gate {
         Err(error)
     }
 
-    /// One audit record per client shown, so that each client's access report shows it.
-    pub(super) async fn record_each<'a>(
+    /// One audit record for an answer that showed several clients (a feed page, a listing),
+    /// naming each of them once: the request costs the log one record whatever its page
+    /// size, and the client index lets each client's access report find it.
+    pub(super) async fn record_shown<'a>(
         &self,
         who: &Caller,
         action: &'static str,
         clients: impl Iterator<Item = &'a str>,
     ) -> Result<(), GateError> {
-        let mut submissions = tokio::task::JoinSet::new();
-        for client in clients {
-            let mut draft = self.draft(who, action);
-            draft.client = Some(client.to_owned());
-            let writer = self.writer.clone();
-            submissions.spawn(async move { writer.submit(None, draft).await });
+        let mut draft = self.draft(who, action);
+        let mut seen = std::collections::HashSet::new();
+        let mut named: Vec<String> = clients
+            .filter(|client| seen.insert(*client))
+            .map(str::to_owned)
+            .collect();
+        if named.len() == 1 {
+            draft.client = named.pop();
+        } else {
+            draft.clients = named;
         }
-        while let Some(outcome) = submissions.join_next().await {
-            outcome.map_err(|_| GateError::Internal("an audit submission task failed"))??;
-        }
+        self.writer.submit(None, draft).await?;
         Ok(())
     }
 }

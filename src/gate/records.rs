@@ -110,11 +110,7 @@ impl Gate {
             .policy
             .decide(who.purpose, who.party.kind, who.acting_roles, consented);
         let filtered = filter(&record, &derived, &decision);
-        draft.fields = filtered
-            .read
-            .iter()
-            .map(|f| f.as_str().to_owned())
-            .collect();
+        draft.fields = disclosed(&[], &filtered.read);
         self.writer.submit(None, draft).await?;
         Ok(RecordView {
             client_id,
@@ -162,12 +158,15 @@ impl Gate {
                 return self.deny(draft, reason, GateError::Patch(rejection)).await;
             }
         };
-        draft.fields = changed.iter().map(|f| f.as_str().to_owned()).collect();
         let today = OffsetDateTime::now_utc().date();
         let referred = stored_referrals::agency_referral_made(&self.db, &client_id).await?;
         let derived_before = rules::derive(&record, today, referred);
         let derived_after = rules::derive(&updated, today, referred);
         let significant_change = rules::significant_change(&derived_before, &derived_after);
+        // The answer carries the record as the caller may see it after the write: the record
+        // names what was written and what the answer discloses, even when nothing changed.
+        let filtered = self.view(who, &client_id, &updated, &derived_after).await?;
+        draft.fields = disclosed(&changed, &filtered.read);
         let new_version = if changed.is_empty() {
             self.writer.submit(None, draft).await?;
             version
@@ -194,7 +193,6 @@ impl Gate {
                 }
             }
         };
-        let filtered = self.view(who, &client_id, &updated, &derived_after).await?;
         Ok(RecordView {
             client_id,
             version: new_version,
@@ -247,4 +245,13 @@ impl Gate {
 pub(super) fn parse_record(json: &str) -> Result<ClientRecord, GateError> {
     ClientRecord::from_json_text(json)
         .map_err(|_| GateError::Internal("a stored record does not parse"))
+}
+
+/// The field names an audit record names: those written and those the answer disclosed, each
+/// once, in the record's field order.
+fn disclosed(written: &[Field], read: &[Field]) -> Vec<String> {
+    let mut fields: Vec<Field> = written.iter().chain(read).copied().collect();
+    fields.sort_unstable();
+    fields.dedup();
+    fields.iter().map(|f| f.as_str().to_owned()).collect()
 }

@@ -130,18 +130,12 @@ impl Gate {
             limit,
         )
         .await?;
-        if found.is_empty() {
-            self.writer
-                .submit(None, self.draft(who, action::LIST_REFERRALS))
-                .await?;
-        } else {
-            self.record_each(
-                who,
-                action::LIST_REFERRALS,
-                found.iter().map(|r| r.client_id.as_str()),
-            )
-            .await?;
-        }
+        self.record_shown(
+            who,
+            action::LIST_REFERRALS,
+            found.iter().map(|r| r.client_id.as_str()),
+        )
+        .await?;
         Ok(found.into_iter().map(views::summary).collect())
     }
 

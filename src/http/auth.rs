@@ -39,6 +39,19 @@ pub async fn authenticate(
         Err(problem) => {
             metrics::counter!("gateway_auth_refusals_total", "type" => problem.problem_type)
                 .increment(1);
+            let party = request
+                .extensions()
+                .get::<Peer>()
+                .and_then(|p| p.party.as_ref());
+            let trace = request.extensions().get::<Trace>();
+            if let (Some(party), Some(trace)) = (party, trace) {
+                let reason = door_reason(problem.problem_type);
+                let request_id = trace.id.to_string();
+                state
+                    .gate
+                    .refused_at_door(party.id.as_str(), reason, &request_id)
+                    .await;
+            }
             problem.into_response()
         }
     }
@@ -91,6 +104,12 @@ fn principal(
         acting_roles,
         purpose,
     })
+}
+
+/// The reason a refusal at the door is recorded with: the last segment of its problem type
+/// (`noAccessToken`, `invalidAccessToken`, `missingScope`, `tooManyRequests`, `badRequest`).
+fn door_reason(problem_type: &'static str) -> &'static str {
+    problem_type.rsplit(':').next().unwrap_or(problem_type)
 }
 
 fn too_many(limit: u32, wait: std::time::Duration) -> Problem {

@@ -201,7 +201,9 @@ pub async fn select(
         sqlx::query_as(
             "SELECT seq, record FROM audit_log WHERE seq > $1 \
              AND ($2 = '' OR party_id = $2) AND ($3 = '' OR user_id = $3) \
-             AND ($4 = '' OR client_id = $4) AND ($5 = '' OR action = $5) \
+             AND ($4 = '' OR client_id = $4 \
+                  OR seq IN (SELECT seq FROM audit_record_clients WHERE client_id = $4)) \
+             AND ($5 = '' OR action = $5) \
              AND ($6 = '' OR outcome = $6) AND recorded_at >= $7 AND recorded_at < $8 \
              ORDER BY seq LIMIT $9",
         )
@@ -219,13 +221,40 @@ pub async fn select(
     }))
 }
 
-/// Every record about `client_id`, in sequence order, as canonical bytes (the client index).
+/// Every record about `client_id`, alone or among other clients, in sequence order, as
+/// canonical bytes (the client indexes).
 pub async fn about_client(db: &Db, client_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+    let rows: Vec<(i64, Vec<u8>)> = with_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT seq, record FROM audit_log WHERE client_id = $1 \
+             UNION ALL \
+             SELECT l.seq, l.record FROM audit_record_clients c \
+             JOIN audit_log l ON l.seq = c.seq WHERE c.client_id = $1 \
+             ORDER BY seq",
+        )
+        .bind(client_id)
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(_, record)| record).collect())
+}
+
+/// The clients the index lists for the records `[from, to)`, as `(seq, client)` in order:
+/// verification compares them with the records' own `clients`.
+pub async fn indexed_clients(
+    db: &Db,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
     Ok(with_pool!(db, |pool| {
-        sqlx::query_scalar("SELECT record FROM audit_log WHERE client_id = $1 ORDER BY seq")
-            .bind(client_id)
-            .fetch_all(pool)
-            .await?
+        sqlx::query_as(
+            "SELECT seq, client_id FROM audit_record_clients WHERE seq >= $1 AND seq < $2 \
+             ORDER BY seq, client_id",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?
     }))
 }
 

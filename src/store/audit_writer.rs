@@ -338,6 +338,18 @@ macro_rules! commit_fn {
                 }
                 query.execute(&mut *tx).await?;
             }
+            let index: Vec<(&str, i64)> = records
+                .iter()
+                .flat_map(|r| r.clients.iter().map(|c| (c.as_str(), r.seq as i64)))
+                .collect();
+            for chunk in index.chunks(CHUNK_ROWS) {
+                let sql = insert_sql("audit_record_clients", &["client_id", "seq"], chunk.len(), "");
+                let mut query = sqlx::query(sql);
+                for (client, seq) in chunk {
+                    query = query.bind(*client).bind(*seq);
+                }
+                query.execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             Ok(results)
         }

@@ -51,6 +51,7 @@ pub fn action(name: &str) -> &str {
         "registerClient" => "dossier gekoppeld",
         "lookupClient" => "opgezocht",
         "deliverEvent" => "melding van een wijziging ontvangen",
+        "authenticate" => "geweigerd bij de toegang",
         other => other,
     }
 }

@@ -195,11 +195,14 @@ fn results(state: &AppState, records: &[AuditRecord]) -> Markup {
                         td {
                             @if let Some(client) = &record.client {
                                 a href={"/ui/access-report?client=" (client)} { code { (client) } }
+                            } @else if !record.clients.is_empty() {
+                                (record.clients.len()) " cliënten"
                             }
                         }
                         td {
                             (labels::outcome(record.outcome))
                             @if let Some(reason) = &record.reason { " (" (reason) ")" }
+                            @if let Some(count) = record.count { " × " (count) }
                         }
                     }
                 }

@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 const BAD_REQUEST: &str = "urn:problem-type:belgif:badRequest";
 const NOT_FOUND: &str = "urn:problem-type:belgif:resourceNotFound";
 const MISSING_SCOPE: &str = "urn:problem-type:belgif:missingScope";
-const INVALID_TOKEN: &str = "urn:problem-type:belgif:invalidAccessToken";
 const GENT: (&str, &str) = ("ocmw-gent", "sw-gent-1");
 const EEKLO: (&str, &str) = ("ocmw-eeklo", "sw-eeklo-1");
 const AMAL: (&str, &str) = ("amal", "tb-amal-1");
@@ -398,41 +397,6 @@ fn action_of(path: &str) -> &'static str {
     } else {
         REGISTER_CLIENT
     }
-}
-
-#[tokio::test]
-async fn callers_without_a_valid_token_or_purpose_are_refused_before_anything_is_recorded() {
-    let gw = TestGateway::start().await;
-    let ssin = generated_ssin(7);
-    let body = json!({ "ssin": ssin });
-    let lookup = |caller: Caller| {
-        let (gw, body) = (&gw, &body);
-        async move { gw.session(&caller).post("/v1/clients/lookup", body).await }
-    };
-
-    let response = lookup(Caller::case_worker(GENT).without_token()).await;
-    problem(response, 401, "urn:problem-type:belgif:noAccessToken").await;
-
-    // Amal's genuine token over Gent's certificate.
-    let amal_over_gent = Caller::case_worker(AMAL).over_certificate_of(GENT.0);
-    let response = lookup(amal_over_gent.clone()).await;
-    problem(response, 401, INVALID_TOKEN).await;
-    let unlink = format!("/v1/clients/{}/link", uuid::Uuid::new_v4());
-    let response = gw.session(&amal_over_gent).delete(&unlink).await;
-    problem(response, 401, INVALID_TOKEN).await;
-
-    // A case worker may not declare auditReview at all (refused with the token).
-    let reviewing = Caller::case_worker(GENT).for_purpose("auditReview");
-    let response = gw.session(&reviewing).post("/v1/clients", &body).await;
-    problem(response, 403, MISSING_SCOPE).await;
-
-    // No missing purpose either.
-    let response = lookup(Caller::case_worker(GENT).without_purpose()).await;
-    let problem_body = problem(response, 400, BAD_REQUEST).await;
-    assert_eq!(problem_body["issues"][0]["name"], "Processing-Purpose");
-
-    ExpectedLog::default().assert_on(&gw).await;
-    gw.stop().await;
 }
 
 #[tokio::test]

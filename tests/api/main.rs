@@ -10,6 +10,8 @@ mod authentication;
 mod consents;
 mod conventions;
 mod crash;
+mod disclosures;
+mod door;
 mod events;
 mod fail_closed;
 mod infractions;

@@ -61,7 +61,15 @@ async fn integration_imposed_in_the_gpmi_requires_a_referral_to_the_agency_swo_a
         (action.as_str(), outcome.as_str()),
         ("updateClient", "allowed")
     );
-    assert_eq!(fields, ["integrationInGpmi"]);
+    // The write is recorded with what it wrote and with what its answer disclosed.
+    assert!(
+        fields.contains(&"integrationInGpmi".to_owned()),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&"referralToAgencyRequired".to_owned()),
+        "{fields:?}"
+    );
     let (action, _, _, fields) = audited(&gw, &agency).await;
     assert_eq!(action, "readClient");
     assert!(

@@ -78,3 +78,49 @@ async fn audit_verify_names_the_record_in_which_one_byte_was_altered() {
     });
     assert!(names_it, "stderr does not name {named}\n{verified}");
 }
+
+/// A row added to the client index would put an access into the report of a client the
+/// record never showed (or, removed, hide one): `audit verify` compares the index with the
+/// records and names the record.
+#[tokio::test]
+async fn audit_verify_names_the_record_whose_client_index_was_extended() {
+    let deployment = Deployment::new();
+    let gateway = deployment.start().await;
+    let gent = gateway.case_worker(("ocmw-gent", "sw-index"));
+    let amal = gateway.case_worker(("amal", "tb-index"));
+    for n in 0..3 {
+        let person = ssin(100 + n);
+        assert_eq!(gent.register(&person).await.status(), 201);
+        let client = client_id(amal.register(&person).await).await;
+        amal.write_record(
+            &client,
+            serde_json::json!({"integrationStatus": "obligated"}),
+        )
+        .await;
+    }
+    let page = gent.feed("after=0&limit=100").await;
+    assert_eq!(page["events"].as_array().unwrap().len(), 3, "{page}");
+    gateway.stop().await;
+
+    let db = deployment.database().await;
+    let rows = db.audit_rows().await;
+    let page_record = rows
+        .iter()
+        .find(|row| row.action == "deliverEvent")
+        .expect("the feed page's record");
+    assert_eq!(page_record.record.clients.len(), 3);
+    verify_ok(&deployment);
+
+    let sql = format!(
+        "INSERT INTO audit_record_clients (client_id, seq) VALUES ('{}', {})",
+        uuid::Uuid::new_v4(),
+        page_record.seq
+    );
+    db.execute(Box::leak(sql.into_boxed_str())).await.unwrap();
+    db.close().await;
+
+    let verified = deployment.cli(&["audit", "verify"]);
+    assert_eq!(verified.status.code(), Some(1), "{verified}");
+    let named = format!("record {}: the client index", page_record.seq);
+    assert!(verified.stderr.contains(&named), "{verified}");
+}

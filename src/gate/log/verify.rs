@@ -46,6 +46,7 @@ pub async fn verify(
             break;
         }
         let base = frontier.size();
+        check_index(db, base, &rows).await?;
         next = tokio::spawn(audit::verify_page(
             db.clone(),
             (base + rows.len() as u64) as i64,
@@ -82,6 +83,43 @@ pub async fn verify(
     Ok(Verified {
         records: frontier.size(),
         checkpoints: checked,
+    })
+}
+
+/// Checks that the client index lists, for the page's records, exactly the clients the
+/// records themselves name in `clients` (version 2): a row added or missing there would add
+/// or hide an access in someone's access report.
+async fn check_index(db: &Db, base: u64, rows: &[Row]) -> Result<(), VerifyError> {
+    let mut expected: Vec<(i64, String)> = rows
+        .iter()
+        .filter(|row| row.record.starts_with(br#"{"v":2,"#))
+        .filter_map(|row| AuditRecord::decode(&row.record).ok())
+        .flat_map(|record| {
+            let seq = record.seq as i64;
+            record.clients.into_iter().map(move |client| (seq, client))
+        })
+        .collect();
+    expected.sort();
+    let end = (base + rows.len() as u64) as i64;
+    let indexed = audit::indexed_clients(db, base as i64, end).await?;
+    if indexed == expected {
+        return Ok(());
+    }
+    let first = indexed
+        .iter()
+        .zip(expected.iter())
+        .find(|(a, b)| a != b)
+        .map(|(a, b)| a.0.min(b.0))
+        .or_else(|| {
+            indexed
+                .get(expected.len())
+                .or(expected.get(indexed.len()))
+                .map(|r| r.0)
+        })
+        .unwrap_or(base as i64);
+    Err(VerifyError::Record {
+        seq: first as u64,
+        problem: "the client index does not agree with the clients the record names".into(),
     })
 }
 
