@@ -118,21 +118,26 @@ pub fn check(consent: &NewConsent) -> Vec<ConsentIssue> {
             "consent is recorded for case-work purposes only".to_owned(),
         ));
     }
-    if !plain(&consent.legal_text_version) {
-        issues.push((
-            "/legalTextVersion",
-            "1 to 64 of letters, digits and . _ - / :".to_owned(),
-        ));
+    for (member, value) in [
+        ("/legalTextVersion", &consent.legal_text_version),
+        ("/evidenceReference", &consent.evidence_reference),
+    ] {
+        if !plain(value) {
+            issues.push((
+                member,
+                "1 to 64 of letters, digits and . _ - / :".to_owned(),
+            ));
+        } else if crate::domain::ssin::mentions_ssin(value) {
+            issues.push((
+                member,
+                "must not contain a national register or BIS number".to_owned(),
+            ));
+        }
     }
     if !LANGUAGES.contains(&consent.language.as_str()) {
         issues.push(("/language", format!("one of {}", LANGUAGES.join(", "))));
     }
-    if !plain(&consent.evidence_reference) {
-        issues.push((
-            "/evidenceReference",
-            "1 to 64 of letters, digits and . _ - / :".to_owned(),
-        ));
-    }
+
     if consent
         .valid_until
         .is_some_and(|until| until < consent.valid_from)

@@ -54,6 +54,9 @@ impl DossierReference {
                 return Err(InvalidDossierReference::LooksLikeSsin);
             }
         }
+        if crate::domain::ssin::mentions_ssin(value) {
+            return Err(InvalidDossierReference::LooksLikeSsin);
+        }
         Ok(Self(value.to_owned()))
     }
 
@@ -96,5 +99,10 @@ mod tests {
             Err(InvalidDossierReference::LooksLikeSsin)
         );
         assert!(DossierReference::parse("D-8507300332").is_ok());
+        // The printed form, separators and all (a valid number).
+        assert_eq!(
+            DossierReference::parse("D/85.07.30-033.28"),
+            Err(InvalidDossierReference::LooksLikeSsin)
+        );
     }
 }

@@ -193,6 +193,9 @@ pub enum TextProblem {
     TooLong,
     #[error("must not contain control characters other than a newline")]
     ControlCharacter,
+    /// The value is not echoed: it would be the number itself.
+    #[error("must not contain a national register or BIS number")]
+    LooksLikeSsin,
 }
 
 /// Why a referral, a step in its life cycle or a feedback message is refused.
@@ -415,7 +418,7 @@ pub fn check_evidence_reference(reference: &str) -> Result<(), ReferralError> {
     if !plain {
         return Err(ReferralError::EvidenceMalformed);
     }
-    if carries_ssin(reference.as_bytes()) {
+    if carries_ssin(reference.as_bytes()) || crate::domain::ssin::mentions_ssin(reference) {
         return Err(ReferralError::EvidenceLooksLikeSsin);
     }
     Ok(())
@@ -467,6 +470,9 @@ pub fn check_text(text: &str, required: bool) -> Result<(), TextProblem> {
     };
     if text.chars().any(forbidden) {
         return Err(TextProblem::ControlCharacter);
+    }
+    if crate::domain::ssin::mentions_ssin(text) {
+        return Err(TextProblem::LooksLikeSsin);
     }
     Ok(())
 }

@@ -212,6 +212,47 @@ fn is_leap_year(year: u32) -> bool {
     (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
+/// Whether `text` mentions a valid national register or BIS number, written as 11 digits in
+/// a row or with the usual separators between groups (`85.07.30-033.28`, `850730 033 28`,
+/// `85/07/30-033-28`): within each stretch of digits joined by single separators, every run
+/// of 11 consecutive digits that passes [`Ssin::parse`] (date, sequence and check digits,
+/// BIS months included) counts. Free text and references are screened with it so that the
+/// number the gateway only ever keeps as a pseudonym and a ciphertext does not slip into
+/// its database in clear.
+pub fn mentions_ssin(text: &str) -> bool {
+    const SEPARATORS: &[u8] = b".-/ ";
+    let bytes = text.as_bytes();
+    let mut digits: Vec<u8> = Vec::new();
+    let mut i = 0;
+    loop {
+        let byte = bytes.get(i).copied();
+        match byte {
+            Some(b) if b.is_ascii_digit() => digits.push(b),
+            // One separator between two digits keeps the stretch going.
+            Some(b)
+                if SEPARATORS.contains(&b)
+                    && !digits.is_empty()
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {}
+            _ => {
+                if digits.len() >= LEN && has_valid_window(&digits) {
+                    return true;
+                }
+                digits.clear();
+                if byte.is_none() {
+                    return false;
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+fn has_valid_window(digits: &[u8]) -> bool {
+    digits.windows(LEN).any(|window| {
+        std::str::from_utf8(window).is_ok_and(|candidate| Ssin::parse(candidate).is_ok())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,5 +525,51 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.clone().as_str(), "85073003328");
         assert_ne!(a, parse_built("850730", 34, false).expect("valid"));
+    }
+
+    #[test]
+    fn a_national_register_or_bis_number_is_found_in_text_with_or_without_separators() {
+        let ssin = valid_for_tests("850730", 33, false);
+        let bis = valid_for_tests("852730", 33, false);
+        let printed = format!(
+            "{}.{}.{}-{}.{}",
+            &ssin[0..2],
+            &ssin[2..4],
+            &ssin[4..6],
+            &ssin[6..9],
+            &ssin[9..11]
+        );
+        for text in [
+            format!("client {ssin} came by"),
+            format!("rr:{printed};"),
+            format!("nummer {} {} {}", &ssin[0..6], &ssin[6..9], &ssin[9..11]),
+            format!("BIS {bis}"),
+            format!("{}/{}", &ssin[0..6], &ssin[6..]),
+            format!("x{ssin}"),
+        ] {
+            assert!(mentions_ssin(&text), "{text}");
+        }
+    }
+
+    #[test]
+    fn numbers_that_are_no_national_register_number_are_left_alone() {
+        let ssin = valid_for_tests("850730", 33, false);
+        let mut wrong_check = ssin.clone().into_bytes();
+        wrong_check[10] = if wrong_check[10] == b'9' {
+            b'0'
+        } else {
+            wrong_check[10] + 1
+        };
+        let wrong_check = String::from_utf8(wrong_check).unwrap();
+        for text in [
+            "afspraak op 2026-01-05 om 10.30".to_owned(),
+            "tel. 0470 12 34 56".to_owned(),
+            format!("{wrong_check} (a typo)"),
+            format!("{}  {}", &ssin[0..6], &ssin[6..]),
+            "019ab8a2-7c1e-7000-8000-000000000001".to_owned(),
+            String::new(),
+        ] {
+            assert!(!mentions_ssin(&text), "{text}");
+        }
     }
 }

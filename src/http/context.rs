@@ -93,14 +93,14 @@ fn loggable_path(path: &str) -> String {
 fn related_trace_id(value: &HeaderValue) -> Result<String, InputIssue> {
     let text = value.to_str().unwrap_or_default();
     let ok = (1..=128).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic());
-    if ok {
-        Ok(text.to_owned())
+    let issue = |detail| Err(InputIssue::new("header", "BelGov-Trace-Id", detail));
+    if !ok {
+        issue("must be 1 to 128 visible ASCII characters")
+    } else if crate::domain::ssin::mentions_ssin(text) {
+        // Kept in the append-only log for ever: no national register number in it.
+        issue("must not contain a national register or BIS number")
     } else {
-        Err(InputIssue::new(
-            "header",
-            "BelGov-Trace-Id",
-            "must be 1 to 128 visible ASCII characters",
-        ))
+        Ok(text.to_owned())
     }
 }
 

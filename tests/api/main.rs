@@ -25,6 +25,7 @@ mod operations;
 mod policy;
 mod records;
 mod referrals;
+mod ssin_screening;
 mod tamper;
 mod transport;
 mod ui;
