@@ -35,6 +35,37 @@ pub enum KeyError {
         path: String,
         expected: &'static str,
     },
+    #[error(
+        "{path} holds secret key material but is readable by group or others (mode {mode:o}): chmod 600 it"
+    )]
+    Exposed { path: String, mode: u32 },
+}
+
+/// Refuses a file of secret key material that group or others may read: a key another
+/// account can copy is a key that has leaked.
+pub fn check_not_exposed(path: &Path) -> Result<(), KeyError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let metadata = std::fs::metadata(path).map_err(|source| KeyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyError::Exposed {
+                path: path.display().to_string(),
+                mode,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The bytes of a secret key file, checked not to be exposed, wiped from memory when dropped.
+pub fn read_secret(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, KeyError> {
+    check_not_exposed(path)?;
+    read(path).map(zeroize::Zeroizing::new)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
@@ -62,7 +93,7 @@ pub fn jwt_public_key(path: &Path, algorithm: JwtAlgorithm) -> Result<DecodingKe
 }
 
 pub fn jwt_signing_key(path: &Path, algorithm: JwtAlgorithm) -> Result<EncodingKey, KeyError> {
-    let pem = read(path)?;
+    let pem = read_secret(path)?;
     match algorithm {
         JwtAlgorithm::EdDSA => EncodingKey::from_ed_pem(&pem)
             .map_err(|_| format_error(path, "an Ed25519 private key (PKCS#8 PEM)")),
@@ -83,6 +114,6 @@ pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, KeyErro
 }
 
 pub fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, KeyError> {
-    let pem = read(path)?;
+    let pem = read_secret(path)?;
     PrivateKeyDer::from_pem_slice(&pem).map_err(|_| format_error(path, "a PEM private key"))
 }

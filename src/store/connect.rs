@@ -18,12 +18,15 @@ pub async fn connect(config: &DatabaseConfig) -> Result<Db, StoreError> {
 
 async fn connect_sqlite(config: &DatabaseConfig) -> Result<Db, StoreError> {
     let options = SqliteConnectOptions::from_str(&config.url)?;
-    if let Some(parent) = options
-        .get_filename()
+    let file = options.get_filename();
+    if let Some(parent) = file
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(parent).map_err(|e| StoreError::Database(e.into()))?;
+        owner_only_dir(parent).map_err(|e| StoreError::Database(e.into()))?;
+    }
+    if !config.url.contains(":memory:") {
+        owner_only_file(file).map_err(|e| StoreError::Database(e.into()))?;
     }
     // WAL lets readers proceed during a commit; synchronous=FULL makes every acknowledged
     // commit survive a power cut, which the audit log's promise rests on.
@@ -40,6 +43,29 @@ async fn connect_sqlite(config: &DatabaseConfig) -> Result<Db, StoreError> {
         .connect_with(options)
         .await?;
     Ok(Db::Sqlite(pool))
+}
+
+/// Creates the database's directory, owner-only (0700), when it does not exist yet.
+fn owner_only_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the database file empty and owner-only (0600) when it does not exist yet; SQLite
+/// gives its WAL and shared-memory files the mode of the database file.
+fn owner_only_file(file: &std::path::Path) -> std::io::Result<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(file) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 async fn connect_postgres(config: &DatabaseConfig) -> Result<Db, StoreError> {

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod at_rest;
 mod audit_proofs;
 mod audit_review;
 mod authentication;

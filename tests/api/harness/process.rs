@@ -86,6 +86,17 @@ impl Deployment {
         deployment
     }
 
+    /// Changes the deployment's configuration (before it starts) and writes it again.
+    pub fn change(&mut self, change: impl FnOnce(&mut Config)) {
+        change(&mut self.config);
+        self.write_config(&self.config_file);
+    }
+
+    /// The deployment's directory (PKI, database, configuration).
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Writes this deployment's configuration on two fresh ports.
     fn write_config(&self, file: &Path) {
         let mut config = self.config.clone();
