@@ -28,6 +28,8 @@ pub struct Config {
     pub audit: AuditConfig,
     pub webhooks: WebhooksConfig,
     pub review: ReviewConfig,
+    /// How long what is kept is kept (GDPR art. 5(1)(e)).
+    pub retention: RetentionConfig,
     /// The data-access policy (product brief §5); an invalid one stops the start.
     #[serde(default = "default_policy_file")]
     pub policy_file: PathBuf,
@@ -155,6 +157,49 @@ pub struct ReviewConfig {
     pub office_hours_utc: [u8; 2],
     /// Records one anomaly scan reads at most.
     pub max_records: usize,
+}
+
+/// How long the gateway keeps what it keeps (GDPR art. 5(1)(e), storage limitation). The
+/// legal ground of each period is written beside it in `config/default.toml`; the register of
+/// processing quotes these figures.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// A client is erased this many days after its last link ended (0: at the next run).
+    pub after_last_link_days: u32,
+    /// Events (the change feed and the webhooks' outbox) and dead-lettered deliveries are
+    /// removed this many days after they were written.
+    pub events_days: u32,
+    /// Withdrawn or expired consents are removed this many days after they stopped.
+    pub consent_history_days: u32,
+    /// The erasure job in `gateway serve` runs this often (hours; 0: never in serve).
+    pub run_every_hours: u32,
+    /// Clients one run erases at most; the rest wait for the next run.
+    pub max_clients_per_run: u32,
+}
+
+impl RetentionConfig {
+    /// The periods as the register of processing states them (GDPR art. 30(1)(f)).
+    pub fn storage_limits(&self) -> Vec<crate::policy::StorageLimit> {
+        use crate::policy::StorageLimit;
+        vec![
+            StorageLimit {
+                data: "the client's record, consents, referrals, infractions, attests and events, the national register number's pseudonym and ciphertext",
+                days: self.after_last_link_days,
+                ground: "after the last party's link with the client ended: the cooperation of SWO art. 2-5 needs no more (GDPR art. 5(1)(e))",
+            },
+            StorageLimit {
+                data: "events and undelivered webhook notifications",
+                days: self.events_days,
+                ground: "after they were written: notifications, not a record",
+            },
+            StorageLimit {
+                data: "withdrawn or expired consents",
+                days: self.consent_history_days,
+                ground: "after they stopped: proof of what was lawful while they ran (GDPR art. 7(1))",
+            },
+        ]
+    }
 }
 
 /// Delivery of events to the parties' webhooks (product brief §7). The endpoints themselves

@@ -57,6 +57,13 @@ pub struct Prepared {
     pages: Pages,
 }
 
+impl Prepared {
+    /// Closes the database of a gateway prepared but not run (a command line job).
+    pub async fn close(self) {
+        self.db.close().await;
+    }
+}
+
 pub async fn prepare(config: Config) -> Result<Prepared> {
     config.validate()?;
     crate::crypto::jwt_ring::install();
@@ -147,6 +154,7 @@ pub async fn run(
             .await;
     });
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
+    let retention = tokio::spawn(retention_job(state.clone(), db.clone()));
     let hooks: Vec<_> = state
         .config
         .parties
@@ -182,6 +190,7 @@ pub async fn run(
     )
     .await;
     housekeeping.abort();
+    retention.abort();
     for delivery in deliveries {
         delivery.abort();
     }
@@ -200,6 +209,46 @@ async fn housekeeping(state: AppState) {
         state.user_limiter.shrink_to_fit();
         if let Some(handle) = &state.metrics {
             handle.run_upkeep();
+        }
+    }
+}
+
+/// The retention run every `retention.run_every_hours`, by one instance at a time: the one
+/// that holds the lease (taken for the interval, so a stopped holder's turn passes on).
+async fn retention_job(state: AppState, db: store::Db) {
+    let hours = state.config.retention.run_every_hours;
+    if hours == 0 {
+        return;
+    }
+    let every = Duration::from_secs(u64::from(hours) * 3600);
+    let holder = uuid::Uuid::new_v4().to_string();
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let now = time::OffsetDateTime::now_utc();
+        let now_micros = crate::audit::record::micros(now);
+        let until = now_micros + every.as_micros() as i64 - 60_000_000;
+        match store::retention::take_lease(&db, "retention", &holder, now_micros, until).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(error) => {
+                tracing::warn!(%error, "the retention lease could not be taken");
+                continue;
+            }
+        }
+        match state
+            .gate
+            .retention_run(&state.config.retention, now, false)
+            .await
+        {
+            Ok(report) => tracing::info!(
+                clients = report.clients,
+                events = report.events,
+                dead_letters = report.dead_letters,
+                consents = report.consents,
+                "retention run"
+            ),
+            Err(error) => tracing::error!(%error, "the retention run failed"),
         }
     }
 }

@@ -5,6 +5,7 @@ mod config_check;
 mod dev_pki;
 mod events;
 mod migrate;
+mod retention;
 mod serve;
 mod token;
 
@@ -50,6 +51,9 @@ enum Command {
     /// Webhook delivery: the dead letters and their replay.
     #[command(subcommand)]
     Events(events::Command),
+    /// Storage limitation: erase what is past its retention period.
+    #[command(subcommand)]
+    Retention(retention::Command),
 }
 
 #[derive(Subcommand, Debug)]
@@ -78,6 +82,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Config(ConfigCommand::Check) => config_check::run(config),
         Command::Audit(command) => audit::run(config, command),
         Command::Events(command) => events::run(config, command),
+        Command::Retention(command) => retention::run(config, command),
     }
 }
 

@@ -48,6 +48,7 @@ mod monitoring;
 pub mod parameters;
 mod records;
 mod referrals;
+pub mod retention;
 mod review;
 pub mod search;
 pub mod views;

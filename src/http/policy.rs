@@ -76,7 +76,13 @@ pub async fn get_policy(State(state): State<AppState>) -> Json<PolicyView> {
 #[utoipa::path(get, path = "/v1/policy/register", operation_id = "getProcessingRegister", tag = "policy",
     responses((status = 200, description = "The register", body = Object)))]
 pub async fn get_processing_register(State(state): State<AppState>) -> Json<Register> {
-    Json(state.gate.policy.register())
+    Json(
+        state
+            .gate
+            .policy
+            .register()
+            .with_storage_limits(state.config.retention.storage_limits()),
+    )
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -21,7 +21,9 @@ pub use compiled::{Decision, Policy, ReadBasis, WithheldReason};
 pub use explain::{Explanation, GrantReference, MatchedBy, Outcome};
 pub use filter::{Filtered, Withheld, filter};
 pub use model::{Basis, Grant, PolicyError, PurposeEntry};
-pub use register::{Activity, Ground, ReceivedCategory, ReceivedField, Recipient, Register};
+pub use register::{
+    Activity, Ground, ReceivedCategory, ReceivedField, Recipient, Register, StorageLimit,
+};
 pub use sets::{CategorySet, FieldSet};
 
 /// The shipped default policy, relative to the working directory.

@@ -22,6 +22,25 @@ pub struct Register {
     pub policy_version: String,
     pub data_subjects: &'static str,
     pub activities: Vec<Activity>,
+    /// Art. 30(1)(f): how long each kind of data is kept, as the deployment configures it.
+    pub storage_limits: Vec<StorageLimit>,
+}
+
+/// One retention period of the deployment, with its ground (GDPR art. 5(1)(e)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageLimit {
+    pub data: &'static str,
+    pub days: u32,
+    pub ground: &'static str,
+}
+
+impl Register {
+    /// The register with the deployment's retention periods.
+    pub fn with_storage_limits(mut self, limits: Vec<StorageLimit>) -> Self {
+        self.storage_limits = limits;
+        self
+    }
 }
 
 /// One purpose: art. 30(1)(b) purpose, (d) recipients, (f) retention, with its legal ground.
@@ -88,6 +107,7 @@ impl Policy {
             policy_version: self.version().to_owned(),
             data_subjects: DATA_SUBJECTS,
             activities,
+            storage_limits: Vec::new(),
         }
     }
 

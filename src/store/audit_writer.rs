@@ -251,6 +251,7 @@ fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
         Applied::ConsentNotWithdrawable => draft = draft.deny("notWithdrawable"),
         Applied::ReferralStale => draft = draft.deny("conflict"),
         Applied::InfractionAlreadyDecided => draft = draft.deny("alreadyDecided"),
+        Applied::NotDue => draft = draft.deny("notDue"),
         Applied::Nothing
         | Applied::LinkEnded
         | Applied::RecordUpdated { .. }
@@ -260,7 +261,8 @@ fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
         | Applied::ReferralMoved
         | Applied::MessageAdded
         | Applied::InfractionRecorded
-        | Applied::InfractionDecided => {}
+        | Applied::InfractionDecided
+        | Applied::ClientErased => {}
     }
     draft
 }

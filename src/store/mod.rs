@@ -40,6 +40,7 @@ pub mod monitoring;
 pub mod mutations;
 pub mod records;
 pub mod referrals;
+pub mod retention;
 pub mod webhooks;
 
 use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};

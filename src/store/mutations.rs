@@ -47,6 +47,9 @@ pub enum Mutation {
     RecordInfraction(InfractionRow),
     /// Record the decision on an infraction, only if none is recorded yet.
     DecideInfraction(DecisionRow),
+    /// Erase a client that is due under the retention period (no link active or ended since
+    /// `cutoff`, microseconds), with everything kept about it outside the audit log.
+    EraseClient { client_id: String, cutoff: i64 },
     /// Withdraw a consent (effective at once).
     WithdrawConsent {
         client_id: String,
@@ -169,6 +172,10 @@ pub enum Applied {
     InfractionDecided,
     /// A decision was recorded on the infraction in the meantime.
     InfractionAlreadyDecided,
+    /// The client and everything kept about it were erased.
+    ClientErased,
+    /// The client is no longer due for erasure (a link came or ended meanwhile).
+    NotDue,
     /// The change failed in the database and was rolled back.
     Failed,
 }
@@ -200,6 +207,7 @@ impl Applied {
                 | Applied::MessageAdded
                 | Applied::InfractionRecorded
                 | Applied::InfractionDecided
+                | Applied::ClientErased
         )
     }
 }
@@ -285,5 +293,8 @@ pub(super) async fn apply(
             infractions::record(conn, infraction, now).await?
         }
         Mutation::DecideInfraction(decision) => infractions::decide(conn, decision, now).await?,
+        Mutation::EraseClient { client_id, cutoff } => {
+            super::retention::erase(conn, client_id, *cutoff).await?
+        }
     })
 }

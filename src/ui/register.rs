@@ -15,7 +15,11 @@ pub async fn page(
     State(state): State<AppState>,
     Extension(officer): Extension<Officer>,
 ) -> Response {
-    let register = state.gate.policy.register();
+    let register = state
+        .gate
+        .policy
+        .register()
+        .with_storage_limits(state.config.retention.storage_limits());
     let content = html! {
         h1 { (TITLE) }
         p {
@@ -36,6 +40,17 @@ pub async fn page(
                     p { "Geen ontvangers: elke partij ziet voor dit doel alleen wat ze zelf vastlegt." }
                 } @else {
                     (recipients(&heading, &activity.recipients))
+                }
+            }
+        }
+        section aria-labelledby="bewaartermijnen" {
+            h2 id="bewaartermijnen" { "Bewaartermijnen van deze installatie" }
+            table aria-labelledby="bewaartermijnen" {
+                thead { tr { th scope="col" { "Gegevens" } th scope="col" { "Dagen" } th scope="col" { "Grond" } } }
+                tbody {
+                    @for limit in &register.storage_limits {
+                        tr { td { (limit.data) } td { (limit.days) } td { (limit.ground) } }
+                    }
                 }
             }
         }

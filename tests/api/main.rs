@@ -26,6 +26,7 @@ mod operations;
 mod policy;
 mod records;
 mod referrals;
+mod retention;
 mod ssin_screening;
 mod tamper;
 mod transport;

@@ -64,6 +64,13 @@ async fn the_effective_policy_and_the_register_of_processing_are_published() {
         register.to_string().contains("trajectoryGuidance"),
         "{register}"
     );
+    // The retention periods are the deployment's own, from its configuration.
+    let limits = register["storageLimits"].as_array().unwrap();
+    assert_eq!(limits.len(), 3, "{register}");
+    assert_eq!(
+        limits[0]["days"], gw.config.retention.after_last_link_days,
+        "{register}"
+    );
     gw.stop().await;
 }
 

@@ -1,0 +1,92 @@
+//! Storage limitation through the gate (GDPR art. 5(1)(e)): clients whose last link ended
+//! longer ago than the retention period are erased one by one, each erasure with its audit
+//! record (action `eraseClient`, by the system) in the same transaction; events, dead letters
+//! and consent history past their periods are removed. A dry run only counts.
+
+use super::{Gate, GateError};
+use crate::audit::record::{AuditDraft, Outcome};
+use crate::config::RetentionConfig;
+use crate::store::mutations::{Applied, Mutation};
+use crate::store::retention::{self, Counts};
+use time::OffsetDateTime;
+
+pub const ERASE_CLIENT: &str = "eraseClient";
+/// Who the erasure records name: the gateway itself, under the retention rule.
+const SYSTEM_PARTY: &str = "gateway";
+const SYSTEM_USER: &str = "retention";
+const SYSTEM_PURPOSE: &str = "storageLimitation";
+
+/// What one run did (or, dry, would do).
+pub type RetentionReport = Counts;
+
+const DAY_MICROS: i64 = 86_400_000_000;
+
+impl Gate {
+    /// One retention run at `now`: erases the clients that are due (at most
+    /// `max_clients_per_run`) and removes what else is past its period; with `dry_run`, only
+    /// counts. Fails on the first erasure the audit log cannot take.
+    pub async fn retention_run(
+        &self,
+        rules: &RetentionConfig,
+        now: OffsetDateTime,
+        dry_run: bool,
+    ) -> Result<RetentionReport, GateError> {
+        let now_micros = crate::audit::record::micros(now);
+        let cutoff = now_micros - i64::from(rules.after_last_link_days) * DAY_MICROS;
+        let events_before = now_micros - i64::from(rules.events_days) * DAY_MICROS;
+        let consents_before = now_micros - i64::from(rules.consent_history_days) * DAY_MICROS;
+        let consents_before_date = (now
+            - time::Duration::days(i64::from(rules.consent_history_days)))
+        .date()
+        .to_string();
+        let due = retention::due(&self.db, cutoff, i64::from(rules.max_clients_per_run)).await?;
+        if dry_run {
+            let mut counts = retention::expired(
+                &self.db,
+                events_before,
+                consents_before,
+                &consents_before_date,
+            )
+            .await?;
+            counts.clients = due.len() as i64;
+            return Ok(counts);
+        }
+        let mut erased = 0;
+        for client_id in due {
+            let draft = system_draft(&client_id, self.policy.version());
+            let mutation = Mutation::EraseClient { client_id, cutoff };
+            if self.writer.submit(Some(mutation), draft).await? == Applied::ClientErased {
+                erased += 1;
+            }
+        }
+        let mut counts = retention::remove_expired(
+            &self.db,
+            events_before,
+            consents_before,
+            &consents_before_date,
+        )
+        .await?;
+        counts.clients = erased;
+        Ok(counts)
+    }
+}
+
+fn system_draft(client_id: &str, policy_version: &str) -> AuditDraft {
+    AuditDraft {
+        party: SYSTEM_PARTY.to_owned(),
+        user: SYSTEM_USER.to_owned(),
+        roles: vec!["system".to_owned()],
+        purpose: SYSTEM_PURPOSE.to_owned(),
+        legal_basis: Some("legalObligation".to_owned()),
+        client: Some(client_id.to_owned()),
+        clients: Vec::new(),
+        action: ERASE_CLIENT,
+        fields: Vec::new(),
+        outcome: Outcome::Allowed,
+        reason: None,
+        count: None,
+        request_id: uuid::Uuid::now_v7().to_string(),
+        related_trace_id: None,
+        policy_version: policy_version.to_owned(),
+    }
+}
