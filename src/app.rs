@@ -1,6 +1,7 @@
 //! The state every handler shares: one cheap-to-clone struct, built once at start-up.
 
 use crate::auth::parties::Parties;
+use crate::auth::revocation::RevocationLists;
 use crate::auth::token::TokenVerifier;
 use crate::config::Config;
 use crate::gate::Gate;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub gate: Arc<Gate>,
     /// The Prometheus recorder's handle, rendered on the operations listener.
     pub metrics: Option<PrometheusHandle>,
+    /// The certificate revocation lists the handshake checks; readiness follows them.
+    pub revocation: Option<Arc<RevocationLists>>,
 }
 
 impl AppState {
@@ -49,6 +52,13 @@ impl AppState {
             parties,
             gate,
             metrics,
+            revocation: None,
         }
+    }
+
+    /// The state with the revocation lists the API listener checks.
+    pub fn with_revocation(mut self, revocation: Arc<RevocationLists>) -> Self {
+        self.revocation = Some(revocation);
+        self
     }
 }

@@ -47,6 +47,10 @@ pub struct ServerConfig {
     pub ops_listen: SocketAddr,
     pub tls_certificate: PathBuf,
     pub tls_key: PathBuf,
+    /// Certificate revocation lists (PEM or DER), one or more per client CA: a revoked client
+    /// certificate is refused at the handshake. Reloaded when a file changes or on SIGHUP.
+    #[serde(default)]
+    pub client_crls: Vec<PathBuf>,
 }
 
 #[derive(Clone, Deserialize, Serialize)]

@@ -68,6 +68,10 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
             write_secret(dir, signing, key.serialize_pem(), &mut generated)?;
         }
     }
+    if !dir.join(CA_CRL).exists() {
+        write_crl(dir, &ca, &[])?;
+        generated.files.push(CA_CRL.to_owned());
+    }
     for party in parties {
         if !dir.join(format!("{party}.crt")).exists() {
             issue(dir, party, client_params(party)?, &ca, &mut generated)?;
@@ -95,6 +99,78 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
         }
     }
     Ok(generated)
+}
+
+/// The development CA's revocation list.
+pub const CA_CRL: &str = "ca.crl";
+/// How long a development CRL is valid; `revoke` writes a fresh one each time.
+const CRL_DAYS: i64 = 30;
+
+/// Revokes the certificate `<name>.crt` under `dir` (a party's system or a person's): its
+/// serial number joins the development CA's revocation list, written anew. The gateway picks
+/// the list up without a restart.
+pub fn revoke(dir: &Path, name: &str) -> Result<()> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        anyhow::bail!("{name:?}: a certificate name is letters, digits and -");
+    }
+    let ca = load_ca(dir)?;
+    let pem = std::fs::read(dir.join(format!("{name}.crt")))
+        .with_context(|| format!("no certificate {name}.crt in {}", dir.display()))?;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(&pem)
+        .map_err(|_| anyhow::anyhow!("{name}.crt is not a PEM certificate"))?;
+    let certificate = pem
+        .parse_x509()
+        .map_err(|_| anyhow::anyhow!("{name}.crt is not a certificate"))?;
+    let serial = certificate.raw_serial().to_vec();
+    let mut revoked = revoked_serials(dir)?;
+    if !revoked.contains(&serial) {
+        revoked.push(serial);
+    }
+    write_crl(dir, &ca, &revoked)
+}
+
+/// The serial numbers the development CRL lists now.
+fn revoked_serials(dir: &Path) -> Result<Vec<Vec<u8>>> {
+    let Ok(pem) = std::fs::read(dir.join(CA_CRL)) else {
+        return Ok(Vec::new());
+    };
+    use rustls_pki_types::pem::PemObject;
+    let der = rustls_pki_types::CertificateRevocationListDer::from_pem_slice(&pem)
+        .map_err(|_| anyhow::anyhow!("{CA_CRL} is not a PEM CRL"))?;
+    let (_, crl) = x509_parser::parse_x509_crl(der.as_ref())
+        .map_err(|_| anyhow::anyhow!("{CA_CRL} is not a CRL"))?;
+    Ok(crl
+        .iter_revoked_certificates()
+        .map(|revoked| revoked.raw_serial().to_vec())
+        .collect())
+}
+
+/// Writes the CA's CRL listing `serials`, replacing the file atomically (a reader never sees
+/// half a list).
+fn write_crl(dir: &Path, ca: &Issuer<'_, KeyPair>, serials: &[Vec<u8>]) -> Result<()> {
+    use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams, SerialNumber};
+    let now = OffsetDateTime::now_utc();
+    let params = CertificateRevocationListParams {
+        this_update: now - Duration::minutes(1),
+        next_update: now + Duration::days(CRL_DAYS),
+        crl_number: SerialNumber::from(now.unix_timestamp_nanos().to_be_bytes().to_vec()),
+        issuing_distribution_point: None,
+        revoked_certs: serials
+            .iter()
+            .map(|serial| RevokedCertParams {
+                serial_number: SerialNumber::from(serial.clone()),
+                revocation_time: now - Duration::minutes(1),
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    let crl = params.signed_by(ca)?;
+    let staged = dir.join(format!("{CA_CRL}.new"));
+    std::fs::write(&staged, crl.pem()?)?;
+    std::fs::rename(&staged, dir.join(CA_CRL))?;
+    Ok(())
 }
 
 fn rand_bytes() -> Result<[u8; 32]> {
@@ -243,6 +319,7 @@ pub fn use_pki(config: &mut Config, dir: &Path) {
     config.audit.signing_key = dir.join("audit-signing.key");
     config.webhooks.signing_key = Some(dir.join("webhook-signing.key"));
     config.webhooks.trusted_ca = Some(dir.join("ca.crt"));
+    config.server.client_crls = vec![dir.join(CA_CRL)];
     config.dev.generate_pki = false;
     config.dev.pki_dir = Some(dir.to_path_buf());
     for party in &mut config.parties {

@@ -69,7 +69,7 @@ pub async fn prepare(config: Config) -> Result<Prepared> {
     crate::crypto::jwt_ring::install();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let parties = Arc::new(Parties::load(&config, &provider)?);
-    let tls = http::tls::server_config(&config.server, &parties, provider)?;
+    let (tls, revocation) = http::tls::server_config(&config.server, &parties, provider)?;
     let db = store::connect::connect(&config.database)
         .await
         .context("database.url: cannot open the database")?;
@@ -83,7 +83,8 @@ pub async fn prepare(config: Config) -> Result<Prepared> {
         parties,
         Arc::new(gate),
         telemetry::metrics_handle(),
-    );
+    )
+    .with_revocation(revocation);
     Ok(Prepared {
         state,
         tls,
@@ -155,6 +156,7 @@ pub async fn run(
     });
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let retention = tokio::spawn(retention_job(state.clone(), db.clone()));
+    let revocation = tokio::spawn(watch_revocation_lists(state.clone()));
     let hooks: Vec<_> = state
         .config
         .parties
@@ -191,6 +193,7 @@ pub async fn run(
     .await;
     housekeeping.abort();
     retention.abort();
+    revocation.abort();
     for delivery in deliveries {
         delivery.abort();
     }
@@ -210,6 +213,36 @@ async fn housekeeping(state: AppState) {
         if let Some(handle) = &state.metrics {
             handle.run_upkeep();
         }
+    }
+}
+
+/// Reloads the certificate revocation lists when a file changes (checked every 2 s) or at
+/// once on SIGHUP, so that a revocation takes effect without a restart.
+async fn watch_revocation_lists(state: AppState) {
+    let Some(lists) = state.revocation.clone() else {
+        return;
+    };
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        #[cfg(unix)]
+        let forced = match hangup.as_mut() {
+            Some(signal) => tokio::select! {
+                _ = tick.tick() => false,
+                _ = signal.recv() => true,
+            },
+            None => {
+                tick.tick().await;
+                false
+            }
+        };
+        #[cfg(not(unix))]
+        let forced = {
+            tick.tick().await;
+            false
+        };
+        lists.reload(forced);
     }
 }
 

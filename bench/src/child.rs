@@ -129,7 +129,7 @@ pub fn serve(server: Server, core: Option<usize>) -> Result<()> {
             Server::Baseline => {
                 let provider = Arc::new(rustls::crypto::ring::default_provider());
                 let parties = Parties::load(&config, &provider)?;
-                let mut tls =
+                let (mut tls, _) =
                     gateway::http::tls::server_config(&config.server, &parties, provider)?;
                 Arc::make_mut(&mut tls).alpn_protocols = vec![b"http/1.1".to_vec()];
                 announce(addr);

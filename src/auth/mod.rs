@@ -5,5 +5,6 @@ pub mod parties;
 pub mod peer;
 pub mod person;
 pub mod principal;
+pub mod revocation;
 pub mod token;
 pub mod token_cache;

@@ -92,17 +92,27 @@ pub struct NewConsent {
 /// A problem with one member of a submitted consent: (JSON pointer, detail).
 pub type ConsentIssue = (&'static str, String);
 
+/// What is wrong with a reference, if anything: it is short and plain, and carries no national
+/// register or BIS number (it is stored, and kept in the consent history).
+fn reference_issue(text: &str) -> Option<String> {
+    let plain = (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/:".contains(&b));
+    if !plain {
+        Some("1 to 64 of letters, digits and . _ - / :".to_owned())
+    } else if crate::domain::ssin::mentions_ssin(text) {
+        Some("must not contain a national register or BIS number".to_owned())
+    } else {
+        None
+    }
+}
+
 /// Checks the members that a type alone does not: references short and plain, categories
 /// present and distinct, a period that ends after it starts, and consent only for purposes
 /// that case work uses (audit review and monitoring never read a record).
 pub fn check(consent: &NewConsent) -> Vec<ConsentIssue> {
     let mut issues = Vec::new();
-    let plain = |text: &str| {
-        (1..=64).contains(&text.len())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-/:".contains(&b))
-    };
     if consent.categories.is_empty() {
         issues.push(("/categories", "at least one category".to_owned()));
     }
@@ -118,24 +128,14 @@ pub fn check(consent: &NewConsent) -> Vec<ConsentIssue> {
             "consent is recorded for case-work purposes only".to_owned(),
         ));
     }
-    for (member, value) in [
-        ("/legalTextVersion", &consent.legal_text_version),
-        ("/evidenceReference", &consent.evidence_reference),
-    ] {
-        if !plain(value) {
-            issues.push((
-                member,
-                "1 to 64 of letters, digits and . _ - / :".to_owned(),
-            ));
-        } else if crate::domain::ssin::mentions_ssin(value) {
-            issues.push((
-                member,
-                "must not contain a national register or BIS number".to_owned(),
-            ));
-        }
+    if let Some(problem) = reference_issue(&consent.legal_text_version) {
+        issues.push(("/legalTextVersion", problem));
     }
     if !LANGUAGES.contains(&consent.language.as_str()) {
         issues.push(("/language", format!("one of {}", LANGUAGES.join(", "))));
+    }
+    if let Some(problem) = reference_issue(&consent.evidence_reference) {
+        issues.push(("/evidenceReference", problem));
     }
 
     if consent

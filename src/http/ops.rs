@@ -25,7 +25,11 @@ pub fn router(state: AppState) -> Router {
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let database = state.gate.database_answers().await;
     let audit_log = state.gate.audit_is_writable().await;
-    let ready = database && audit_log;
+    let revocation = state
+        .revocation
+        .as_ref()
+        .is_none_or(|lists| lists.is_current());
+    let ready = database && audit_log && revocation;
     let status = if ready {
         StatusCode::OK
     } else {
@@ -33,7 +37,12 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     };
     let body = json!({
         "status": if ready { "ready" } else { "notReady" },
-        "checks": { "database": database, "auditLog": audit_log, "keys": true },
+        "checks": {
+            "database": database,
+            "auditLog": audit_log,
+            "keys": true,
+            "revocationLists": revocation,
+        },
     });
     (status, Json(body))
 }

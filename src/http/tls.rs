@@ -3,6 +3,7 @@
 
 use crate::auth::parties::Parties;
 use crate::auth::peer::{self, Peer};
+use crate::auth::revocation::RevocationLists;
 use crate::config::{LimitsConfig, ServerConfig as ServerSettings};
 use crate::crypto::keys;
 use anyhow::{Context, Result};
@@ -14,7 +15,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use rustls::crypto::CryptoProvider;
-use rustls::server::WebPkiClientVerifier;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,24 +23,30 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+/// The TLS configuration of the API listener, and the revocation lists its client
+/// certificate verifier checks (reloaded in place, see `auth::revocation`).
 pub fn server_config(
     settings: &ServerSettings,
     parties: &Parties,
     provider: Arc<CryptoProvider>,
-) -> Result<Arc<ServerConfig>> {
+) -> Result<(Arc<ServerConfig>, Arc<RevocationLists>)> {
     let certs = keys::certificates(&settings.tls_certificate).context("server.tls_certificate")?;
     let key = keys::private_key(&settings.tls_key).context("server.tls_key")?;
-    let verifier =
-        WebPkiClientVerifier::builder_with_provider(parties.roots.clone(), provider.clone())
-            .build()
-            .context("building the client certificate verifier")?;
+    let revocation = Arc::new(
+        RevocationLists::load(
+            settings.client_crls.clone(),
+            parties.roots.clone(),
+            provider.clone(),
+        )
+        .context("server.client_crls")?,
+    );
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
-        .with_client_cert_verifier(verifier)
+        .with_client_cert_verifier(revocation.clone())
         .with_single_cert(certs, key)
         .context("server.tls_key does not match server.tls_certificate")?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    Ok((Arc::new(config), revocation))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish.

@@ -27,6 +27,7 @@ mod policy;
 mod records;
 mod referrals;
 mod retention;
+mod revocation;
 mod ssin_screening;
 mod tamper;
 mod transport;
