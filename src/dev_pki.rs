@@ -339,7 +339,7 @@ mod tests {
     fn a_fresh_directory_gets_the_whole_pki_with_private_keys_readable_by_the_owner_only() {
         let dir = tempfile::tempdir().unwrap();
         let generated = ensure(dir.path(), &["amal"]).unwrap();
-        assert_eq!(generated.files.len(), 15, "{generated:?}");
+        assert_eq!(generated.files.len(), 16, "{generated:?}");
         for key in [
             "ca.key",
             "server.key",
