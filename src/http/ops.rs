@@ -20,21 +20,31 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Ready only while personal data could be served safely: the database answers and the
-/// audit log takes appends. Keys are loaded at start-up or the process does not start.
+/// Ready only while personal data could be served safely: the database answers, the audit
+/// log takes appends and still extends the last checkpoint signed (its anchor outside the
+/// database). Keys are loaded at start-up or the process does not start.
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let database = state.gate.database_answers().await;
     let audit_log = state.gate.audit_is_writable().await;
-    let ready = database && audit_log;
+    let anchor_problem = state.gate.anchor_problem();
+    let ready = database && audit_log && anchor_problem.is_none();
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = json!({
+    let mut body = json!({
         "status": if ready { "ready" } else { "notReady" },
-        "checks": { "database": database, "auditLog": audit_log, "keys": true },
+        "checks": {
+            "database": database,
+            "auditLog": audit_log,
+            "auditAnchor": anchor_problem.is_none(),
+            "keys": true,
+        },
     });
+    if let Some(found) = anchor_problem {
+        body["problem"] = json!(found);
+    }
     (status, Json(body))
 }
 

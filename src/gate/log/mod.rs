@@ -2,10 +2,12 @@
 //! proofs, export and verification, each reading what the store holds and checking it with
 //! the pure encodings, tree and notes of `audit`.
 
+pub mod anchor;
 pub mod export;
 pub mod proofs;
 pub mod tree;
 pub mod verify;
+pub mod witness;
 
 use super::Gate;
 use crate::audit::merkle::Hash;
