@@ -67,6 +67,8 @@ fn database(dir: &std::path::Path, name: &str) -> DatabaseConfig {
         url: format!("sqlite://{}", dir.join(name).display()),
         schema: None,
         max_connections: 4,
+        migrate_url: None,
+        require_least_privilege: false,
     }
 }
 

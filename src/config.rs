@@ -694,9 +694,34 @@ mod tests {
     }
 
     #[test]
+    fn a_witness_is_named_after_its_party_in_development_and_must_be_named_elsewhere() {
+        let mut config = dev();
+        let name = config.witness_name(&config.parties[0]);
+        assert_eq!(name.as_deref(), Some("ocmw-gent.dev.invalid/witness"));
+        config.dev = DevConfig::default();
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("parties[0].witness_name"), "{message}");
+        config.parties[0].witness_name = Some("gent.example/witness".into());
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("parties[1].witness_name"), "{message}");
+    }
+
+    #[test]
+    fn least_privilege_is_refused_for_sqlite_which_has_no_roles() {
+        let mut config = dev();
+        config.database.require_least_privilege = true;
+        let message = config.validate().unwrap_err().to_string();
+        assert!(
+            message.contains("database.require_least_privilege"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn the_database_url_is_not_shown_in_debug_output() {
         let mut config = dev();
         config.database.url = "postgres://user:secret@db/gateway".into();
+        config.database.migrate_url = Some("postgres://owner:secret2@db/gateway".into());
         assert!(!format!("{config:?}").contains("secret"));
     }
 }

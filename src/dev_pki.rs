@@ -85,8 +85,18 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
             if !dir.join(format!("{party}-{purpose}.key")).exists() {
                 let key = KeyPair::generate_for(&PKCS_ED25519)?;
                 let stem = format!("{party}-{purpose}");
-                write_secret(dir, &format!("{stem}.key"), key.serialize_pem(), &mut generated)?;
-                write_public(dir, &format!("{stem}.pub"), &key.public_key_pem(), &mut generated)?;
+                write_secret(
+                    dir,
+                    &format!("{stem}.key"),
+                    key.serialize_pem(),
+                    &mut generated,
+                )?;
+                write_public(
+                    dir,
+                    &format!("{stem}.pub"),
+                    &key.public_key_pem(),
+                    &mut generated,
+                )?;
             }
         }
     }

@@ -150,14 +150,20 @@ mod tests {
 
     /// A checkpoint note as the log signs it (the log's own line need not verify here).
     fn note(lines: &[String]) -> String {
-        format!("{BODY}\n\u{2014} example.com/log AAAAAAAA\n{}", lines.concat())
+        format!(
+            "{BODY}\n\u{2014} example.com/log AAAAAAAA\n{}",
+            lines.concat()
+        )
     }
 
     #[test]
     fn a_cosignature_line_round_trips_and_binds_time_and_body() {
         let (pair, w) = witness(1, "w.example/witness");
         let cos = cosign(&pair, 1_679_315_147);
-        assert_eq!(w.cosignatures(&note(&[w.line(&cos)])).unwrap(), vec![cos.clone()]);
+        assert_eq!(
+            w.cosignatures(&note(&[w.line(&cos)])).unwrap(),
+            vec![cos.clone()]
+        );
         let later = Cosignature {
             timestamp: cos.timestamp + 1,
             ..cos.clone()

@@ -2,8 +2,8 @@ use super::runtime;
 use crate::audit::checkpoint::{NoteSigner, NoteVerifier};
 use crate::config::Config;
 use crate::crypto::keys;
-use crate::gate::log::export::{self, Format};
 use crate::gate::log::anchor::{Anchor, open_checkpoint};
+use crate::gate::log::export::{self, Format};
 use crate::gate::log::verify::{self, Anchored};
 use crate::gate::log::witness::{self, Witnesses};
 use crate::store::connect::connect;
@@ -90,11 +90,7 @@ struct VerifyOptions {
 
 /// The checkpoints held outside the database: the files given, and this gateway's state file
 /// when it is there.
-fn anchors(
-    config: &Config,
-    verifier: &NoteVerifier,
-    files: &[PathBuf],
-) -> Result<Vec<Anchored>> {
+fn anchors(config: &Config, verifier: &NoteVerifier, files: &[PathBuf]) -> Result<Vec<Anchored>> {
     let origin = &config.audit.log_name;
     let mut anchors = Vec::new();
     for file in files {
@@ -144,7 +140,8 @@ async fn verify_command(
     }
     let db = connect(&config.database).await?;
     let started = std::time::Instant::now();
-    let outcome = verify::verify_anchored(&db, verifier, &config.audit.log_name, &mut anchors).await;
+    let outcome =
+        verify::verify_anchored(&db, verifier, &config.audit.log_name, &mut anchors).await;
     let quorum = match (&outcome, options.witnesses) {
         (Ok(_), needed) if needed > 0 => Some(witness::quorum(&db, &witnesses).await),
         _ => None,

@@ -181,6 +181,9 @@ fn require_log_access(who: &Caller, act: &'static str, roles: &[Role]) -> Result
     require_purpose(
         act,
         acting,
-        &format!("this part of the audit log is for the role {}", names.join(" or ")),
+        &format!(
+            "this part of the audit log is for the role {}",
+            names.join(" or ")
+        ),
     )
 }

@@ -172,7 +172,10 @@ pub async fn latest_checkpoint(db: &Db) -> Result<Option<StoredCheckpoint>, Stor
 }
 
 /// The checkpoint signed at `tree_size`, if any.
-pub async fn checkpoint_at(db: &Db, tree_size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
+pub async fn checkpoint_at(
+    db: &Db,
+    tree_size: u64,
+) -> Result<Option<StoredCheckpoint>, StoreError> {
     Ok(with_pool!(db, |pool| {
         sqlx::query_as(
             "SELECT tree_size, root_hash, note FROM audit_checkpoints WHERE tree_size = $1",

@@ -46,7 +46,11 @@ async fn connect_postgres(config: &DatabaseConfig) -> Result<Db, StoreError> {
     let mut options = PgConnectOptions::from_str(&config.url)?
         .application_name("joint-client-gateway")
         .disable_statement_logging();
-    if let Some(schema) = config.schema.as_ref().filter(|_| !config.require_least_privilege) {
+    if let Some(schema) = config
+        .schema
+        .as_ref()
+        .filter(|_| !config.require_least_privilege)
+    {
         // A least-privileged role may not create schemas: `gateway migrate` did, as the owner.
         // The schema name was validated to [a-z0-9_] at start-up, so quoting it is safe.
         let mut conn = PgConnectOptions::from_str(&config.url)?.connect().await?;

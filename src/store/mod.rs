@@ -171,7 +171,8 @@ impl Db {
     /// The newest migration applied and the newest this build carries, when they differ: a
     /// gateway serving without migrating (least privilege) must find the schema it needs.
     pub async fn migration_lag(&self) -> Result<Option<(i64, i64)>, StoreError> {
-        const APPLIED: &str = "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
+        const APPLIED: &str =
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
         let (applied, needed): (i64, i64) = match self {
             Db::Sqlite(pool) => (
                 sqlx::query_scalar(APPLIED).fetch_one(pool).await?,

@@ -48,7 +48,9 @@ pub async fn excess_privileges(db: &Db) -> Result<Vec<String>, StoreError> {
         .fetch_optional(pool)
         .await?;
         let Some((owner, owns)) = owner else {
-            found.push(format!("{table} does not exist (run `gateway migrate` as the owner role)"));
+            found.push(format!(
+                "{table} does not exist (run `gateway migrate` as the owner role)"
+            ));
             continue;
         };
         if owns {

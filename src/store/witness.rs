@@ -38,7 +38,8 @@ pub async fn put_cosignature(
     Ok(())
 }
 
-const COLUMNS: &str = "SELECT tree_size, witness_name, key_id, timestamp, signature FROM audit_cosignatures";
+const COLUMNS: &str =
+    "SELECT tree_size, witness_name, key_id, timestamp, signature FROM audit_cosignatures";
 
 /// The cosignatures of the checkpoint at `tree_size`, oldest first.
 pub async fn cosignatures_of(db: &Db, tree_size: u64) -> Result<Vec<CosignatureRow>, StoreError> {

@@ -5,7 +5,7 @@
 //! one a party keeps.
 
 use crate::harness::process::Finished;
-use crate::harness::{Caller, Deployment, Endpoint, TestDb, ssin, verify_ok};
+use crate::harness::{Caller, Deployment, Endpoint, TestDb, TestGateway, ssin, verify_ok};
 use std::path::PathBuf;
 
 /// A deployment with some history and a checkpoint over it, kept by a party in a file; the
@@ -56,7 +56,10 @@ fn assert_verify_fails(deployment: &Deployment, args: &[&str], naming: &str) {
     all.extend_from_slice(args);
     let verified = deployment.cli(&all);
     assert_eq!(verified.status.code(), Some(1), "{verified}");
-    assert!(verified.stderr.contains(naming), "not naming {naming:?}\n{verified}");
+    assert!(
+        verified.stderr.contains(naming),
+        "not naming {naming:?}\n{verified}"
+    );
 }
 
 #[tokio::test]
@@ -87,7 +90,10 @@ async fn no_statement_form_rewrites_or_removes_a_row_of_the_log_its_tree_or_its_
             "INSERT OR REPLACE INTO audit_checkpoints SELECT tree_size, zeroblob(32), note, created_at FROM audit_checkpoints",
             "UPDATE audit_checkpoints SET root_hash = '\\x00'",
         ),
-        ("DELETE FROM audit_checkpoints", "TRUNCATE audit_checkpoints"),
+        (
+            "DELETE FROM audit_checkpoints",
+            "TRUNCATE audit_checkpoints CASCADE",
+        ),
         (
             "UPDATE audit_head SET next_seq = 3",
             "UPDATE audit_head SET next_seq = 3",
@@ -128,7 +134,10 @@ async fn deleting_the_tree_and_the_checkpoints_is_found_at_the_next_start() {
     .await
     .unwrap();
     db.close().await;
-    assert_start_refused(&deployment, &format!("checkpoint signed at {size} is missing"));
+    assert_start_refused(
+        &deployment,
+        &format!("checkpoint signed at {size} is missing"),
+    );
     // The records themselves were not touched: a party's checkpoint still verifies.
     let verified = deployment.cli(&["audit", "verify", "--checkpoint", file.to_str().unwrap()]);
     assert!(verified.status.success(), "{verified}");
@@ -154,7 +163,11 @@ async fn a_record_edited_past_a_dropped_trigger_is_named_against_a_partys_checkp
     assert_eq!(db.overwrite_record(seq as i64, &altered).await, 1);
     db.close().await;
     let checkpoint = file.to_str().unwrap();
-    assert_verify_fails(&deployment, &["--checkpoint", checkpoint], &format!("record {seq}:"));
+    assert_verify_fails(
+        &deployment,
+        &["--checkpoint", checkpoint],
+        &format!("record {seq}:"),
+    );
 }
 
 #[tokio::test]
@@ -198,10 +211,48 @@ async fn verification_without_an_anchor_says_so_and_fails_when_strict() {
     history(&deployment, 0..2).await;
     let anchored = deployment.cli(&["audit", "verify", "--strict"]);
     assert!(anchored.status.success(), "{anchored}");
-    assert!(anchored.stdout.contains("extends the state file"), "{anchored}");
+    assert!(
+        anchored.stdout.contains("extends the state file"),
+        "{anchored}"
+    );
     std::fs::remove_file(deployment.config.audit.state_file()).unwrap();
     let loose = deployment.cli(&["audit", "verify"]);
     assert!(loose.status.success(), "{loose}");
-    assert!(loose.stderr.contains("warning: no anchor outside the database"), "{loose}");
+    assert!(
+        loose
+            .stderr
+            .contains("warning: no anchor outside the database"),
+        "{loose}"
+    );
     assert_verify_fails(&deployment, &["--strict"], "nothing anchors the log");
+}
+
+#[tokio::test]
+async fn a_history_rewritten_under_a_running_gateway_stops_it_before_it_signs_again() {
+    let gw = TestGateway::start().await;
+    let worker = gw.case_worker(("ocmw-gent", "sw-live"));
+    for n in 1..4 {
+        assert_eq!(worker.register(&ssin(n)).await.status(), 201);
+    }
+    let officer = gw.session(&Caller::privacy_officer(("ocmw-gent", "po-1")));
+    assert_eq!(officer.get("/v1/audit/checkpoint").await.status(), 200);
+    let db = gw.db().await;
+    insider(
+        &db,
+        "DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints",
+        "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; TRUNCATE audit_checkpoints CASCADE",
+    )
+    .await
+    .unwrap();
+    db.close().await;
+    // Appends go on until the gateway next signs: it checks its anchor first, and stops.
+    assert_eq!(worker.register(&ssin(4)).await.status(), 201);
+    assert_eq!(officer.get("/v1/audit/checkpoint").await.status(), 503);
+    assert_eq!(worker.register(&ssin(5)).await.status(), 503);
+    let ready = gw.ops_get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["checks"]["auditAnchor"], false, "{body}");
+    let found = body["problem"].as_str().unwrap_or_default();
+    assert!(found.contains("is missing from the database"), "{body}");
 }

@@ -78,7 +78,11 @@ async fn the_serving_role_cannot_rewrite_the_log_and_an_owner_is_refused_at_star
     let refused = deployment.cli_with(&strict_owner, &["serve"]);
     assert!(!refused.status.success(), "{refused}");
     let said = refused.all_output();
-    for named in ["database.require_least_privilege", "is a superuser", "it owns audit_log"] {
+    for named in [
+        "database.require_least_privilege",
+        "is a superuser",
+        "it owns audit_log",
+    ] {
         assert!(said.contains(named), "not saying {named:?}\n{refused}");
     }
 

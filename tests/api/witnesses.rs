@@ -90,7 +90,13 @@ impl Cosigner {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|h| STANDARD.decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+                .map(|h| {
+                    STANDARD
+                        .decode(h.as_str().unwrap())
+                        .unwrap()
+                        .try_into()
+                        .unwrap()
+                })
                 .collect();
             assert!(
                 verify_consistency(last.size, note.size, &last.root, &note.root, &proof),
@@ -143,7 +149,14 @@ async fn parties_cosign_consistent_checkpoints_and_verify_asks_for_a_quorum() {
     assert_eq!(stored.status(), 200);
     let stored = stored.text().await.unwrap();
     assert!(
-        stored.ends_with(cosigned.lines().last().map(|l| format!("{l}\n")).unwrap().as_str()),
+        stored.ends_with(
+            cosigned
+                .lines()
+                .last()
+                .map(|l| format!("{l}\n"))
+                .unwrap()
+                .as_str()
+        ),
         "the checkpoint is served with the cosignature\n{stored}"
     );
     let one = gw.cli(&["audit", "verify", "--witnesses", "1"]).await;
@@ -151,7 +164,10 @@ async fn parties_cosign_consistent_checkpoints_and_verify_asks_for_a_quorum() {
     assert!(one.stdout.contains("cosigned by 1 of 4 witnesses"), "{one}");
     let two = gw.cli(&["audit", "verify", "--witnesses", "2"]).await;
     assert_eq!(two.status.code(), Some(1), "{two}");
-    assert!(two.stderr.contains("no checkpoint is cosigned by 2"), "{two}");
+    assert!(
+        two.stderr.contains("no checkpoint is cosigned by 2"),
+        "{two}"
+    );
 
     // Amal saw nothing before: it cosigns the same checkpoint, if no other was signed since.
     let text = gw

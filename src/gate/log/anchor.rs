@@ -116,7 +116,10 @@ pub fn open_checkpoint(
     let checkpoint = checkpoint::open(note, verifier)
         .map_err(|e| format!("not a checkpoint signed by this gateway's key: {e}"))?;
     if checkpoint.origin != origin {
-        return Err(format!("a checkpoint of another log ({:?})", checkpoint.origin));
+        return Err(format!(
+            "a checkpoint of another log ({:?})",
+            checkpoint.origin
+        ));
     }
     Ok(checkpoint)
 }
@@ -125,7 +128,10 @@ pub fn open_checkpoint(
 /// log head, the stored checkpoint and the tree's root at its size, each of which a rewrite,
 /// a deletion or a restored older copy changes. O(log n) rows: the records themselves are
 /// checked by `gateway audit verify`.
-pub async fn consistent_with(db: &Db, checkpoint: &Checkpoint) -> Result<Option<String>, StoreError> {
+pub async fn consistent_with(
+    db: &Db,
+    checkpoint: &Checkpoint,
+) -> Result<Option<String>, StoreError> {
     let size = checkpoint.size;
     let head = audit::log_size(db).await?;
     if head < size {
@@ -164,5 +170,63 @@ pub async fn consistent_with(db: &Db, checkpoint: &Checkpoint) -> Result<Option<
         ))),
         Err(TreeError::Store(error)) => Err(error),
         Err(error) => Ok(Some(format!("the stored tree at {size}: {error}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::checkpoint::NoteSigner;
+    use ring::signature::Ed25519KeyPair;
+
+    const ORIGIN: &str = "gateway.test/audit";
+
+    fn signer(seed: u8) -> NoteSigner {
+        NoteSigner::new(
+            ORIGIN,
+            Ed25519KeyPair::from_seed_unchecked(&[seed; 32]).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn signed(signer: &NoteSigner, size: u64) -> (String, Checkpoint) {
+        let checkpoint = Checkpoint {
+            origin: ORIGIN.into(),
+            size,
+            root: [size as u8; 32],
+        };
+        (signer.sign_checkpoint(&checkpoint).unwrap(), checkpoint)
+    }
+
+    #[test]
+    fn the_file_keeps_the_largest_checkpoint_signed_and_is_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = signer(1);
+        let anchor = Anchor::new(dir.path().join("state"), key.verifier(), ORIGIN);
+        assert_eq!(anchor.load().unwrap(), None);
+        let (note, seven) = signed(&key, 7);
+        anchor.save(&note, &seven).unwrap();
+        let (older, five) = signed(&key, 5);
+        anchor.save(&older, &five).unwrap();
+        assert_eq!(anchor.load().unwrap(), Some(seven));
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn a_file_not_signed_by_the_gateways_key_is_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state");
+        let (note, _) = signed(&signer(2), 7);
+        std::fs::write(&path, note).unwrap();
+        let anchor = Anchor::new(path, signer(1).verifier(), ORIGIN);
+        let message = anchor.load().unwrap_err().to_string();
+        assert!(
+            message.contains("audit.state_file") && message.contains("not a checkpoint signed"),
+            "{message}"
+        );
     }
 }

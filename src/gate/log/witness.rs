@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::crypto::keys;
 use crate::store::witness::{self, CosignatureRow};
 use crate::store::{Db, StoreError, audit};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use time::OffsetDateTime;
 
@@ -120,7 +121,10 @@ impl Gate {
         };
         let mut note = stored.note;
         for row in witness::cosignatures_of(&self.db, tree_size).await? {
-            if let Some((_, witness)) = self.parties.witnesses.by_name(&row.witness_name, &row.key_id)
+            if let Some((_, witness)) = self
+                .parties
+                .witnesses
+                .by_name(&row.witness_name, &row.key_id)
                 && let Some(cosignature) = as_cosignature(&row)
             {
                 note.push_str(&witness.line(&cosignature));
@@ -145,26 +149,36 @@ pub struct Quorum {
     pub witnesses: usize,
 }
 
+/// The signed text of the checkpoint stored at `tree_size`: what its witnesses signed.
+async fn checkpoint_body(db: &Db, tree_size: u64) -> Result<String, String> {
+    let stored = audit::checkpoint_at(db, tree_size)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!("a cosignature names tree size {tree_size}, which has no checkpoint")
+        })?;
+    let (text, _) = signature_lines(&stored.note).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
+}
+
 /// Finds the checkpoint cosigned by the most configured witnesses. A stored cosignature of a
 /// configured witness that does not verify is an error: someone wrote it past the gateway.
 pub async fn quorum(db: &Db, witnesses: &Witnesses) -> Result<Quorum, String> {
-    let rows = witness::all_cosignatures(db).await.map_err(|e| e.to_string())?;
+    let rows = witness::all_cosignatures(db)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut by_size: BTreeMap<u64, HashSet<&str>> = BTreeMap::new();
     let mut bodies: HashMap<u64, String> = HashMap::new();
     for row in &rows {
         let Some((party, witness)) = witnesses.by_name(&row.witness_name, &row.key_id) else {
             continue;
         };
-        if !bodies.contains_key(&row.tree_size) {
-            let stored = audit::checkpoint_at(db, row.tree_size)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("a cosignature names tree size {}, which has no checkpoint", row.tree_size))?;
-            let body = signature_lines(&stored.note).map(|(text, _)| text.to_owned());
-            bodies.insert(row.tree_size, body.unwrap_or_default());
-        }
-        let verified = as_cosignature(row)
-            .is_some_and(|cosignature| witness.verifies(&bodies[&row.tree_size], &cosignature));
+        let body = match bodies.entry(row.tree_size) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(slot) => slot.insert(checkpoint_body(db, row.tree_size).await?),
+        };
+        let verified =
+            as_cosignature(row).is_some_and(|cosignature| witness.verifies(body, &cosignature));
         if !verified {
             return Err(format!(
                 "the stored cosignature of {} at tree size {} does not verify",
