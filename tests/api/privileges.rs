@@ -49,7 +49,8 @@ async fn the_serving_role_cannot_rewrite_the_log_and_an_owner_is_refused_at_star
     let officer = gateway.session(&Caller::privacy_officer(("ocmw-gent", "po-1")));
     assert_eq!(officer.get("/v1/audit/checkpoint").await.status(), 200);
     gateway.stop().await;
-    let owner = deployment.database().await;
+    let owner_config = deployment.config.database.clone();
+    let owner = TestDb::open(&owner_config).await;
     owner.execute(GRANTS).await.unwrap();
     owner.close().await;
 
@@ -95,4 +96,19 @@ async fn the_serving_role_cannot_rewrite_the_log_and_an_owner_is_refused_at_star
     let officer = gateway.session(&Caller::privacy_officer(("ocmw-gent", "po-1")));
     assert_eq!(officer.get("/v1/audit/checkpoint").await.status(), 200);
     gateway.stop().await;
+
+    // One grant too many, and the serving role is refused too, naming it.
+    let owner = TestDb::open(&owner_config).await;
+    owner
+        .execute("GRANT TRUNCATE ON audit_nodes TO gateway_test_serve")
+        .await
+        .unwrap();
+    owner.close().await;
+    let refused = deployment.cli_with(&least, &["serve"]);
+    assert!(!refused.status.success(), "{refused}");
+    let said = refused.all_output();
+    assert!(
+        said.contains("it holds TRUNCATE on audit_nodes"),
+        "{refused}"
+    );
 }

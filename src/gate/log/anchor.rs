@@ -17,7 +17,8 @@ pub enum AnchorError {
     File { path: String, problem: String },
     #[error(
         "the audit log in the database does not extend the checkpoint of {size} records that this \
-         gateway signed last (audit.state_file {path}): {found}"
+         gateway signed last (audit.state_file {path}): {found}. (Only if the database was emptied \
+         on purpose, remove the state file.)"
     )]
     Inconsistent {
         size: u64,
