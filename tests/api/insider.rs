@@ -174,35 +174,71 @@ async fn a_record_edited_past_a_dropped_trigger_is_named_against_a_partys_checkp
 async fn a_restored_older_copy_of_the_database_is_found_at_start_and_by_verify() {
     let deployment = Deployment::new();
     let (_, early) = history(&deployment, 0..3).await;
+    let copy = OlderCopy::take(&deployment, early).await;
     let (file, late) = history(&deployment, 3..6).await;
     assert!(late > early);
-    // The log tables as a copy taken at the first checkpoint had them (the rows appended since
-    // removed, the head set back): what restoring that copy leaves.
-    let db = deployment.database().await;
-    let restore = format!(
-        "DELETE FROM audit_log WHERE seq >= {early}; \
-         DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > {early}; \
-         DELETE FROM audit_checkpoints WHERE tree_size > {early}; \
-         UPDATE audit_head SET next_seq = {early}"
-    );
-    let sqlite = format!(
-        "DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_nodes_no_delete; \
-         DROP TRIGGER audit_checkpoints_no_delete; DROP TRIGGER audit_head_forward_only; {restore}"
-    );
-    let postgres = format!(
-        "ALTER TABLE audit_log DISABLE TRIGGER USER; ALTER TABLE audit_nodes DISABLE TRIGGER USER; \
-         ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; \
-         ALTER TABLE audit_head DISABLE TRIGGER USER; {restore}"
-    );
-    insider(&db, leak(sqlite), leak(postgres)).await.unwrap();
-    db.close().await;
-    assert_start_refused(&deployment, &format!("fewer than the {late} signed"));
+    copy.restore(&deployment).await;
+    assert_start_refused(&deployment, "older copy of the database was restored");
     let checkpoint = file.to_str().unwrap();
     assert_verify_fails(
         &deployment,
         &["--checkpoint", checkpoint],
-        &format!("holds only {early} records"),
+        "records were removed or an older copy of the database was restored",
     );
+}
+
+/// A copy of the database taken now, restored later. SQLite: the file itself (`VACUUM
+/// INTO`). PostgreSQL: the log tables as the copy had them, the rows appended since removed
+/// and the head set back, which is what a restore of the copy leaves of the log.
+enum OlderCopy {
+    File(PathBuf),
+    LogOf(u64),
+}
+
+impl OlderCopy {
+    async fn take(deployment: &Deployment, records: u64) -> Self {
+        let db = deployment.database().await;
+        let copy = if db.is_postgres() {
+            Self::LogOf(records)
+        } else {
+            let file = deployment
+                .config
+                .audit
+                .state_file()
+                .with_file_name("older.db");
+            let vacuum = format!("VACUUM INTO '{}'", file.display());
+            db.execute(leak(vacuum)).await.unwrap();
+            Self::File(file)
+        };
+        db.close().await;
+        copy
+    }
+
+    async fn restore(self, deployment: &Deployment) {
+        match self {
+            Self::File(copy) => {
+                let url = &deployment.config.database.url;
+                let live = PathBuf::from(url.strip_prefix("sqlite://").unwrap());
+                for suffix in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", live.display()));
+                }
+                std::fs::copy(copy, live).unwrap();
+            }
+            Self::LogOf(early) => {
+                let db = deployment.database().await;
+                let restore = format!(
+                    "ALTER TABLE audit_log DISABLE TRIGGER USER; ALTER TABLE audit_nodes DISABLE TRIGGER USER; \
+                     ALTER TABLE audit_checkpoints DISABLE TRIGGER USER; ALTER TABLE audit_head DISABLE TRIGGER USER; \
+                     DELETE FROM audit_log WHERE seq >= {early}; \
+                     DELETE FROM audit_nodes WHERE (idx + 1) * (1 << level) > {early}; \
+                     DELETE FROM audit_checkpoints WHERE tree_size > {early}; \
+                     UPDATE audit_head SET next_seq = {early}"
+                );
+                db.execute(leak(restore)).await.unwrap();
+                db.close().await;
+            }
+        }
+    }
 }
 
 #[tokio::test]
