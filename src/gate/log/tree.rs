@@ -10,6 +10,7 @@ use crate::audit::record::micros;
 use crate::config::AuditConfig;
 use crate::store::audit_writer::AuditWriter;
 use crate::store::{Db, StoreError, audit};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -39,6 +40,7 @@ type Reply = oneshot::Sender<Result<String, TreeError>>;
 pub struct TreeHandle {
     requests: mpsc::Sender<Reply>,
     signer: Arc<NoteSigner>,
+    state_file: PathBuf,
 }
 
 impl TreeHandle {
@@ -55,6 +57,11 @@ impl TreeHandle {
     /// The C2SP note verifier key of the checkpoint signer.
     pub fn verifier_key(&self) -> String {
         self.signer.verifier_key()
+    }
+
+    /// Where the last checkpoint signed is kept outside the database.
+    pub fn state_file(&self) -> &Path {
+        &self.state_file
     }
 
     /// The verifier of the checkpoints this signer signs.
@@ -117,7 +124,11 @@ pub async fn start(
         writer,
     };
     tokio::spawn(follower.run(appended, receiver));
-    Ok(TreeHandle { requests, signer })
+    Ok(TreeHandle {
+        requests,
+        signer,
+        state_file: config.state_file(),
+    })
 }
 
 /// The tree of the first `size` leaves as the stored perfect subtrees give it: O(log n) rows.
