@@ -69,6 +69,8 @@ fn database(dir: &std::path::Path, name: &str) -> DatabaseConfig {
         url: format!("sqlite://{}", dir.join(name).display()),
         schema: None,
         max_connections: 4,
+        migrate_url: None,
+        require_least_privilege: false,
     }
 }
 
@@ -173,9 +175,10 @@ async fn main() {
         checkpoint_every_ms: 3_600_000,
         max_batch: 4096,
         review_all_parties: Vec::new(),
+        state_file: Some(dir.path().join("audit-state.checkpoint")),
     };
     let hashing_started = Instant::now();
-    let handle = tree::start(db.clone(), signer, &config, appended)
+    let handle = tree::start(db.clone(), signer, &config, appended, writer.clone())
         .await
         .expect("tree");
     handle.checkpoint().await.expect("checkpoint");

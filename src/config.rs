@@ -63,6 +63,15 @@ pub struct DatabaseConfig {
     pub schema: Option<String>,
     #[serde(default = "default_pool_size")]
     pub max_connections: u32,
+    /// The owner role's URL, for `gateway migrate` only (falls back to `url`): the serving
+    /// role need not, and in production must not, own the tables.
+    #[serde(default)]
+    pub migrate_url: Option<String>,
+    /// PostgreSQL: refuse to serve unless the serving role is unable to rewrite the audit
+    /// log (neither owns its tables nor holds UPDATE, DELETE, TRUNCATE or TRIGGER on them);
+    /// the schema is then migrated by `gateway migrate`, never by `serve`.
+    #[serde(default)]
+    pub require_least_privilege: bool,
 }
 
 fn default_policy_file() -> PathBuf {
@@ -81,6 +90,8 @@ impl fmt::Debug for DatabaseConfig {
             .field("url", &format_args!("{scheme}:…"))
             .field("schema", &self.schema)
             .field("max_connections", &self.max_connections)
+            .field("migrate_url", &self.migrate_url.as_ref().map(|_| "…"))
+            .field("require_least_privilege", &self.require_least_privilege)
             .finish()
     }
 }
@@ -142,6 +153,19 @@ pub struct AuditConfig {
     /// is linked to.
     #[serde(default)]
     pub review_all_parties: Vec<PartyId>,
+    /// Where the gateway keeps the last checkpoint it signed, outside the database (default:
+    /// `audit-state.checkpoint` next to the signing key). At start and before each signing
+    /// the database's log must extend it, or nothing personal is served.
+    #[serde(default)]
+    pub state_file: Option<PathBuf>,
+}
+
+impl AuditConfig {
+    pub fn state_file(&self) -> PathBuf {
+        self.state_file
+            .clone()
+            .unwrap_or_else(|| self.signing_key.with_file_name("audit-state.checkpoint"))
+    }
 }
 
 /// The bounds above which audit review flags an access pattern (`GET /v1/audit/anomalies`).
@@ -277,6 +301,13 @@ pub struct PartyConfig {
     /// certificate issued by the party's CA.
     #[serde(default)]
     pub people: Vec<PersonConfig>,
+    /// The party's witness: its Ed25519 public key (SPKI PEM), with which it cosigns the audit
+    /// log's checkpoints (C2SP tlog-cosignature).
+    #[serde(default)]
+    pub witness_key: Option<PathBuf>,
+    /// The witness's key name; in the development profile `<id>.dev.invalid/witness`.
+    #[serde(default)]
+    pub witness_name: Option<String>,
 }
 
 /// A person's client certificate mapped to who they are and the one role they act in on the
@@ -327,6 +358,21 @@ fn within_ranges(checks: &[(&str, u64, u64, u64)]) -> Result<(), ConfigError> {
 }
 
 impl Config {
+    /// The key name of `party`'s witness, if it has a witness key.
+    pub fn witness_name(&self, party: &PartyConfig) -> Option<String> {
+        party.witness_key.as_ref()?;
+        match &party.witness_name {
+            Some(name) => Some(name.clone()),
+            None if self.is_development() => Some(format!("{}.dev.invalid/witness", party.id)),
+            None => None,
+        }
+    }
+
+    /// The development profile: its PKI is generated (or was, for a test deployment).
+    pub fn is_development(&self) -> bool {
+        self.dev.generate_pki || self.dev.pki_dir.is_some()
+    }
+
     /// Loads `config/default.toml`, then `file`, then `GATEWAY_…` variables.
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
         let defaults = file.with_file_name("default.toml");
@@ -386,6 +432,12 @@ impl Config {
                     "lowercase letters, digits and _",
                 ));
             }
+        }
+        if db.require_least_privilege && db.url.starts_with("sqlite:") {
+            return Err(invalid(
+                "database.require_least_privilege",
+                "PostgreSQL only: SQLite has no roles",
+            ));
         }
         if !(1..=1000).contains(&db.max_connections) {
             return Err(invalid("database.max_connections", "between 1 and 1000"));
@@ -633,6 +685,18 @@ impl Config {
                     return Err(invalid(key("user"), "from 1 to 256 characters"));
                 }
             }
+            if party.witness_key.is_some() {
+                let name = self.witness_name(party).unwrap_or_default();
+                let ok = !name.is_empty()
+                    && name.len() <= 128
+                    && name.chars().all(|c| c.is_ascii_graphic() && c != '+');
+                if !ok {
+                    return Err(invalid(
+                        key("witness_name"),
+                        "1 to 128 visible ASCII characters, no '+' (required with witness_key)",
+                    ));
+                }
+            }
             if party.rate_per_second == 0 || party.rate_burst == 0 {
                 return Err(invalid(
                     key("rate_per_second"),
@@ -679,9 +743,34 @@ mod tests {
     }
 
     #[test]
+    fn a_witness_is_named_after_its_party_in_development_and_must_be_named_elsewhere() {
+        let mut config = dev();
+        let name = config.witness_name(&config.parties[0]);
+        assert_eq!(name.as_deref(), Some("ocmw-gent.dev.invalid/witness"));
+        config.dev = DevConfig::default();
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("parties[0].witness_name"), "{message}");
+        config.parties[0].witness_name = Some("gent.example/witness".into());
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("parties[1].witness_name"), "{message}");
+    }
+
+    #[test]
+    fn least_privilege_is_refused_for_sqlite_which_has_no_roles() {
+        let mut config = dev();
+        config.database.require_least_privilege = true;
+        let message = config.validate().unwrap_err().to_string();
+        assert!(
+            message.contains("database.require_least_privilege"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn the_database_url_is_not_shown_in_debug_output() {
         let mut config = dev();
         config.database.url = "postgres://user:secret@db/gateway".into();
+        config.database.migrate_url = Some("postgres://owner:secret2@db/gateway".into());
         assert!(!format!("{config:?}").contains("secret"));
     }
 }

@@ -1,7 +1,8 @@
 //! The development PKI: a CA, the gateway's server certificate, and per development party a
-//! client certificate, a JWT signing key pair, and its privacy officer's personal certificate
-//! (also as a `.p12` to import into a browser). Generated on first start so that a fresh
-//! clone runs without any manual certificate work; never used in production.
+//! client certificate, a JWT signing key pair, a witness cosigning key pair (PKCS#8), and its
+//! privacy officer's personal certificate (also as a `.p12` to import into a browser).
+//! Generated on first start so that a fresh clone runs without any manual certificate work;
+//! never used in production.
 
 use crate::config::Config;
 use anyhow::{Context, Result};
@@ -82,20 +83,25 @@ pub fn ensure(dir: &Path, parties: &[&str]) -> Result<Generated> {
             let p12 = pkcs12(&key, &cert, &dir.join(CA_CERT))?;
             write_secret(dir, &format!("{officer}.p12"), &p12, &mut generated)?;
         }
-        if !dir.join(format!("{party}-jwt.key")).exists() {
-            let key = KeyPair::generate_for(&PKCS_ED25519)?;
-            write_secret(
-                dir,
-                &format!("{party}-jwt.key"),
-                key.serialize_pem(),
-                &mut generated,
-            )?;
-            write_public(
-                dir,
-                &format!("{party}-jwt.pub"),
-                &key.public_key_pem(),
-                &mut generated,
-            )?;
+        // The party's token signing key, and its witness's cosigning key (a key of its own:
+        // cosignatures must not be confused with tokens).
+        for purpose in ["jwt", "witness"] {
+            if !dir.join(format!("{party}-{purpose}.key")).exists() {
+                let key = KeyPair::generate_for(&PKCS_ED25519)?;
+                let stem = format!("{party}-{purpose}");
+                write_secret(
+                    dir,
+                    &format!("{stem}.key"),
+                    key.serialize_pem(),
+                    &mut generated,
+                )?;
+                write_public(
+                    dir,
+                    &format!("{stem}.pub"),
+                    &key.public_key_pem(),
+                    &mut generated,
+                )?;
+            }
         }
     }
     Ok(generated)
@@ -327,6 +333,9 @@ pub fn use_pki(config: &mut Config, dir: &Path) {
         for key in &mut party.jwt_keys {
             key.public_key = dir.join(format!("{}-jwt.pub", party.id));
         }
+        if party.witness_key.is_some() {
+            party.witness_key = Some(dir.join(format!("{}-witness.pub", party.id)));
+        }
     }
 }
 
@@ -339,12 +348,13 @@ mod tests {
     fn a_fresh_directory_gets_the_whole_pki_with_private_keys_readable_by_the_owner_only() {
         let dir = tempfile::tempdir().unwrap();
         let generated = ensure(dir.path(), &["amal"]).unwrap();
-        assert_eq!(generated.files.len(), 16, "{generated:?}");
+        assert_eq!(generated.files.len(), 18, "{generated:?}");
         for key in [
             "ca.key",
             "server.key",
             "amal.key",
             "amal-jwt.key",
+            "amal-witness.key",
             "amal-privacy-officer.key",
             "amal-privacy-officer.p12",
             "pseudonym.key",
@@ -375,7 +385,9 @@ mod tests {
                 "kbi-privacy-officer.crt",
                 "kbi-privacy-officer.p12",
                 "kbi-jwt.key",
-                "kbi-jwt.pub"
+                "kbi-jwt.pub",
+                "kbi-witness.key",
+                "kbi-witness.pub"
             ]
         );
         assert_eq!(std::fs::read(dir.path().join("ca.crt")).unwrap(), ca_before);

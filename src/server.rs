@@ -9,6 +9,7 @@ use crate::crypto::cipher::FieldCipher;
 use crate::crypto::pseudonym::Pseudonymizer;
 use crate::crypto::{keys, secrets};
 use crate::gate::log::tree;
+use crate::gate::log::witness::Witnesses;
 use crate::gate::{Gate, PartyDirectory};
 use crate::notify::webhooks;
 use crate::policy::Policy;
@@ -73,9 +74,13 @@ pub async fn prepare(config: Config) -> Result<Prepared> {
     let db = store::connect::connect(&config.database)
         .await
         .context("database.url: cannot open the database")?;
-    db.migrate()
-        .await
-        .context("applying the database migrations")?;
+    if config.database.require_least_privilege {
+        require_least_privilege(&db).await?;
+    } else {
+        db.migrate()
+            .await
+            .context("applying the database migrations")?;
+    }
     store::instances::register(&db, uuid::Uuid::new_v4(), env!("CARGO_PKG_VERSION")).await?;
     let (gate, forms) = open_gate(&config, db.clone()).await?;
     let state = AppState::new(
@@ -93,6 +98,28 @@ pub async fn prepare(config: Config) -> Result<Prepared> {
     })
 }
 
+/// A serving role that could rewrite the audit log stops the start, saying what it holds; so
+/// does a schema `gateway migrate` has not brought up to date (this role may not migrate).
+async fn require_least_privilege(db: &store::Db) -> Result<()> {
+    let found = store::privileges::excess_privileges(db)
+        .await
+        .context("database.require_least_privilege: reading the role's privileges")?;
+    if !found.is_empty() {
+        anyhow::bail!(
+            "database.require_least_privilege: the serving role could rewrite the audit log: {}. \
+             Serve as a role that may only INSERT and SELECT on the log tables (README, production)",
+            found.join("; ")
+        );
+    }
+    if let Some((applied, needed)) = db.migration_lag().await? {
+        anyhow::bail!(
+            "database.require_least_privilege: the schema is at migration {applied}, this gateway \
+             needs {needed}: run `gateway migrate` as the owner role (database.migrate_url)"
+        );
+    }
+    Ok(())
+}
+
 /// The gate with its keys, audit writer and tree follower. Missing key material stops the
 /// start: the gateway never serves personal data it could not protect or record. Also the
 /// review pages' form-token key, derived from the field-encryption key.
@@ -107,9 +134,15 @@ async fn open_gate(config: &Config, db: store::Db) -> Result<(Gate, FormTokens)>
     let policy = Policy::load(&config.policy_file)?;
     let appended = Arc::new(Notify::new());
     let writer = AuditWriter::spawn(db.clone(), config.audit.max_batch, appended.clone());
-    let tree = tree::start(db.clone(), Arc::new(signer), &config.audit, appended)
-        .await
-        .context("resuming the audit log's Merkle tree")?;
+    let tree = tree::start(
+        db.clone(),
+        Arc::new(signer),
+        &config.audit,
+        appended,
+        writer.clone(),
+    )
+    .await
+    .context("refusing to serve: the audit log cannot be resumed")?;
     let forms = FormTokens::derive(&encryption_key);
     let gate = Gate::new(
         db,
@@ -124,6 +157,7 @@ async fn open_gate(config: &Config, db: store::Db) -> Result<(Gate, FormTokens)>
                 .iter()
                 .map(|p| (p.id.to_string(), p.kind))
                 .collect(),
+            witnesses: Witnesses::load(config).map_err(anyhow::Error::msg)?,
         },
         tree,
     );

@@ -51,6 +51,8 @@ impl Store {
             url,
             schema,
             max_connections: 4,
+            migrate_url: None,
+            require_least_privilege: false,
         };
         let db = connect::connect(&config).await.expect("database opens");
         db.migrate().await.expect("migrations apply");

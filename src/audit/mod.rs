@@ -8,6 +8,7 @@ pub mod access_report;
 pub mod activity;
 pub mod anomalies;
 pub mod checkpoint;
+pub mod cosignature;
 pub mod merkle;
 pub mod note;
 pub mod record;

@@ -22,7 +22,7 @@ const SIGNATURE_PREFIX: &str = "\u{2014} ";
 const MAX_SIGNATURES: usize = 100;
 const ED25519_PUBLIC_KEY_LEN: usize = 32;
 const ED25519_SIGNATURE_LEN: usize = 64;
-const KEY_ID_LEN: usize = 4;
+pub const KEY_ID_LEN: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoteError {
@@ -49,7 +49,7 @@ pub enum NoteError {
 /// signed-note §"Format": key names MUST be non-empty and contain neither
 /// Unicode spaces nor '+'. Control characters are refused too, since a note
 /// containing them is malformed and could never be opened.
-fn check_key_name(name: &str) -> Result<(), NoteError> {
+pub(super) fn check_key_name(name: &str) -> Result<(), NoteError> {
     let bad = name.is_empty()
         || name
             .chars()
@@ -267,13 +267,16 @@ impl fmt::Display for NoteVerifier {
     }
 }
 
-/// Verifies a signed note against `verifier` and returns its text.
-///
-/// Follows signed-note §"Signatures": lines from other keys (same name or
-/// same ID, but not both) are ignored, so witnesses can cosign and keys can
-/// rotate; every line whose name and key ID both match is verified and any
-/// failure rejects the whole note; at least one must verify.
-pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, NoteError> {
+/// One signature line of a note: the key name, the key ID and what follows the ID.
+pub struct SignatureLine<'a> {
+    pub name: &'a str,
+    pub key_id: [u8; KEY_ID_LEN],
+    pub payload: Vec<u8>,
+}
+
+/// Splits a signed note into its text and its signature lines, checking the envelope
+/// (signed-note §"Format") but no signature: which lines count is the verifier's business.
+pub fn signature_lines(note: &str) -> Result<(&str, Vec<SignatureLine<'_>>), NoteError> {
     use NoteError::MalformedNote as Bad;
     // signed-note §"Format": no ASCII control characters except newline.
     if note.bytes().any(|b| b < 0x20 && b != b'\n') {
@@ -288,8 +291,7 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
     let sigs = note[split + 2..].strip_suffix('\n').ok_or(Bad(
         "signature block must be non-empty and end with a newline",
     ))?;
-
-    let mut verified = false;
+    let mut lines = Vec::new();
     for (n, line) in sigs.split('\n').enumerate() {
         if n >= MAX_SIGNATURES {
             return Err(NoteError::TooManySignatures);
@@ -309,13 +311,33 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
         if blob.len() <= KEY_ID_LEN {
             return Err(Bad("signature too short"));
         }
-        let (key_id, sig) = blob.split_at(KEY_ID_LEN);
-        if name != verifier.name || key_id != verifier.key_hash {
+        let mut key_id = [0u8; KEY_ID_LEN];
+        key_id.copy_from_slice(&blob[..KEY_ID_LEN]);
+        lines.push(SignatureLine {
+            name,
+            key_id,
+            payload: blob[KEY_ID_LEN..].to_vec(),
+        });
+    }
+    Ok((text, lines))
+}
+
+/// Verifies a signed note against `verifier` and returns its text.
+///
+/// Follows signed-note §"Signatures": lines from other keys (same name or
+/// same ID, but not both) are ignored, so witnesses can cosign and keys can
+/// rotate; every line whose name and key ID both match is verified and any
+/// failure rejects the whole note; at least one must verify.
+pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, NoteError> {
+    let (text, lines) = signature_lines(note)?;
+    let mut verified = false;
+    for line in lines {
+        if line.name != verifier.name || line.key_id != verifier.key_hash {
             continue;
         }
-        let ok = sig.len() == ED25519_SIGNATURE_LEN
+        let ok = line.payload.len() == ED25519_SIGNATURE_LEN
             && UnparsedPublicKey::new(&signature::ED25519, &verifier.public_key)
-                .verify(text.as_bytes(), sig)
+                .verify(text.as_bytes(), &line.payload)
                 .is_ok();
         if !ok {
             return Err(verifier.invalid_signature());

@@ -2,11 +2,14 @@ use super::runtime;
 use crate::audit::checkpoint::{NoteSigner, NoteVerifier};
 use crate::config::Config;
 use crate::crypto::keys;
+use crate::gate::log::anchor::{Anchor, open_checkpoint};
 use crate::gate::log::export::{self, Format};
-use crate::gate::log::verify;
+use crate::gate::log::verify::{self, Anchored};
+use crate::gate::log::witness::{self, Witnesses};
 use crate::store::connect::connect;
 use anyhow::{Context, Result, bail};
 use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
@@ -16,6 +19,17 @@ pub enum Command {
         /// Verify against this note verifier key instead of the configured signing key's.
         #[arg(long)]
         verifier_key: Option<String>,
+        /// A checkpoint held outside the database (a signed note, cosignatures allowed): the
+        /// log must contain it and extend it. May be repeated.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Vec<PathBuf>,
+        /// Require a checkpoint of the log cosigned by at least N distinct configured
+        /// witnesses (parties[].witness_key).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        witnesses: usize,
+        /// Fail when nothing outside the database anchors the log.
+        #[arg(long)]
+        strict: bool,
     },
     /// Write the whole log to stdout.
     Export {
@@ -38,30 +52,22 @@ pub fn run(config: Config, command: Command) -> Result<()> {
             println!("{}", signer(&config)?.verifier_key());
             Ok(())
         }
-        Command::Verify { verifier_key } => {
+        Command::Verify {
+            verifier_key,
+            checkpoint,
+            witnesses,
+            strict,
+        } => {
             let verifier = match verifier_key {
                 Some(text) => NoteVerifier::parse(&text).context("--verifier-key")?,
                 None => signer(&config)?.verifier(),
             };
-            runtime()?.block_on(async {
-                let db = connect(&config.database).await?;
-                let started = std::time::Instant::now();
-                let outcome = verify::verify(&db, &verifier, &config.audit.log_name).await;
-                db.close().await;
-                match outcome {
-                    Ok(verified) => {
-                        let seconds = started.elapsed().as_secs_f64();
-                        println!(
-                            "audit log verified: {} records, {} checkpoints ({:.0} records/s)",
-                            verified.records,
-                            verified.checkpoints,
-                            verified.records as f64 / seconds.max(1e-9)
-                        );
-                        Ok(())
-                    }
-                    Err(error) => bail!("audit log verification FAILED: {error}"),
-                }
-            })
+            let options = VerifyOptions {
+                checkpoints: checkpoint,
+                witnesses,
+                strict,
+            };
+            runtime()?.block_on(verify_command(&config, &verifier, options))
         }
         Command::Export { format } => runtime()?.block_on(async {
             let db = connect(&config.database).await?;
@@ -73,5 +79,112 @@ pub fn run(config: Config, command: Command) -> Result<()> {
             outcome?;
             Ok(())
         }),
+    }
+}
+
+struct VerifyOptions {
+    checkpoints: Vec<PathBuf>,
+    witnesses: usize,
+    strict: bool,
+}
+
+/// The checkpoints held outside the database: the files given, and this gateway's state file
+/// when it is there.
+fn anchors(config: &Config, verifier: &NoteVerifier, files: &[PathBuf]) -> Result<Vec<Anchored>> {
+    let origin = &config.audit.log_name;
+    let mut anchors = Vec::new();
+    for file in files {
+        let note = std::fs::read_to_string(file)
+            .with_context(|| format!("--checkpoint {}", file.display()))?;
+        let checkpoint = open_checkpoint(&note, verifier, origin)
+            .map_err(|problem| anyhow::anyhow!("--checkpoint {}: {problem}", file.display()))?;
+        anchors.push(Anchored {
+            label: format!("checkpoint {}", file.display()),
+            checkpoint,
+        });
+    }
+    let state = Anchor::new(config.audit.state_file(), verifier.clone(), origin);
+    if let Some(checkpoint) = state.load()? {
+        anchors.push(Anchored {
+            label: format!("the state file {}", state.path().display()),
+            checkpoint,
+        });
+    }
+    Ok(anchors)
+}
+
+async fn verify_command(
+    config: &Config,
+    verifier: &NoteVerifier,
+    options: VerifyOptions,
+) -> Result<()> {
+    let mut anchors = anchors(config, verifier, &options.checkpoints)?;
+    // The witness keys are read only when a quorum is asked for.
+    let witnesses = match options.witnesses {
+        0 => Witnesses::default(),
+        _ => Witnesses::load(config).map_err(anyhow::Error::msg)?,
+    };
+    if options.witnesses > witnesses.len() {
+        bail!(
+            "--witnesses {}: only {} witnesses are configured",
+            options.witnesses,
+            witnesses.len()
+        );
+    }
+    if anchors.is_empty() && options.witnesses == 0 {
+        eprintln!(
+            "warning: no anchor outside the database (no --checkpoint, no state file at {}, no \
+             --witnesses): this shows the log is consistent with itself, not that it is the \
+             history the gateway signed",
+            config.audit.state_file().display()
+        );
+        if options.strict {
+            bail!("audit log verification FAILED: --strict and nothing anchors the log");
+        }
+    }
+    let db = connect(&config.database).await?;
+    let started = std::time::Instant::now();
+    let outcome =
+        verify::verify_anchored(&db, verifier, &config.audit.log_name, &mut anchors).await;
+    let quorum = match (&outcome, options.witnesses) {
+        (Ok(_), needed) if needed > 0 => Some(witness::quorum(&db, &witnesses).await),
+        _ => None,
+    };
+    db.close().await;
+    let verified = match outcome {
+        Ok(verified) => verified,
+        Err(error) => bail!("audit log verification FAILED: {error}"),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "audit log verified: {} records, {} checkpoints ({:.0} records/s)",
+        verified.records,
+        verified.checkpoints,
+        verified.records as f64 / seconds.max(1e-9)
+    );
+    for anchor in &anchors {
+        println!(
+            "extends {} (tree size {})",
+            anchor.label, anchor.checkpoint.size
+        );
+    }
+    match quorum {
+        None => Ok(()),
+        Some(Err(problem)) => bail!("audit log verification FAILED: {problem}"),
+        Some(Ok(best)) if best.witnesses >= options.witnesses => {
+            println!(
+                "witnessed: the checkpoint at tree size {} is cosigned by {} of {} witnesses",
+                best.tree_size,
+                best.witnesses,
+                witnesses.len()
+            );
+            Ok(())
+        }
+        Some(Ok(best)) => bail!(
+            "audit log verification FAILED: no checkpoint is cosigned by {} witnesses (at most {}, at tree size {})",
+            options.witnesses,
+            best.witnesses,
+            best.tree_size
+        ),
     }
 }

@@ -1,5 +1,6 @@
 use crate::auth::parties::Parties;
 use crate::config::Config;
+use crate::gate::log::witness::Witnesses;
 use anyhow::Result;
 use std::sync::Arc;
 
@@ -9,6 +10,11 @@ pub fn run(config: Config) -> Result<()> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let parties = Parties::load(&config, &provider)?;
     crate::http::tls::server_config(&config.server, &parties, provider)?;
-    println!("configuration valid: {} parties", parties.all.len());
+    let witnesses = Witnesses::load(&config).map_err(anyhow::Error::msg)?;
+    println!(
+        "configuration valid: {} parties, {} witnesses",
+        parties.all.len(),
+        witnesses.len()
+    );
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, SubjectPublicKeyInfoDer};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -111,6 +111,23 @@ pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, KeyErro
         return Err(format_error(path, "at least one PEM certificate"));
     }
     Ok(certs)
+}
+
+/// The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): the 32-byte key follows.
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// An Ed25519 public key from an SPKI PEM file (`-----BEGIN PUBLIC KEY-----`).
+pub fn ed25519_public_key(path: &Path) -> Result<[u8; 32], KeyError> {
+    let expected = "an Ed25519 public key (SPKI PEM)";
+    let pem = read(path)?;
+    let spki =
+        SubjectPublicKeyInfoDer::from_pem_slice(&pem).map_err(|_| format_error(path, expected))?;
+    spki.as_ref()
+        .strip_prefix(&ED25519_SPKI_PREFIX[..])
+        .and_then(|key| key.try_into().ok())
+        .ok_or_else(|| format_error(path, expected))
 }
 
 pub fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, KeyError> {

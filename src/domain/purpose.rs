@@ -58,13 +58,15 @@ impl Purpose {
     /// the integration agency directs trajectories (SWO art. 3) and sanctions the others; both
     /// refer (SWO art. 4). KBI only registers attests (SWO art. 13). Reviewing the audit log is
     /// the privacy officer's alone and monitoring the coordinator's alone (SWO art. 16), so that
-    /// neither role doubles as a back door to case data.
+    /// neither role doubles as a back door to case data. A party's system acts for audit
+    /// review only as the party's witness of the log: checkpoints and their consistency,
+    /// never a record (the edge lets it no further).
     pub const fn permits(self, kind: PartyKind, role: Role) -> bool {
         use PartyKind::*;
         use Purpose::*;
         use Role::*;
         match (self, role) {
-            (AuditReview, PrivacyOfficer) => true,
+            (AuditReview, PrivacyOfficer | System) => true,
             (Monitoring, Coordinator) => matches!(kind, Ocmw | IntegrationAgency),
             (AttestRegistration, System) => matches!(kind, Kbi),
             (TrajectoryGuidance | Sanctioning | Referral, CaseWorker | System) => {
@@ -154,10 +156,12 @@ mod tests {
 
     #[test]
     fn audit_review_and_monitoring_are_reserved_to_their_roles() {
-        for role in [CaseWorker, System, Coordinator] {
+        for role in [CaseWorker, Coordinator] {
             assert!(!AuditReview.permits(Ocmw, role));
         }
         assert!(AuditReview.permits(Kbi, PrivacyOfficer));
+        // A party's system witnesses the log: checkpoints only (the edge keeps it there).
+        assert!(AuditReview.permits(Kbi, System) && AuditReview.permits(Ocmw, System));
         assert!(Monitoring.permits(Ocmw, Coordinator));
         assert!(!Monitoring.permits(Kbi, Coordinator));
         assert!(!TrajectoryGuidance.permits(Ocmw, PrivacyOfficer));

@@ -32,6 +32,8 @@ pub struct PartyDirectory {
     pub review_all: Vec<PartyId>,
     /// Each party's kind, to address notices to the parties of one kind.
     pub kinds: HashMap<String, PartyKind>,
+    /// The parties' witnesses of the audit log.
+    pub witnesses: log::witness::Witnesses,
 }
 
 pub mod action;
@@ -93,6 +95,9 @@ impl Gate {
     /// marked unhealthy; an instance taken out of rotation gets no traffic to prove otherwise,
     /// so a trial append (rolled back) decides.
     pub async fn audit_is_writable(&self) -> bool {
+        if self.writer.sealed().is_some() {
+            return false;
+        }
         if self.writer.is_healthy() {
             return true;
         }
@@ -101,6 +106,12 @@ impl Gate {
             self.writer.mark_healthy();
         }
         writable
+    }
+
+    /// What was found if the database's log no longer extends the checkpoint the gateway
+    /// signed last (then nothing personal is served).
+    pub fn anchor_problem(&self) -> Option<&str> {
+        self.writer.sealed()
     }
 
     pub(super) fn draft(&self, who: &Caller, action: &'static str) -> AuditDraft {

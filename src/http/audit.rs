@@ -2,7 +2,7 @@
 //! purpose `auditReview`): the signed checkpoint, the verifier key, inclusion and consistency
 //! proofs in RFC 9162 form. Each use is itself audited.
 
-use super::audit_review::require_review;
+use super::audit_review::{require_checkpoints, require_review};
 use super::case_work::{bad_query, invalid};
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -94,7 +94,7 @@ pub async fn get_audit_checkpoint(
     Extension(who): Extension<Caller>,
 ) -> Result<Response, Problem> {
     let act = action::GET_CHECKPOINT;
-    require_review(&who, act)?;
+    require_checkpoints(&who, act)?;
     let note = state.gate.checkpoint().await.map_err(|error| {
         Problem::service_unavailable()
             .caused_by(format!("no checkpoint could be produced: {error}"))
@@ -177,7 +177,7 @@ pub async fn get_audit_consistency_proof(
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Json<ConsistencyProof>, Problem> {
     let act = action::GET_CONSISTENCY_PROOF;
-    require_review(&who, act)?;
+    require_checkpoints(&who, act)?;
     let [from, to] = numbers(query, ["from", "to"]).map_err(|p| invalid(act, p))?;
     let proof = state
         .gate

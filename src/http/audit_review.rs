@@ -12,6 +12,7 @@ use crate::audit::anomalies::{Anomaly, Bounds};
 use crate::audit::record::{AuditRecord, micros};
 use crate::domain::client_id::ClientId;
 use crate::domain::purpose::Purpose;
+use crate::domain::role::Role;
 use crate::gate::Caller;
 use crate::gate::action;
 use crate::gate::parameters::Parameters;
@@ -152,13 +153,37 @@ pub async fn get_audit_anomalies(
     Ok(personal(StatusCode::OK, Json(body)))
 }
 
-/// The audit log is reviewed with the purpose `auditReview` only; any other is refused on
-/// record.
+/// The audit log's records are reviewed by a privacy officer with the purpose `auditReview`
+/// only; anyone else is refused on record.
 pub fn require_review(who: &Caller, act: &'static str) -> Result<(), Problem> {
-    let permitted = who.purpose == Purpose::AuditReview;
+    require_log_access(who, act, &[Role::PrivacyOfficer])
+}
+
+/// The log's checkpoints and consistency proofs: for privacy officers and for the parties'
+/// systems witnessing the log, with the purpose `auditReview`.
+pub fn require_checkpoints(who: &Caller, act: &'static str) -> Result<(), Problem> {
+    require_log_access(who, act, &[Role::PrivacyOfficer, Role::System])
+}
+
+/// Cosigning checkpoints: a party's system, as its witness, with the purpose `auditReview`.
+pub fn require_witness(who: &Caller, act: &'static str) -> Result<(), Problem> {
+    require_log_access(who, act, &[Role::System])
+}
+
+fn require_log_access(who: &Caller, act: &'static str, roles: &[Role]) -> Result<(), Problem> {
     require_purpose(
         act,
-        permitted,
+        who.purpose == Purpose::AuditReview,
         "the audit log is reviewed with the purpose auditReview",
+    )?;
+    let acting = roles.iter().any(|role| who.acting_roles.contains(*role));
+    let names: Vec<&str> = roles.iter().map(|role| role.as_str()).collect();
+    require_purpose(
+        act,
+        acting,
+        &format!(
+            "this part of the audit log is for the role {}",
+            names.join(" or ")
+        ),
     )
 }

@@ -22,6 +22,7 @@ pub mod refusals;
 pub mod reports;
 pub mod tls;
 pub mod whoami;
+pub mod witness;
 
 use crate::app::AppState;
 use axum::Router;
@@ -55,6 +56,7 @@ pub fn router(state: AppState, pages: Router<AppState>) -> (Router, utoipa::open
         .merge(reports::router())
         .merge(audit::router())
         .merge(audit_review::router())
+        .merge(witness::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             refusals::record_refusals,

@@ -20,8 +20,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Ready only while personal data could be served safely: the database answers and the
-/// audit log takes appends. Keys are loaded at start-up or the process does not start.
+/// Ready only while personal data could be served safely: the database answers, the audit
+/// log takes appends and still extends the last checkpoint signed (its anchor outside the
+/// database). Keys are loaded at start-up or the process does not start.
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let database = state.gate.database_answers().await;
     let audit_log = state.gate.audit_is_writable().await;
@@ -29,21 +30,26 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         .revocation
         .as_ref()
         .is_none_or(|lists| lists.is_current());
-    let ready = database && audit_log && revocation;
+    let anchor_problem = state.gate.anchor_problem();
+    let ready = database && audit_log && revocation && anchor_problem.is_none();
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = json!({
+    let mut body = json!({
         "status": if ready { "ready" } else { "notReady" },
         "checks": {
             "database": database,
             "auditLog": audit_log,
+            "auditAnchor": anchor_problem.is_none(),
             "keys": true,
             "revocationLists": revocation,
         },
     });
+    if let Some(found) = anchor_problem {
+        body["problem"] = json!(found);
+    }
     (status, Json(body))
 }
 

@@ -11,7 +11,7 @@ use crate::domain::record::field::{Category, Field};
 use crate::domain::role::RoleSet;
 use crate::gate::Caller;
 use crate::gate::{VisibilityQuestion, action};
-use crate::http::case_work::{invalid, require_purpose};
+use crate::http::case_work::invalid;
 use crate::policy::{Explanation, Register};
 use axum::Json;
 use axum::extract::{Extension, State};
@@ -109,9 +109,7 @@ pub async fn explain_visibility(
     body: Result<JsonBody<ExplainRequest>, Problem>,
 ) -> Result<Json<Explanation>, Problem> {
     let act = action::EXPLAIN;
-    let permitted = who.purpose == Purpose::AuditReview;
-    let detail = "explanations are for privacy officers reviewing, purpose auditReview";
-    require_purpose(act, permitted, detail)?;
+    super::audit_review::require_review(&who, act)?;
     let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
     let (client, party, roles, purpose, field) = parse_question(&state, &body)
         .map_err(|issues| invalid(act, Problem::bad_request(issues)))?;

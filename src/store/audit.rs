@@ -171,6 +171,21 @@ pub async fn latest_checkpoint(db: &Db) -> Result<Option<StoredCheckpoint>, Stor
     .pop())
 }
 
+/// The checkpoint signed at `tree_size`, if any.
+pub async fn checkpoint_at(
+    db: &Db,
+    tree_size: u64,
+) -> Result<Option<StoredCheckpoint>, StoreError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT tree_size, root_hash, note FROM audit_checkpoints WHERE tree_size = $1",
+        )
+        .bind(tree_size as i64)
+        .fetch_optional(pool)
+        .await?
+    }))
+}
+
 pub async fn checkpoints(db: &Db) -> Result<Vec<StoredCheckpoint>, StoreError> {
     checkpoints_query(
         db,

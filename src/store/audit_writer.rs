@@ -10,8 +10,8 @@ use super::batch::{CHUNK_ROWS, insert_sql};
 use super::mutations::{self, Applied, Mutation};
 use super::{Conn, Db, events};
 use crate::audit::record::{AuditDraft, AuditRecord, micros};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use time::OffsetDateTime;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
 
@@ -108,6 +108,9 @@ pub struct AuditWriter {
     healthy: Arc<AtomicBool>,
     /// Counts commits, so that long-polling readers wake when something was written.
     commits: watch::Receiver<u64>,
+    /// Set, for good, when the log in the database was found not to extend the checkpoint
+    /// the gateway signed last: what was found. Nothing is appended, so nothing is served.
+    sealed: Arc<OnceLock<String>>,
 }
 
 impl AuditWriter {
@@ -129,7 +132,23 @@ impl AuditWriter {
             sender,
             healthy,
             commits,
+            sealed: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// Refuses every append from now on (fail closed), for `reason`.
+    pub fn seal(&self, reason: String) {
+        if self.sealed.set(reason).is_ok() {
+            tracing::error!(
+                reason = self.sealed.get().map(String::as_str),
+                "the audit log was rewritten under the gateway; serving nothing personal"
+            );
+        }
+    }
+
+    /// Why appends are refused for good, if they are.
+    pub fn sealed(&self) -> Option<&str> {
+        self.sealed.get().map(String::as_str)
     }
 
     /// Whether the last commit succeeded (readiness).
@@ -162,6 +181,9 @@ impl AuditWriter {
         events: Vec<NewEvent>,
         draft: AuditDraft,
     ) -> Result<Applied, AuditUnavailable> {
+        if self.sealed.get().is_some() {
+            return Err(AuditUnavailable);
+        }
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(Job {

@@ -72,7 +72,12 @@ async fn connect_postgres(config: &DatabaseConfig) -> Result<Db, StoreError> {
     let mut options = PgConnectOptions::from_str(&config.url)?
         .application_name("joint-client-gateway")
         .disable_statement_logging();
-    if let Some(schema) = &config.schema {
+    if let Some(schema) = config
+        .schema
+        .as_ref()
+        .filter(|_| !config.require_least_privilege)
+    {
+        // A least-privileged role may not create schemas: `gateway migrate` did, as the owner.
         // The schema name was validated to [a-z0-9_] at start-up, so quoting it is safe.
         let mut conn = PgConnectOptions::from_str(&config.url)?.connect().await?;
         let created = sqlx::query(AssertSqlSafe(format!(
@@ -91,6 +96,8 @@ async fn connect_postgres(config: &DatabaseConfig) -> Result<Db, StoreError> {
                 return Err(error.into());
             }
         }
+    }
+    if let Some(schema) = &config.schema {
         options = options.options([("search_path", schema.as_str())]);
     }
     let pool = PgPoolOptions::new()

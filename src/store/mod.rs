@@ -38,10 +38,12 @@ pub mod infractions;
 pub mod instances;
 pub mod monitoring;
 pub mod mutations;
+pub mod privileges;
 pub mod records;
 pub mod referrals;
 pub mod retention;
 pub mod webhooks;
+pub mod witness;
 
 use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 
@@ -138,6 +140,10 @@ impl Conn<'_> {
     }
 }
 
+fn newest(migrator: &sqlx::migrate::Migrator) -> i64 {
+    migrator.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
@@ -161,6 +167,24 @@ impl Db {
             Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
+    }
+
+    /// The newest migration applied and the newest this build carries, when they differ: a
+    /// gateway serving without migrating (least privilege) must find the schema it needs.
+    pub async fn migration_lag(&self) -> Result<Option<(i64, i64)>, StoreError> {
+        const APPLIED: &str =
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
+        let (applied, needed): (i64, i64) = match self {
+            Db::Sqlite(pool) => (
+                sqlx::query_scalar(APPLIED).fetch_one(pool).await?,
+                newest(&sqlx::migrate!("migrations/sqlite")),
+            ),
+            Db::Postgres(pool) => (
+                sqlx::query_scalar(APPLIED).fetch_one(pool).await?,
+                newest(&sqlx::migrate!("migrations/postgres")),
+            ),
+        };
+        Ok((applied != needed).then_some((applied, needed)))
     }
 
     /// A round trip to the database, for readiness.

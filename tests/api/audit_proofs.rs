@@ -19,9 +19,9 @@ const MISSING_SCOPE: &str = "urn:problem-type:belgif:missingScope";
 
 // --- An independent RFC 9162 verifier -------------------------------------------------------
 
-type Hash = [u8; 32];
+pub(crate) type Hash = [u8; 32];
 
-fn sha256(parts: &[&[u8]]) -> Hash {
+pub(crate) fn sha256(parts: &[&[u8]]) -> Hash {
     let mut context = Context::new(&SHA256);
     for part in parts {
         context.update(part);
@@ -93,7 +93,7 @@ fn verify_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &H
 
 /// RFC 9162 §2.1.4.2: verifying a consistency proof (with the trivial cases of §2.1.4.1:
 /// equal sizes need no proof).
-fn verify_consistency(
+pub(crate) fn verify_consistency(
     first: u64,
     second: u64,
     first_hash: &Hash,
@@ -168,7 +168,7 @@ fn the_verifier_here_agrees_with_the_rfc_on_a_hand_built_tree() {
 
 // --- C2SP signed notes -----------------------------------------------------------------------
 
-struct VerifierKey {
+pub(crate) struct VerifierKey {
     name: String,
     key_hash: [u8; 4],
     public_key: [u8; 32],
@@ -176,7 +176,7 @@ struct VerifierKey {
 
 /// `<name>+<8 hex keyhash>+<base64(0x01 ‖ public key)>`, with the key hash recomputed as
 /// SHA-256(name ‖ "\n" ‖ 0x01 ‖ public key)[..4].
-fn parse_verifier_key(text: &str) -> VerifierKey {
+pub(crate) fn parse_verifier_key(text: &str) -> VerifierKey {
     let mut parts = text.trim_end_matches('\n').splitn(3, '+');
     let name = parts.next().unwrap().to_owned();
     let hex = parts.next().unwrap();
@@ -196,17 +196,17 @@ fn parse_verifier_key(text: &str) -> VerifierKey {
 }
 
 #[derive(Clone)]
-struct Note {
+pub(crate) struct Note {
     /// The signed text: origin, size and root lines, each ending in a newline.
-    body: String,
-    origin: String,
-    size: u64,
-    root: Hash,
+    pub(crate) body: String,
+    pub(crate) origin: String,
+    pub(crate) size: u64,
+    pub(crate) root: Hash,
     /// (key name, key hash ‖ signature).
-    signatures: Vec<(String, Vec<u8>)>,
+    pub(crate) signatures: Vec<(String, Vec<u8>)>,
 }
 
-fn parse_note(text: &str) -> Note {
+pub(crate) fn parse_note(text: &str) -> Note {
     let (body, signatures) = text
         .split_once("\n\n")
         .expect("text, blank line, signatures");
@@ -238,7 +238,7 @@ fn parse_note(text: &str) -> Note {
 }
 
 /// Whether the note carries a valid signature by `key` over its text.
-fn signed_by(note: &Note, key: &VerifierKey) -> bool {
+pub(crate) fn signed_by(note: &Note, key: &VerifierKey) -> bool {
     let public = ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key.public_key);
     note.signatures.iter().any(|(name, blob)| {
         *name == key.name
@@ -360,7 +360,7 @@ fn hashes(proof: &Value) -> Vec<Hash> {
         .collect()
 }
 
-async fn register_many(gw: &TestGateway, numbers: std::ops::Range<u32>) {
+pub(crate) async fn register_many(gw: &TestGateway, numbers: std::ops::Range<u32>) {
     let gent = gw.case_worker(("ocmw-gent", "sw-gent-1"));
     for n in numbers {
         assert_eq!(gent.register(&generated_ssin(n)).await.status(), 201);

@@ -2,15 +2,17 @@
 //! proofs, export and verification, each reading what the store holds and checking it with
 //! the pure encodings, tree and notes of `audit`.
 
+pub mod anchor;
 pub mod export;
 pub mod proofs;
 pub mod tree;
 pub mod verify;
+pub mod witness;
 
 use super::Gate;
 use crate::audit::merkle::Hash;
 use proofs::ProofError;
-use verify::{Verified, VerifyError};
+use verify::{Anchored, Verified, VerifyError};
 
 /// The audit log's services as the edge asks for them.
 impl Gate {
@@ -43,8 +45,19 @@ impl Gate {
         proofs::consistency(&self.db, from, to).await
     }
 
-    /// Verifies the whole log as `gateway audit verify` does, against this gateway's key.
+    /// Verifies the whole log as `gateway audit verify` does, against this gateway's key and
+    /// the checkpoint in its state file. (A state file that does not load stopped the start or
+    /// the signing already, with what was wrong.)
     pub async fn verify_log(&self, origin: &str) -> Result<Verified, VerifyError> {
-        verify::verify(&self.db, &self.tree.verifier(), origin).await
+        let verifier = self.tree.verifier();
+        let state = anchor::Anchor::new(self.tree.state_file().into(), verifier.clone(), origin);
+        let mut anchors: Vec<Anchored> = (state.load().ok().flatten())
+            .map(|checkpoint| Anchored {
+                label: "the state file".into(),
+                checkpoint,
+            })
+            .into_iter()
+            .collect();
+        verify::verify_anchored(&self.db, &verifier, origin, &mut anchors).await
     }
 }

@@ -3,11 +3,14 @@
 //! records or T milliseconds. Every instance runs one; they compute identical nodes and
 //! checkpoints, so whichever stores first wins and the others agree.
 
+use super::anchor::{Anchor, AnchorError};
 use crate::audit::checkpoint::{Checkpoint, NoteSigner, NoteVerifier};
 use crate::audit::merkle::{Frontier, Hash, empty_root, leaf_hash};
 use crate::audit::record::micros;
 use crate::config::AuditConfig;
+use crate::store::audit_writer::AuditWriter;
 use crate::store::{Db, StoreError, audit};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
@@ -27,6 +30,8 @@ pub enum TreeError {
     Stopped,
     #[error("the stored tree cannot be resumed: {0}")]
     Resume(String),
+    #[error(transparent)]
+    Anchor(#[from] AnchorError),
 }
 
 type Reply = oneshot::Sender<Result<String, TreeError>>;
@@ -35,6 +40,7 @@ type Reply = oneshot::Sender<Result<String, TreeError>>;
 pub struct TreeHandle {
     requests: mpsc::Sender<Reply>,
     signer: Arc<NoteSigner>,
+    state_file: PathBuf,
 }
 
 impl TreeHandle {
@@ -53,6 +59,11 @@ impl TreeHandle {
         self.signer.verifier_key()
     }
 
+    /// Where the last checkpoint signed is kept outside the database.
+    pub fn state_file(&self) -> &Path {
+        &self.state_file
+    }
+
     /// The verifier of the checkpoints this signer signs.
     pub fn verifier(&self) -> NoteVerifier {
         self.signer.verifier()
@@ -68,28 +79,33 @@ struct Follower {
     checkpointed_at: Instant,
     every_records: u64,
     every: Duration,
+    /// The state file outside the database, and the checkpoint it holds.
+    anchor: Anchor,
+    anchored: Option<Checkpoint>,
+    /// Sealed when the database no longer extends the anchor: nothing more is served.
+    writer: AuditWriter,
 }
 
+/// Resumes the tree where the stored nodes end, after checking that the database still
+/// extends the last checkpoint this gateway signed (the state file): a gateway that finds a
+/// rewritten, truncated or restored log refuses to start rather than sign over it.
 pub async fn start(
     db: Db,
     signer: Arc<NoteSigner>,
     config: &AuditConfig,
     appended: Arc<Notify>,
+    writer: AuditWriter,
 ) -> Result<TreeHandle, TreeError> {
-    let size = audit::tree_size(&db).await?;
-    let root_parts = right_edge(size);
-    let stored = audit::nodes(&db, &root_parts).await?;
-    let hashes: Vec<Hash> = root_parts
-        .iter()
-        .map(|key| {
-            stored
-                .get(key)
-                .copied()
-                .ok_or_else(|| TreeError::Resume(format!("node {key:?} is missing")))
-        })
-        .collect::<Result<_, _>>()?;
-    let frontier =
-        Frontier::from_parts(size, &hashes).map_err(|e| TreeError::Resume(e.to_string()))?;
+    let anchor = Anchor::new(config.state_file(), signer.verifier(), &config.log_name);
+    let anchored = anchor.load()?;
+    match &anchored {
+        Some(checkpoint) => anchor.check(&db, checkpoint).await?,
+        None => tracing::warn!(
+            state_file = %anchor.path().display(),
+            "no checkpoint signed by this gateway is on record outside the database yet; the next one will be"
+        ),
+    }
+    let frontier = stored_frontier(&db, audit::tree_size(&db).await?).await?;
     let checkpointed = audit::latest_checkpoint(&db)
         .await?
         .map_or(0, |c| c.tree_size);
@@ -103,9 +119,32 @@ pub async fn start(
         checkpointed_at: Instant::now(),
         every_records: config.checkpoint_every_records,
         every: Duration::from_millis(config.checkpoint_every_ms),
+        anchor,
+        anchored,
+        writer,
     };
     tokio::spawn(follower.run(appended, receiver));
-    Ok(TreeHandle { requests, signer })
+    Ok(TreeHandle {
+        requests,
+        signer,
+        state_file: config.state_file(),
+    })
+}
+
+/// The tree of the first `size` leaves as the stored perfect subtrees give it: O(log n) rows.
+pub async fn stored_frontier(db: &Db, size: u64) -> Result<Frontier, TreeError> {
+    let root_parts = right_edge(size);
+    let stored = audit::nodes(db, &root_parts).await?;
+    let hashes: Vec<Hash> = root_parts
+        .iter()
+        .map(|key| {
+            stored
+                .get(key)
+                .copied()
+                .ok_or_else(|| TreeError::Resume(format!("node {key:?} is missing")))
+        })
+        .collect::<Result<_, _>>()?;
+    Frontier::from_parts(size, &hashes).map_err(|e| TreeError::Resume(e.to_string()))
 }
 
 /// The perfect subtrees covering `[0, size)`, largest first (the frontier's order).
@@ -174,7 +213,17 @@ impl Follower {
         }
     }
 
+    /// Signs the current end of the log, once the database is found to still extend the last
+    /// checkpoint signed; then keeps the new one outside the database too.
     async fn sign(&mut self) -> Result<(), TreeError> {
+        if let Some(anchored) = &self.anchored
+            && let Err(error) = self.anchor.check(&self.db, anchored).await
+        {
+            if let AnchorError::Inconsistent { .. } = &error {
+                self.writer.seal(error.to_string());
+            }
+            return Err(error.into());
+        }
         let checkpoint = Checkpoint {
             origin: self.origin.clone(),
             size: self.frontier.size(),
@@ -188,6 +237,8 @@ impl Follower {
         audit::put_checkpoint(&self.db, checkpoint.size, &checkpoint.root, &note, now).await?;
         self.checkpointed = checkpoint.size;
         self.checkpointed_at = Instant::now();
+        self.anchor.save(&note, &checkpoint)?;
+        self.anchored = Some(checkpoint);
         Ok(())
     }
 

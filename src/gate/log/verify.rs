@@ -3,8 +3,8 @@
 //! appended; the tree recomputed from the records; every checkpoint's signature and root.
 //! The first record that does not match is named.
 
-use crate::audit::checkpoint::{self, NoteVerifier};
-use crate::audit::merkle::{Frontier, leaf_hash};
+use crate::audit::checkpoint::{self, Checkpoint, NoteVerifier};
+use crate::audit::merkle::{Frontier, empty_root, leaf_hash};
 use crate::audit::record::AuditRecord;
 use crate::store::audit::{self, VerifyRow as Row};
 use crate::store::{Db, StoreError};
@@ -23,10 +23,37 @@ pub enum VerifyError {
     Checkpoint { size: u64, problem: String },
     #[error("the log head says {head} records but {found} are stored")]
     Head { head: u64, found: u64 },
+    #[error("{label}, of {size} records: {problem}")]
+    Anchor {
+        label: String,
+        size: u64,
+        problem: String,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("reading the log was interrupted")]
     Interrupted,
+}
+
+/// A checkpoint held outside the database (a state file, a party's copy), named for the
+/// report: the log must contain it and extend it.
+pub struct Anchored {
+    pub label: String,
+    pub checkpoint: Checkpoint,
+}
+
+impl Anchored {
+    /// Checks the anchor against the tree of the records before it.
+    fn check(&self, frontier: &Frontier) -> Result<(), VerifyError> {
+        if frontier.root() == self.checkpoint.root {
+            return Ok(());
+        }
+        Err(VerifyError::Anchor {
+            label: self.label.clone(),
+            size: self.checkpoint.size,
+            problem: "the log's first records do not hash to its root: they were rewritten after it was signed".into(),
+        })
+    }
 }
 
 pub async fn verify(
@@ -34,8 +61,29 @@ pub async fn verify(
     verifier: &NoteVerifier,
     origin: &str,
 ) -> Result<Verified, VerifyError> {
+    verify_anchored(db, verifier, origin, &mut []).await
+}
+
+/// Verifies the log, and that it contains and extends each of `anchors`.
+pub async fn verify_anchored(
+    db: &Db,
+    verifier: &NoteVerifier,
+    origin: &str,
+    anchors: &mut [Anchored],
+) -> Result<Verified, VerifyError> {
     let checkpoints = audit::checkpoints(db).await?;
     let mut pending = checkpoints.iter().peekable();
+    anchors.sort_by_key(|a| a.checkpoint.size);
+    let mut anchors = anchors.iter().peekable();
+    while let Some(anchor) = anchors.next_if(|a| a.checkpoint.size == 0) {
+        if anchor.checkpoint.root != empty_root() {
+            return Err(VerifyError::Anchor {
+                label: anchor.label.clone(),
+                size: 0,
+                problem: "not the root of the empty tree".into(),
+            });
+        }
+    }
     let mut frontier = Frontier::new();
     let mut checked = 0;
     // The next page is read while this one is checked: the database and the hashing overlap.
@@ -62,7 +110,20 @@ pub async fn verify(
                 check_checkpoint(stored, &frontier, verifier, origin)?;
                 checked += 1;
             }
+            while let Some(anchor) = anchors.next_if(|a| a.checkpoint.size == frontier.size()) {
+                anchor.check(&frontier)?;
+            }
         }
+    }
+    if let Some(anchor) = anchors.next() {
+        return Err(VerifyError::Anchor {
+            label: anchor.label.clone(),
+            size: anchor.checkpoint.size,
+            problem: format!(
+                "the log holds only {} records: records were removed or an older copy of the database was restored",
+                frontier.size()
+            ),
+        });
     }
     if let Some(stored) = pending.next() {
         return Err(VerifyError::Checkpoint {

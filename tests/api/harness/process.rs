@@ -149,7 +149,12 @@ impl Deployment {
 
     /// `gateway --config FILE <args>`, run to completion (bounded) without a server.
     pub fn cli(&self, args: &[&str]) -> Finished {
-        run_to_completion(gateway_command(&self.config_file, self.dir.path()), args)
+        self.cli_with(&self.config_file, args)
+    }
+
+    /// The same with another configuration file of this deployment.
+    pub fn cli_with(&self, config_file: &Path, args: &[&str]) -> Finished {
+        run_to_completion(gateway_command(config_file, self.dir.path()), args)
     }
 }
 
