@@ -5,13 +5,14 @@
 
 use gateway::audit::record::{AuditDraft, AuditRecord, Outcome};
 use gateway::config::DatabaseConfig;
+use gateway::domain::competence::{ClaimEffect, LinkRole};
 use gateway::domain::event::EventType;
 use gateway::domain::purpose::Purpose;
 use gateway::domain::record::field::Category;
 use gateway::store::audit_writer::{AuditWriter, NewEvent};
 use gateway::store::clients::{self, Presence};
 use gateway::store::mutations::{
-    Applied, ConsentRow, DecisionRow, InfractionRow, MessageRow, Mutation, ReferralRow,
+    Applied, ConsentRow, DecisionRow, InfractionRow, LinkGuard, MessageRow, Mutation, ReferralRow,
     Registration,
 };
 use gateway::store::records::Reading;
@@ -97,6 +98,15 @@ impl Store {
         clients::active_link(&self.db, client_id, party)
             .await
             .unwrap()
+            .map(|link| link.legal_basis)
+    }
+
+    /// The role of `party`'s active link with the client, if it has one.
+    async fn role(&self, client_id: &str, party: &str) -> Option<String> {
+        clients::active_link(&self.db, client_id, party)
+            .await
+            .unwrap()
+            .map(|link| link.role)
     }
 
     /// The reading of the client by `party` for trajectory guidance on `day`.
@@ -138,6 +148,7 @@ macro_rules! contract {
 
 contract!(
     registering_twice_links_once,
+    one_party_per_kind_is_competent_and_a_claim_waits_for_it,
     an_ended_link_hides_the_client_until_linked_again,
     a_record_is_written_only_at_the_version_read,
     a_consent_is_active_in_its_period_until_withdrawn,
@@ -180,8 +191,19 @@ fn registration(party: &str, n: u8) -> Registration {
         ciphertext: vec![n; 48],
         encryption_key_id: "encryption-1".into(),
         party: party.into(),
+        party_kind: kind_of(party).into(),
+        role: Some(LinkRole::Competent),
         legal_basis: "publicTask".into(),
         dossier_reference: format!("dossier-{n}"),
+    }
+}
+
+/// The kind of the development parties, by their ids.
+fn kind_of(party: &str) -> &'static str {
+    match party {
+        "amal" => "integrationAgency",
+        "kbi" => "kbi",
+        _ => "ocmw",
     }
 }
 
@@ -265,6 +287,94 @@ fn decide(infraction_id: &str, decision: &str) -> Mutation {
     })
 }
 
+async fn one_party_per_kind_is_competent_and_a_claim_waits_for_it(store: Store) {
+    let gent = store
+        .apply(Mutation::RegisterClient(registration("ocmw-gent", 1)))
+        .await;
+    let client_id = gent.client_id().unwrap().to_owned();
+    // A second OCMW asking for competence is refused, and no link is made.
+    assert_eq!(
+        store
+            .apply(Mutation::RegisterClient(registration("ocmw-eeklo", 1)))
+            .await,
+        Applied::CompetenceTaken {
+            client_id: client_id.clone()
+        }
+    );
+    assert_eq!(store.role(&client_id, "ocmw-eeklo").await, None);
+    // Involved, it is linked; the agency is competent for its own kind beside Gent.
+    let involved = Registration {
+        role: Some(LinkRole::Involved),
+        ..registration("ocmw-eeklo", 1)
+    };
+    assert!(matches!(
+        store.apply(Mutation::RegisterClient(involved)).await,
+        Applied::Registered {
+            role: LinkRole::Involved,
+            ..
+        }
+    ));
+    store.register("amal", 1).await;
+    assert_eq!(
+        store.role(&client_id, "amal").await.as_deref(),
+        Some("competent")
+    );
+    let claim = |party: &str| Mutation::ClaimCompetence {
+        client_id: client_id.clone(),
+        party: party.into(),
+        kind: "ocmw".into(),
+    };
+    assert_eq!(
+        store.apply(claim("ocmw-eeklo")).await,
+        Applied::CompetenceClaimed(ClaimEffect::Pending)
+    );
+    // A hand-over by a party that is not competent, or to one without a claim, changes nothing.
+    let hand_over = |from: &str, to: &str| Mutation::HandOverCompetence {
+        client_id: client_id.clone(),
+        from: from.into(),
+        to: to.into(),
+        kind: "ocmw".into(),
+    };
+    assert_eq!(
+        store.apply(hand_over("ocmw-eeklo", "ocmw-eeklo")).await,
+        Applied::NotCompetent
+    );
+    assert_eq!(
+        store
+            .apply(hand_over("ocmw-gent", "ocmw-geraardsbergen"))
+            .await,
+        Applied::NoClaim
+    );
+    assert_eq!(
+        store.role(&client_id, "ocmw-gent").await.as_deref(),
+        Some("competent")
+    );
+    // The competent party's link ends: the pending claim takes over.
+    let end = Mutation::EndLink {
+        client_id: client_id.clone(),
+        party: "ocmw-gent".into(),
+    };
+    assert_eq!(store.apply(end).await, Applied::LinkEnded);
+    assert_eq!(
+        store.role(&client_id, "ocmw-eeklo").await.as_deref(),
+        Some("competent")
+    );
+    // A write guarded by a competent link commits only while the link is competent.
+    let guarded = |party: &str| Mutation::Guarded {
+        guard: LinkGuard {
+            client_id: client_id.clone(),
+            party: party.into(),
+            competent: true,
+        },
+        change: Box::new(update(&client_id, 0, r#"{"receivesLivingWage":true}"#)),
+    };
+    assert_eq!(store.apply(guarded("ocmw-gent")).await, Applied::NotLinked);
+    assert!(matches!(
+        store.apply(guarded("ocmw-eeklo")).await,
+        Applied::RecordUpdated { .. }
+    ));
+}
+
 async fn registering_twice_links_once(store: Store) {
     let first = store
         .apply(Mutation::RegisterClient(registration("ocmw-gent", 1)))
@@ -272,6 +382,7 @@ async fn registering_twice_links_once(store: Store) {
     let Applied::Registered {
         client_id,
         new_link: true,
+        role: LinkRole::Competent,
     } = first
     else {
         panic!("the first registration answered {first:?}");
@@ -284,7 +395,8 @@ async fn registering_twice_links_once(store: Store) {
         again,
         Applied::Registered {
             client_id: client_id.clone(),
-            new_link: false
+            new_link: false,
+            role: LinkRole::Competent,
         }
     );
     // Another party: the same client, its own link.
@@ -294,7 +406,8 @@ async fn registering_twice_links_once(store: Store) {
             .await,
         Applied::Registered {
             client_id: client_id.clone(),
-            new_link: true
+            new_link: true,
+            role: LinkRole::Competent,
         }
     );
 
@@ -367,7 +480,8 @@ async fn an_ended_link_hides_the_client_until_linked_again(store: Store) {
             .await,
         Applied::Registered {
             client_id: client_id.clone(),
-            new_link: true
+            new_link: true,
+            role: LinkRole::Competent,
         }
     );
     assert_eq!(
@@ -568,7 +682,7 @@ async fn a_referral_moves_only_from_the_status_it_was_read_in(store: Store) {
         referral_id: referral_id.clone(),
         from_status: "proposed".into(),
         to_status: "accepted".into(),
-        link_receiver: Some((client_id.clone(), "ocmw-eeklo".into())),
+        link_receiver: Some((client_id.clone(), "ocmw-eeklo".into(), "ocmw".into())),
         message: Some(message(&referral_id, "ocmw-eeklo", "we take it on")),
     };
     assert_eq!(store.apply(accept).await, Applied::ReferralMoved);
@@ -664,6 +778,7 @@ async fn an_infraction_is_decided_once(store: Store) {
         occurred_on: "2024-05-20".into(),
         description: "missed three lessons".into(),
         routed_to: "ocmw-gent".into(),
+        routed_party: Some("ocmw-gent".into()),
         party: "amal".into(),
         user: "tester".into(),
     };
@@ -691,13 +806,13 @@ async fn an_infraction_is_decided_once(store: Store) {
     assert_eq!(stored.recorded_by_party, "amal");
     assert_eq!(stored.decision, None);
     assert_eq!(
-        infractions::list(db, &client_id, &["ocmw-gent"], 10)
+        infractions::list(db, &client_id, (&["ocmw-gent"], "ocmw-gent"), 10)
             .await
             .unwrap(),
         std::slice::from_ref(&stored)
     );
     assert!(
-        infractions::list(db, &client_id, &["amal", "ocmw-eeklo"], 10)
+        infractions::list(db, &client_id, (&["amal", "ocmw-eeklo"], "ocmw-eeklo"), 10)
             .await
             .unwrap()
             .is_empty()
@@ -790,7 +905,10 @@ async fn an_attest_is_recorded_once_per_reference(store: Store) {
     assert_eq!(
         monitoring::attests(db, "2024-01-01", "2024-12-31")
             .await
-            .unwrap(),
+            .unwrap()
+            .into_iter()
+            .map(|(_, kind)| kind)
+            .collect::<Vec<_>>(),
         ["integration", "integration"]
     );
 }

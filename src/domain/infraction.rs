@@ -200,6 +200,20 @@ pub const fn may_see(routed_to: Responsible, viewer: PartyKind) -> bool {
     may_record(viewer) || may_decide(routed_to, viewer)
 }
 
+/// Whether `party` decides an infraction routed to `routed_party`: the competent party of
+/// the sanctioning kind when it was recorded, and no other party of that kind (SWO art. 12:
+/// the OCMW that grants the living wage sanctions, its BCSD decides; not every OCMW). An
+/// infraction no competent party was routed to waits for none: nobody decides it.
+pub fn decided_by(routed_party: Option<&str>, party: &str) -> bool {
+    routed_party == Some(party)
+}
+
+/// Whether `party` sees an infraction: the party that recorded it, and the party it was
+/// routed to (SWO art. 12), as parties, not kinds.
+pub fn seen_by(recorded_by: &str, routed_party: Option<&str>, party: &str) -> bool {
+    recorded_by == party || decided_by(routed_party, party)
+}
+
 impl NewInfraction {
     /// Checks the infraction's own content against `today`: it did not happen in the future,
     /// and its description is a valid free text, which is required for `other`.
@@ -400,6 +414,16 @@ mod tests {
             other_joint_client.check_decision(PartyKind::Ocmw, &warning, TODAY),
             Err(NotRoutedToYou { routed_to: AGENCY })
         );
+    }
+
+    #[test]
+    fn art_12_only_the_competent_party_it_was_routed_to_decides_and_sees_it() {
+        assert!(decided_by(Some("ocmw-gent"), "ocmw-gent"));
+        assert!(!decided_by(Some("ocmw-gent"), "ocmw-eeklo"));
+        assert!(!decided_by(None, "ocmw-eeklo"));
+        assert!(seen_by("amal", Some("ocmw-gent"), "amal"));
+        assert!(seen_by("amal", Some("ocmw-gent"), "ocmw-gent"));
+        assert!(!seen_by("amal", Some("ocmw-gent"), "ocmw-eeklo"));
     }
 
     #[test]

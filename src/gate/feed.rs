@@ -4,8 +4,9 @@
 use super::views::EventView;
 use super::{Caller, Gate, GateError, action};
 use crate::auth::principal::Principal;
+use crate::domain::competence::LinkRole;
 use crate::domain::event::EventType;
-use crate::domain::event::addressed_to;
+use crate::domain::event::{addressed_to, left_since};
 use crate::domain::record::field::Category;
 use crate::domain::record::field::Field;
 use crate::gate::HashMap;
@@ -72,7 +73,9 @@ impl Gate {
                 continue;
             };
             let audience = event.audience.as_deref();
-            if !addressed_to(event_type, audience, party, event.linked, who.purpose) {
+            if !addressed_to(event_type, audience, party, event.linked, who.purpose)
+                || left_since(event.linked, event.link_ended_at, event.recorded_at)
+            {
                 continue;
             }
             let consent = match consented.get(&event.client_id) {
@@ -87,6 +90,9 @@ impl Gate {
             if visible.is_empty() && !event.categories.is_empty() {
                 continue;
             }
+            let mut event = event;
+            // A significant change is told only to whom sees what moved (SWO art. 6).
+            event.significant &= visible.contains(&Category::Coordination);
             delivered.push((event, visible));
         }
         Ok(delivered)
@@ -114,9 +120,16 @@ impl Gate {
         event: &StoredEvent,
         consented: CategorySet,
     ) -> Vec<Category> {
+        // An event about a client the party is not linked to (a referral proposed to it) is
+        // read as by an involved party: nothing of its kind's own.
+        let link = event
+            .link_role
+            .as_deref()
+            .and_then(LinkRole::parse)
+            .unwrap_or(LinkRole::Involved);
         let decision = self
             .policy
-            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
+            .decide_for(super::records::reader(who, link), consented);
         event
             .categories
             .split(',')

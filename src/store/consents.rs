@@ -192,3 +192,28 @@ pub(super) async fn withdraw(
         Applied::ConsentNotWithdrawable
     })
 }
+
+/// Whether any consent lets `recipient` receive data about `client_id` on `today`.
+pub async fn any_active(
+    db: &Db,
+    client_id: &str,
+    recipient: &str,
+    today: Date,
+) -> Result<bool, StoreError> {
+    let today = format_date(today);
+    // `$3` is unused but keeps the day at `$4`, where CONSENT_ACTIVE expects it.
+    let sql = format!(
+        "SELECT 1 FROM consents WHERE client_id = $1 AND recipient_party = $2 AND $3 = $3 \
+         AND {CONSENT_ACTIVE} LIMIT 1"
+    );
+    let found: Option<i32> = with_pool!(db, |pool| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .bind(recipient)
+            .bind(1_i64)
+            .bind(&today)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(found.is_some())
+}

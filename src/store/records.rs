@@ -45,6 +45,8 @@ pub async fn load(db: &Db, client_id: &str) -> Result<StoredRecord, StoreError> 
 pub struct Reading {
     /// The legal basis of the reader's party's active link.
     pub legal_basis: String,
+    /// The role of that link (`competent` or `involved`).
+    pub role: String,
     pub record: StoredRecord,
     /// Whether a referral to the agency stands (SWO art. 4).
     pub referred_to_agency: bool,
@@ -57,6 +59,7 @@ pub struct Reading {
 #[derive(sqlx::FromRow)]
 struct ReadingRow {
     legal_basis: String,
+    role: String,
     record: Option<String>,
     version: Option<i64>,
     /// SQLite has no boolean: 1 or 0 on both backends.
@@ -74,7 +77,7 @@ pub async fn reading(
 ) -> Result<Option<Reading>, StoreError> {
     let today = format_date(today);
     let sql = format!(
-        "SELECT l.legal_basis, r.record, r.version, \
+        "SELECT l.legal_basis, l.role, r.record, r.version, \
            CASE WHEN EXISTS (SELECT 1 FROM referrals WHERE referrals.client_id = l.client_id \
              AND {AGENCY_REFERRAL_STANDS}) \
            THEN 1 ELSE 0 END AS referred_to_agency, \
@@ -106,6 +109,7 @@ pub async fn reading(
     };
     Ok(Some(Reading {
         legal_basis: first.legal_basis.clone(),
+        role: first.role.clone(),
         record,
         referred_to_agency: first.referred_to_agency != 0,
         consented: rows
