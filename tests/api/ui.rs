@@ -113,7 +113,7 @@ async fn only_a_privacy_officers_personal_certificate_opens_the_pages() {
 
     assert_eq!(gw.audit_of_user("person:privacy-officer").await, []);
     assert_eq!(
-        gw.audit_of_user("sw-personal").await,
+        gw.audit_of_user("person:sw-personal").await,
         [summary("openReviewPages", "denied", Some("roleNotAllowed"))]
     );
 }
@@ -337,7 +337,7 @@ async fn ui_in_a_browser() {
                 .all(|c| c.as_deref() == Some(client.as_str()))
     );
     assert!(
-        gw.audit_of_user("sw-personal")
+        gw.audit_of_user("person:sw-personal")
             .await
             .iter()
             .any(|r| r.0 == "openReviewPages"),
