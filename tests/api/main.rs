@@ -7,6 +7,7 @@ mod harness;
 mod audit_proofs;
 mod audit_review;
 mod authentication;
+mod authority;
 mod consents;
 mod conventions;
 mod crash;
