@@ -8,6 +8,7 @@ mod audit_proofs;
 mod audit_review;
 mod authentication;
 mod authority;
+mod authority_holes;
 mod consents;
 mod conventions;
 mod crash;
