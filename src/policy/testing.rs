@@ -7,7 +7,6 @@ use super::compiled::{self, Decision, ReadBasis};
 use super::model::{Basis, KINDS};
 use super::sets::CategorySet;
 use crate::domain::competence::LinkRole;
-use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
 use crate::domain::role::{Role, RoleSet};
