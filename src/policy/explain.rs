@@ -84,12 +84,8 @@ impl Policy {
 
     /// Why `field` is or is not visible to `reader` (its link role included).
     pub fn explain_for(&self, reader: Reader, field: Field, consented: CategorySet) -> Explanation {
-        let Reader {
-            purpose,
-            kind,
-            acting_roles,
-            link,
-        } = reader;
+        let (purpose, kind, acting_roles) = (reader.purpose, reader.kind, reader.acting_roles);
+        let link = reader.link;
         let decision = self.decide_for(reader, consented);
         let basis = decision.basis(field);
         let acting: Vec<Role> = acting_roles

@@ -51,6 +51,18 @@ pub async fn refused(
     row
 }
 
+/// A refusal: `answer` has `status` and the problem type `problem`, and its audit record
+/// refuses `action` for `reason` by `party`.
+pub async fn refusal(
+    gw: &TestGateway,
+    answer: &Answer,
+    (status, problem): (u16, &str),
+    record: (&str, &str, &str),
+) -> AuditRow {
+    assert_eq!(problem_type(answer, status), problem);
+    refused(gw, answer, record).await
+}
+
 /// The answer's problem type, after checking the status.
 fn problem_type(answer: &Answer, status: u16) -> &str {
     assert_eq!(answer.status, status, "{}", answer.body);
@@ -72,6 +84,16 @@ pub async fn call(
     Answer::of(request.send().await.unwrap()).await
 }
 
+/// `who`'s answer to `POST path` with `body`, under `purpose`.
+pub async fn post(
+    gw: &TestGateway,
+    (who, purpose): ((&str, &str), &str),
+    path: &str,
+    body: &Value,
+) -> Answer {
+    call(gw, who, purpose, (Method::POST, path, Some(body))).await
+}
+
 #[tokio::test]
 async fn a_second_ocmw_neither_takes_competence_nor_reads_or_writes_the_competent_ocmws_fields() {
     let gw = TestGateway::start().await;
@@ -82,10 +104,10 @@ async fn a_second_ocmw_neither_takes_competence_nor_reads_or_writes_the_competen
 
     // Eeklo registers Gent's client as its own: refused, no link made, on record.
     let taken = register_as(&gw, EEKLO, &ssin, "competent").await;
-    assert_eq!(problem_type(&taken, 409), COMPETENCE_TAKEN);
-    let row = refused(
+    let row = refusal(
         &gw,
         &taken,
+        (409, COMPETENCE_TAKEN),
         ("ocmw-eeklo", "registerClient", "competenceTaken"),
     )
     .await;
@@ -112,14 +134,9 @@ async fn a_second_ocmw_neither_takes_competence_nor_reads_or_writes_the_competen
     // …and cannot overwrite them, not even without a version.
     let patch = json!({"receivesLivingWage": false});
     let written = eeklo.patch_record(&client, Some("*"), &patch).await;
-    assert_eq!(problem_type(&written, 403), FIELD_NOT_OWNED);
+    let record = ("ocmw-eeklo", "updateClient", "fieldNotOwned");
+    refusal(&gw, &written, (403, FIELD_NOT_OWNED), record).await;
     assert_eq!(issue_names(&written.body), ["/receivesLivingWage"]);
-    refused(
-        &gw,
-        &written,
-        ("ocmw-eeklo", "updateClient", "fieldNotOwned"),
-    )
-    .await;
 
     // Gent's record is as Gent wrote it; Gent reads it as the competent party.
     let gent = gw.case_worker(GENT).read_record(&client).await;
@@ -132,13 +149,7 @@ async fn an_infraction_is_routed_to_the_competent_ocmw_and_decided_by_it_alone_s
     let (gw, client, _) = three_ocmws(2).await;
     let infractions = format!("/v1/clients/{client}/infractions");
     let missed = json!({"kind": "missedCourse", "occurredOn": "2026-01-05", "description": "Drie lessen NT2 gemist."});
-    let recorded = call(
-        &gw,
-        AMAL,
-        "sanctioning",
-        (Method::POST, &infractions, Some(&missed)),
-    )
-    .await;
+    let recorded = post(&gw, (AMAL, "sanctioning"), &infractions, &missed).await;
     assert_eq!(recorded.status, 201, "{}", recorded.body);
     assert_eq!(recorded.body["routedTo"], "ocmw");
     let path = format!(
@@ -152,29 +163,13 @@ async fn an_infraction_is_routed_to_the_competent_ocmw_and_decided_by_it_alone_s
     assert_eq!(listed.body["items"], json!([]));
     let warning = json!({"decision": "warning", "decidedOn": "2026-01-10"});
     let decision = format!("{path}/decision");
-    let by_eeklo = call(
-        &gw,
-        EEKLO,
-        "sanctioning",
-        (Method::POST, &decision, Some(&warning)),
-    )
-    .await;
+    let by_eeklo = post(&gw, (EEKLO, "sanctioning"), &decision, &warning).await;
     assert_eq!(by_eeklo.status, 404, "{}", by_eeklo.body);
-    refused(
-        &gw,
-        &by_eeklo,
-        ("ocmw-eeklo", "decideInfraction", "notFound"),
-    )
-    .await;
+    let record = ("ocmw-eeklo", "decideInfraction", "notFound");
+    refused(&gw, &by_eeklo, record).await;
 
     // Gent, competent, decides it once.
-    let by_gent = call(
-        &gw,
-        GENT,
-        "sanctioning",
-        (Method::POST, &decision, Some(&warning)),
-    )
-    .await;
+    let by_gent = post(&gw, (GENT, "sanctioning"), &decision, &warning).await;
     assert_eq!(by_gent.status, 200, "{}", by_gent.body);
     assert_eq!(by_gent.body["decision"]["decision"], "warning");
 }
@@ -216,33 +211,30 @@ async fn a_consent_comes_from_the_competent_owner_for_another_party_and_is_never
         consent("ocmw-gent", &["trajectoryProgress"], "2000-01-01"),
     )
     .await;
-    assert_eq!(
-        problem_type(&attack, 403),
-        "urn:problem-type:gateway:categoryNotOwned"
-    );
-    refused(
+    refusal(
         &gw,
         &attack,
+        (403, "urn:problem-type:gateway:categoryNotOwned"),
         ("ocmw-gent", "recordConsent", "categoryNotOwned"),
     )
     .await;
     // Its own income category, to itself, backdated: every rule named.
     let own = record(GENT, consent("ocmw-gent", &["income"], "2000-01-01")).await;
-    assert_eq!(
-        problem_type(&own, 422),
-        "urn:problem-type:gateway:consentRule"
-    );
+    let rule = (422, "urn:problem-type:gateway:consentRule");
+    refusal(
+        &gw,
+        &own,
+        rule,
+        ("ocmw-gent", "recordConsent", "consentRule"),
+    )
+    .await;
     assert_eq!(issue_names(&own.body), ["/recipientParty", "/validFrom"]);
-    refused(&gw, &own, ("ocmw-gent", "recordConsent", "consentRule")).await;
     // Eeklo, involved, holds no income data of this client.
     let involved = record(EEKLO, consent("amal", &["income"], &today())).await;
-    assert_eq!(
-        problem_type(&involved, 403),
-        "urn:problem-type:gateway:categoryNotOwned"
-    );
-    refused(
+    refusal(
         &gw,
         &involved,
+        (403, "urn:problem-type:gateway:categoryNotOwned"),
         ("ocmw-eeklo", "recordConsent", "categoryNotOwned"),
     )
     .await;
@@ -298,13 +290,10 @@ async fn a_self_asserted_link_opens_no_other_partys_history_and_consent_needs_a_
             .await,
     )
     .await;
-    assert_eq!(
-        problem_type(&on_consent, 403),
-        "urn:problem-type:gateway:consentRequired"
-    );
-    refused(
+    refusal(
         &gw,
         &on_consent,
+        (403, "urn:problem-type:gateway:consentRequired"),
         ("ocmw-geraardsbergen", "registerClient", "consentRequired"),
     )
     .await;
@@ -448,25 +437,19 @@ async fn competence_moves_by_claim_and_hand_over_or_when_the_competent_link_ends
     // Only the competent party hands over, and only to a party that claimed.
     let to_eeklo = Some(json!({"toParty": "ocmw-eeklo"}));
     let by_eeklo = post(EEKLO, handover.clone(), to_eeklo.clone()).await;
-    assert_eq!(
-        problem_type(&by_eeklo, 403),
-        "urn:problem-type:gateway:notCompetent"
-    );
-    refused(
+    refusal(
         &gw,
         &by_eeklo,
+        (403, "urn:problem-type:gateway:notCompetent"),
         ("ocmw-eeklo", "handOverCompetence", "notCompetent"),
     )
     .await;
     let unclaimed = Some(json!({"toParty": "ocmw-geraardsbergen"}));
     let no_claim = post(GENT, handover.clone(), unclaimed).await;
-    assert_eq!(
-        problem_type(&no_claim, 409),
-        "urn:problem-type:gateway:noPendingClaim"
-    );
-    refused(
+    refusal(
         &gw,
         &no_claim,
+        (409, "urn:problem-type:gateway:noPendingClaim"),
         ("ocmw-gent", "handOverCompetence", "noPendingClaim"),
     )
     .await;
