@@ -152,6 +152,7 @@ async fn an_infraction_is_routed_to_the_competent_ocmw_and_decided_by_it_alone_s
     let recorded = post(&gw, (AMAL, "sanctioning"), &infractions, &missed).await;
     assert_eq!(recorded.status, 201, "{}", recorded.body);
     assert_eq!(recorded.body["routedTo"], "ocmw");
+    assert_eq!(recorded.body["routedParty"], "ocmw-gent");
     let path = format!(
         "{infractions}/{}",
         recorded.body["infractionId"].as_str().unwrap()

@@ -230,6 +230,30 @@ mod tests {
     }
 
     #[test]
+    fn an_involved_party_of_the_owning_kind_writes_nothing_swo_art_3() {
+        use crate::domain::competence::{LinkRole, Standing};
+        let eeklo = Standing::new(OCMW, LinkRole::Involved);
+        let err = apply(
+            &ClientRecord::default(),
+            &json!({"receivesLivingWage": false}),
+            eeklo,
+        )
+        .unwrap_err();
+        assert_eq!(
+            kinds(&err),
+            vec![("receivesLivingWage", PatchIssueKind::NotOwned)]
+        );
+        assert!(
+            apply(
+                &ClientRecord::default(),
+                &json!({"receivesLivingWage": false}),
+                OCMW
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
     fn the_owner_sets_its_fields_and_learns_which_changed() {
         let patch = json!({"integrationStatus": "obligated", "nt2Level": "A2"});
         let (record, changed) = apply(&ClientRecord::default(), &patch, AGENCY).unwrap();
