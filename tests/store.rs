@@ -555,6 +555,12 @@ async fn a_consent_is_active_in_its_period_until_withdrawn(store: Store) {
             consents::active_categories(db, &client_id, "amal", purpose, day)
                 .await
                 .unwrap()
+                .into_iter()
+                .map(|(category, recorder)| {
+                    assert_eq!(recorder, "ocmw-gent");
+                    category
+                })
+                .collect::<Vec<_>>()
         }
     };
     let both = vec![Category::Income, Category::Financial];
@@ -582,7 +588,10 @@ async fn a_consent_is_active_in_its_period_until_withdrawn(store: Store) {
     // The record read applies the same rule.
     let reading = |day: time::Date| {
         let reading = store.reading(&client_id, "amal", day);
-        async move { reading.await.expect("amal is linked").consented }
+        async move {
+            let consented = reading.await.expect("amal is linked").consented;
+            consented.into_iter().map(|(c, _)| c).collect::<Vec<_>>()
+        }
     };
     assert_eq!(reading(TODAY).await, both);
     assert!(reading(date!(2025 - 01 - 01)).await.is_empty());

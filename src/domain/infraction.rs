@@ -182,8 +182,8 @@ pub const fn party_kind(responsible: Responsible) -> PartyKind {
 /// its BCSD's decision, and the agency records its own for the clients for which it keeps the
 /// sanction authority (art. 12). KBI never decides.
 ///
-/// Which OCMW decides (the one paying the living wage) is checked by the caller against the
-/// client's links. A party kind cannot tell two OCMWs apart.
+/// Which OCMW decides (the competent one, which pays the living wage) is `decided_by`: a
+/// party kind cannot tell two OCMWs apart.
 pub const fn may_decide(routed_to: Responsible, decider: PartyKind) -> bool {
     matches!(
         (routed_to, decider),

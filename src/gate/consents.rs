@@ -4,8 +4,9 @@
 use super::{Caller, Gate, GateError, LinkedClient, action};
 use crate::auth::principal::Principal;
 use crate::domain::consent::{self, Consent, NewConsent};
+use crate::domain::record::field::Category;
 use crate::domain::record::values::format_date;
-use crate::policy::CategorySet;
+use crate::policy::Consented;
 use crate::store::consents;
 use crate::store::mutations::{Applied, ConsentRow, Mutation};
 use time::OffsetDateTime;
@@ -115,16 +116,28 @@ impl Gate {
         }
     }
 
-    /// The categories the caller may read of `client_id` by the client's consent, today.
+    /// What the client's consents, active today, open to the caller of `client_id`.
     pub(super) async fn consented(
         &self,
         who: &Principal,
         client_id: &str,
-    ) -> Result<CategorySet, GateError> {
+    ) -> Result<Consented, GateError> {
         let today = OffsetDateTime::now_utc().date();
         let party = who.party.id.as_str();
         let categories =
             consents::active_categories(&self.db, client_id, party, who.purpose, today).await?;
-        Ok(categories.into_iter().collect())
+        Ok(self.consent_scope(categories))
+    }
+
+    /// Consented categories with their recorders, as what they open: of each category, the
+    /// fields the recorder's kind owns (and the derived values).
+    pub(super) fn consent_scope(&self, categories: Vec<(Category, String)>) -> Consented {
+        categories
+            .into_iter()
+            .filter_map(|(category, recorder)| {
+                let kind = self.parties.kinds.get(&recorder)?;
+                Some((category, *kind))
+            })
+            .collect()
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::event::{addressed_to, left_since};
 use crate::domain::record::field::Category;
 use crate::domain::record::field::Field;
 use crate::gate::HashMap;
-use crate::policy::CategorySet;
+use crate::policy::Consented;
 use crate::store::events;
 use crate::store::events::StoredEvent;
 
@@ -67,7 +67,7 @@ impl Gate {
     ) -> Result<Vec<(StoredEvent, Vec<Category>)>, GateError> {
         let party = who.party.id.as_str();
         let mut delivered = Vec::new();
-        let mut consented: HashMap<String, CategorySet> = HashMap::new();
+        let mut consented: HashMap<String, Consented> = HashMap::new();
         for event in stored {
             let Some(event_type) = EventType::parse(&event.event_type) else {
                 continue;
@@ -86,7 +86,7 @@ impl Gate {
                     consent
                 }
             };
-            let visible = self.visible_categories(who, &event, consent);
+            let visible = self.visible_categories(who, &event, &consent);
             if visible.is_empty() && !event.categories.is_empty() {
                 continue;
             }
@@ -118,7 +118,7 @@ impl Gate {
         &self,
         who: &Principal,
         event: &StoredEvent,
-        consented: CategorySet,
+        consented: &Consented,
     ) -> Vec<Category> {
         // An event about a client the party is not linked to (a referral proposed to it) is
         // read as by an involved party: nothing of its kind's own.
@@ -129,7 +129,8 @@ impl Gate {
             .unwrap_or(LinkRole::Involved);
         let decision = self
             .policy
-            .decide_for(super::records::reader(who, link), consented);
+            .decide_for(super::records::reader(who, link), consented.categories)
+            .within(consented);
         event
             .categories
             .split(',')

@@ -96,7 +96,10 @@ impl Gate {
         derived: &rules::Derived,
     ) -> Result<Filtered, GateError> {
         let consented = self.consented(who, client_id).await?;
-        let decision = self.policy.decide_for(reader(who, link), consented);
+        let decision = self
+            .policy
+            .decide_for(reader(who, link), consented.categories)
+            .within(&consented);
         Ok(filter(record, derived, &decision))
     }
 
@@ -129,8 +132,11 @@ impl Gate {
         let link_role = LinkRole::parse(&reading.role).unwrap_or(LinkRole::Involved);
         let record = parse_record(&reading.record.json)?;
         let derived = rules::derive(&record, today, reading.referred_to_agency);
-        let consented: CategorySet = reading.consented.into_iter().collect();
-        let decision = self.policy.decide_for(reader(who, link_role), consented);
+        let consented = self.consent_scope(reading.consented);
+        let decision = self
+            .policy
+            .decide_for(reader(who, link_role), consented.categories)
+            .within(&consented);
         let filtered = filter(&record, &derived, &decision);
         draft.fields = filtered
             .read
@@ -265,11 +271,16 @@ impl Gate {
             .await?
             .map_or(LinkRole::Competent, |l| l.link_role());
         let today = OffsetDateTime::now_utc().date();
-        let consented: CategorySet =
+        let scope = self.consent_scope(
             consents::active_categories(&self.db, &client_id, subject.0.as_str(), purpose, today)
-                .await?
-                .into_iter()
-                .collect();
+                .await?,
+        );
+        // A consent to the field's category opens the field only if its owner recorded it.
+        let consented: CategorySet = Category::ALL
+            .into_iter()
+            .filter(|c| scope.categories.contains(*c))
+            .filter(|c| *c != field.category() || scope.fields.contains(field))
+            .collect();
         let reader = Reader {
             purpose,
             kind: subject.1,

@@ -108,6 +108,31 @@ impl Decision {
         }
     }
 
+    /// The decision with only those consent-based fields that `consented` opens: a field its
+    /// owner did not consent to disclose stays hidden, and a category left with nothing visible
+    /// is withheld for want of consent.
+    pub fn within(mut self, consented: &Consented) -> Self {
+        let by_consent = self
+            .visible
+            .difference(self.own)
+            .difference(self.legal_obligation)
+            .difference(self.public_task);
+        let closed = by_consent.difference(consented.fields);
+        if closed.is_empty() {
+            return self;
+        }
+        self.visible = self.visible.difference(closed);
+        for category in Category::ALL {
+            let fields = FieldSet::of_category(category);
+            if !closed.intersection(fields).is_empty()
+                && self.visible.intersection(fields).is_empty()
+            {
+                self.consent_missing.insert(category);
+            }
+        }
+        self
+    }
+
     pub const fn withheld_reason(&self, category: Category) -> Option<WithheldReason> {
         if self.consent_missing.contains(category) {
             Some(WithheldReason::ConsentMissing)
@@ -130,6 +155,34 @@ impl Decision {
 const ROLES: usize = Role::ALL.len();
 const LINKS: usize = LinkRole::ALL.len();
 const CELLS: usize = Purpose::ALL.len() * KINDS.len() * ROLES * LINKS;
+
+/// What the client's active consents open to one reader: the categories consented, and of
+/// their fields those the party that recorded each consent could disclose — its kind's own
+/// fields and the derived values (SWO art. 5: the one who holds the data asks the client). A
+/// consent to a category that several kinds own (`financial`) opens only the recorder's part.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Consented {
+    pub categories: CategorySet,
+    pub fields: FieldSet,
+}
+
+impl FromIterator<(Category, PartyKind)> for Consented {
+    fn from_iter<I: IntoIterator<Item = (Category, PartyKind)>>(consents: I) -> Self {
+        let derived: FieldSet = Field::ALL
+            .iter()
+            .copied()
+            .filter(|f| f.is_derived())
+            .collect();
+        let mut consented = Self::default();
+        for (category, recorder) in consents {
+            consented.categories.insert(category);
+            let disclosable = FieldSet::owned_by(recorder).union(derived);
+            let opened = FieldSet::of_category(category).intersection(disclosable);
+            consented.fields = consented.fields.union(opened);
+        }
+        consented
+    }
+}
 
 /// Who reads a record: the purpose declared, the party's kind, the roles it acts in, and the
 /// role of its link to the client (issue 13: authority by party, not by kind).
@@ -412,6 +465,36 @@ mod tests {
             assert!(d.visible().is_empty());
             assert_eq!(d.withheld().count(), Category::ALL.len());
         }
+    }
+
+    #[test]
+    fn a_consent_opens_only_what_its_recorder_owns_of_a_shared_category_swo_art_5() {
+        let policy = shipped();
+        let eeklo = Reader {
+            link: LinkRole::Involved,
+            ..Reader::competent(TrajectoryGuidance, Ocmw, roles(&["caseWorker"]))
+        };
+        // Amal consents to `financial` for an OCMW: its fee status, not the OCMW's allowance.
+        let by_amal: Consented = [(Category::Financial, IntegrationAgency)]
+            .into_iter()
+            .collect();
+        let d = policy
+            .decide_for(eeklo, by_amal.categories)
+            .within(&by_amal);
+        assert_eq!(d.basis(Field::RetributionStatus), Some(ReadBasis::Consent));
+        assert!(!d.is_visible(Field::IncreasedAllowance));
+        // A consent recorded by a party of no owning kind opens nothing of the category.
+        let by_kbi: Consented = [(Category::TrajectoryProgress, Kbi)].into_iter().collect();
+        let d = policy.decide_for(eeklo, by_kbi.categories).within(&by_kbi);
+        assert!(!d.is_visible(Field::Nt2Level) && !d.is_visible(Field::MoStatus));
+        // With nothing of it left visible, a category is withheld for want of consent.
+        let d = policy
+            .decide_for(eeklo, by_amal.categories)
+            .within(&Consented::default());
+        assert_eq!(
+            d.withheld_reason(Category::Financial),
+            Some(WithheldReason::ConsentMissing)
+        );
     }
 
     #[test]

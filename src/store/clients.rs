@@ -88,18 +88,6 @@ pub async fn active_link(
     }))
 }
 
-/// The parties linked to `client_id` now.
-pub async fn linked_parties(db: &Db, client_id: &str) -> Result<Vec<String>, StoreError> {
-    Ok(with_pool!(db, |pool| {
-        sqlx::query_scalar(
-            "SELECT party_id FROM client_links WHERE client_id = $1 AND ended_at IS NULL ORDER BY party_id",
-        )
-        .bind(client_id)
-        .fetch_all(pool)
-        .await?
-    }))
-}
-
 /// When `party`'s link with `client_id` last ended, if it ended and no link is active now.
 pub async fn ended_link(db: &Db, client_id: &str, party: &str) -> Result<Option<i64>, StoreError> {
     let ended: Option<Option<i64>> = with_pool!(db, |pool| {

@@ -50,8 +50,9 @@ pub struct Reading {
     pub record: StoredRecord,
     /// Whether a referral to the agency stands (SWO art. 4).
     pub referred_to_agency: bool,
-    /// The categories with an active consent for the reader's party and purpose today.
-    pub consented: Vec<Category>,
+    /// The categories with an active consent for the reader's party and purpose today, each
+    /// with the party that recorded the consent.
+    pub consented: Vec<(Category, String)>,
 }
 
 /// One row of a reading: the link, the record (if any), the referral flag, and one active
@@ -65,6 +66,7 @@ struct ReadingRow {
     /// SQLite has no boolean: 1 or 0 on both backends.
     referred_to_agency: i32,
     categories: Option<String>,
+    recorded_by_party: Option<String>,
 }
 
 /// The reading of `client_id` for `party` acting for `purpose`, only if the party is linked.
@@ -81,7 +83,7 @@ pub async fn reading(
            CASE WHEN EXISTS (SELECT 1 FROM referrals WHERE referrals.client_id = l.client_id \
              AND {AGENCY_REFERRAL_STANDS}) \
            THEN 1 ELSE 0 END AS referred_to_agency, \
-           consents.categories \
+           consents.categories, consents.recorded_by_party \
          FROM client_links l \
          LEFT JOIN client_records r ON r.client_id = l.client_id \
          LEFT JOIN consents ON consents.client_id = l.client_id AND consents.recipient_party = l.party_id \
@@ -114,8 +116,13 @@ pub async fn reading(
         referred_to_agency: first.referred_to_agency != 0,
         consented: rows
             .iter()
-            .filter_map(|row| row.categories.as_deref())
-            .flat_map(|list| list.split(',').filter_map(Category::parse))
+            .filter_map(|row| {
+                Some((
+                    row.categories.as_deref()?,
+                    row.recorded_by_party.as_deref()?,
+                ))
+            })
+            .flat_map(|(list, recorder)| super::consents::by_recorder(list, recorder))
             .collect(),
     }))
 }

@@ -271,6 +271,17 @@ async fn a_consent_comes_from_the_competent_owner_for_another_party_and_is_never
     assert_eq!(list(GENT).await.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(list(AMAL).await.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(list(EEKLO).await.body["items"], json!([]));
+
+    // Amal's consent to the shared `financial` category for Eeklo opens Amal's fee status, not
+    // Gent's increased allowance: only its owner could ask the client for that.
+    let allowance = json!({"increasedAllowance": true});
+    gw.case_worker(GENT).write_record(&client, allowance).await;
+    let financial = record(AMAL, consent("ocmw-eeklo", &["financial"], &today())).await;
+    assert_eq!(financial.status, 201, "{}", financial.body);
+    let read = gw.case_worker(EEKLO).read_record(&client).await;
+    let fields = read.body["fields"].as_object().unwrap();
+    assert!(fields.contains_key("retributionStatus"), "{fields:?}");
+    assert!(!fields.contains_key("increasedAllowance"), "{fields:?}");
 }
 
 /// Today as `YYYY-MM-DD`.
