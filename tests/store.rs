@@ -430,9 +430,18 @@ async fn registering_twice_links_once(store: Store) {
         store.link(&client_id, "ocmw-gent").await.as_deref(),
         Some("publicTask")
     );
+    let linked: Vec<(String, String)> = clients::competence(db, &client_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|link| (link.party_id, link.role))
+        .collect();
     assert_eq!(
-        clients::linked_parties(db, &client_id).await.unwrap(),
-        ["amal", "ocmw-gent"]
+        linked,
+        [
+            ("amal".to_owned(), "competent".to_owned()),
+            ("ocmw-gent".to_owned(), "competent".to_owned())
+        ]
     );
     // Every request is on record, the repeated one too.
     assert_eq!(audit::log_size(db).await.unwrap(), 3);
