@@ -4,14 +4,13 @@
 //! the answer and in the refusal's audit record.
 
 use crate::harness::{
-    AMAL, Answer, AuditRow, Caller, EEKLO, Endpoint, GENT, Session, TestGateway, generated_ssin,
-    issue_names, registration, summary,
+    AMAL, Answer, AuditRow, CASE_WORK, Caller, EEKLO, Endpoint, GENT, Session, TestGateway,
+    generated_ssin, issue_names, registration, summary,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
 
 pub const GERAARDSBERGEN: (&str, &str) = ("ocmw-geraardsbergen", "sw-3");
-const COMPETENCE_TAKEN: &str = "urn:problem-type:gateway:competenceTaken";
 const FIELD_NOT_OWNED: &str = "urn:problem-type:gateway:fieldNotOwned";
 
 /// A gateway and person `n`, a client of Gent (competent, on a living wage) and Amal
@@ -51,14 +50,15 @@ pub async fn refused(
     row
 }
 
-/// A refusal: `answer` has `status` and the problem type `problem`, and its audit record
-/// refuses `action` for `reason` by `party`.
+/// A refusal: `answer` has `status` and the gateway's problem type named as the `reason` its
+/// audit record gives for refusing `action` by `party`.
 pub async fn refusal(
     gw: &TestGateway,
     answer: &Answer,
-    (status, problem): (u16, &str),
+    status: u16,
     record: (&str, &str, &str),
 ) -> AuditRow {
+    let problem = format!("urn:problem-type:gateway:{}", record.2);
     assert_eq!(problem_type(answer, status), problem);
     refused(gw, answer, record).await
 }
@@ -107,7 +107,7 @@ async fn a_second_ocmw_neither_takes_competence_nor_reads_or_writes_the_competen
     let row = refusal(
         &gw,
         &taken,
-        (409, COMPETENCE_TAKEN),
+        409,
         ("ocmw-eeklo", "registerClient", "competenceTaken"),
     )
     .await;
@@ -135,7 +135,7 @@ async fn a_second_ocmw_neither_takes_competence_nor_reads_or_writes_the_competen
     let patch = json!({"receivesLivingWage": false});
     let written = eeklo.patch_record(&client, Some("*"), &patch).await;
     let record = ("ocmw-eeklo", "updateClient", "fieldNotOwned");
-    refusal(&gw, &written, (403, FIELD_NOT_OWNED), record).await;
+    refusal(&gw, &written, 403, record).await;
     assert_eq!(issue_names(&written.body), ["/receivesLivingWage"]);
 
     // Gent's record is as Gent wrote it; Gent reads it as the competent party.
@@ -193,17 +193,8 @@ async fn a_consent_comes_from_the_competent_owner_for_another_party_and_is_never
     let (gw, client, _) = three_ocmws(3).await;
     let consents = format!("/v1/clients/{client}/consents");
     let record = |who, body: Value| {
-        let gw = &gw;
-        let consents = consents.clone();
-        async move {
-            call(
-                gw,
-                who,
-                "trajectoryGuidance",
-                (Method::POST, &consents, Some(&body)),
-            )
-            .await
-        }
+        let (gw, consents) = (&gw, consents.clone());
+        async move { post(gw, (who, "trajectoryGuidance"), &consents, &body).await }
     };
 
     // Gent opens Amal's trajectory fields to itself, from 2000: not its data to give.
@@ -215,13 +206,13 @@ async fn a_consent_comes_from_the_competent_owner_for_another_party_and_is_never
     refusal(
         &gw,
         &attack,
-        (403, "urn:problem-type:gateway:categoryNotOwned"),
+        403,
         ("ocmw-gent", "recordConsent", "categoryNotOwned"),
     )
     .await;
     // Its own income category, to itself, backdated: every rule named.
     let own = record(GENT, consent("ocmw-gent", &["income"], "2000-01-01")).await;
-    let rule = (422, "urn:problem-type:gateway:consentRule");
+    let rule = 422;
     refusal(
         &gw,
         &own,
@@ -235,7 +226,7 @@ async fn a_consent_comes_from_the_competent_owner_for_another_party_and_is_never
     refusal(
         &gw,
         &involved,
-        (403, "urn:problem-type:gateway:categoryNotOwned"),
+        403,
         ("ocmw-eeklo", "recordConsent", "categoryNotOwned"),
     )
     .await;
@@ -256,17 +247,8 @@ async fn a_consent_comes_from_the_competent_owner_for_another_party_and_is_never
     assert_eq!(given.status, 201, "{}", given.body);
     // A listing shows only consents the caller recorded or receives.
     let list = |who| {
-        let gw = &gw;
-        let consents = consents.clone();
-        async move {
-            call(
-                gw,
-                who,
-                "trajectoryGuidance",
-                (Method::GET, &consents, None),
-            )
-            .await
-        }
+        let (gw, consents) = (&gw, consents.clone());
+        async move { call(gw, who, CASE_WORK, (Method::GET, &consents, None)).await }
     };
     assert_eq!(list(GENT).await.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(list(AMAL).await.body["items"].as_array().unwrap().len(), 1);
@@ -305,7 +287,7 @@ async fn a_self_asserted_link_opens_no_other_partys_history_and_consent_needs_a_
     refusal(
         &gw,
         &on_consent,
-        (403, "urn:problem-type:gateway:consentRequired"),
+        403,
         ("ocmw-geraardsbergen", "registerClient", "consentRequired"),
     )
     .await;
@@ -452,7 +434,7 @@ async fn competence_moves_by_claim_and_hand_over_or_when_the_competent_link_ends
     refusal(
         &gw,
         &by_eeklo,
-        (403, "urn:problem-type:gateway:notCompetent"),
+        403,
         ("ocmw-eeklo", "handOverCompetence", "notCompetent"),
     )
     .await;
@@ -461,7 +443,7 @@ async fn competence_moves_by_claim_and_hand_over_or_when_the_competent_link_ends
     refusal(
         &gw,
         &no_claim,
-        (409, "urn:problem-type:gateway:noPendingClaim"),
+        409,
         ("ocmw-gent", "handOverCompetence", "noPendingClaim"),
     )
     .await;
