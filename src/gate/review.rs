@@ -230,6 +230,8 @@ impl Gate {
                 match self.reviewable(who, &record, &mut linked).await? {
                     Review::Hidden => continue,
                     Review::Shown => {}
+                    // Selected by its client, a record shown without it would still tell.
+                    Review::WithoutClient if !selection.client.is_empty() => continue,
                     Review::WithoutClient => record.client = None,
                 }
                 records.push(record);

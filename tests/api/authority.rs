@@ -348,6 +348,11 @@ async fn an_unlinked_client_looks_like_an_unknown_one_also_in_the_audit_review()
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{page}");
     assert!(items.iter().all(|r| r["client"].is_null()), "{page}");
+    // Nor does a search by the client find it.
+    let by_client = format!("/v1/audit/records?client={client}");
+    let (status, page) = officer.call(Method::GET, &by_client, None).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"], json!([]), "{page}");
     // Nor through the record's inclusion proof, whose leaf is the record itself.
     let size = tree_size_beyond(&officer, kept.seq as u64).await;
     let proof = format!(
