@@ -128,7 +128,9 @@ pub fn check(consent: &NewConsent) -> Vec<ConsentIssue> {
     if !LANGUAGES.contains(&consent.language.as_str()) {
         issues.push(("/language", format!("one of {}", LANGUAGES.join(", "))));
     }
-    if !plain(&consent.evidence_reference) {
+    // A missing reference is for `admissible` to name: a consent without its proof is refused
+    // by the rules of consent, not as malformed input.
+    if !consent.evidence_reference.is_empty() && !plain(&consent.evidence_reference) {
         issues.push((
             "/evidenceReference",
             "1 to 64 of letters, digits and . _ - / :".to_owned(),
@@ -157,6 +159,12 @@ pub fn admissible(
     now: OffsetDateTime,
 ) -> Vec<ConsentIssue> {
     let mut issues = Vec::new();
+    if consent.evidence_reference.trim().is_empty() {
+        issues.push((
+            "/evidenceReference",
+            "the reference of the proof of consent is required (GDPR art. 7(1))".to_owned(),
+        ));
+    }
     if &consent.recipient == recorder {
         issues.push((
             "/recipientParty",
@@ -236,6 +244,13 @@ mod tests {
             .map(|(p, _)| p)
             .collect();
         assert_eq!(pointers, ["/recipientParty", "/validFrom"]);
+        c.evidence_reference.clear();
+        assert!(check(&c).is_empty());
+        let pointers: Vec<_> = admissible(&c, &amal, now)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(pointers, ["/evidenceReference", "/validFrom"]);
     }
 
     #[test]

@@ -38,7 +38,8 @@ pub struct ConsentRequest {
     legal_text_version: String,
     /// The notice's language: nl, fr, de or en.
     language: String,
-    /// Where the proof (a signed form) is kept.
+    /// Where the proof (a signed form) is kept; required.
+    #[serde(default)]
     evidence_reference: String,
     /// First day of validity (ISO 8601 date).
     valid_from: String,

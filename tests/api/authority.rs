@@ -238,6 +238,19 @@ async fn a_consent_comes_from_the_competent_owner_for_another_party_and_is_never
         withheld.contains(&json!({"category": "trajectoryProgress", "reason": "consentMissing"}))
     );
 
+    // Amal, the competent owner, without the reference of the client's signed form: refused.
+    let mut unproven = consent("ocmw-gent", &["trajectoryProgress"], &today());
+    unproven["evidenceReference"] = json!("");
+    let unproven = record(AMAL, unproven).await;
+    refusal(
+        &gw,
+        &unproven,
+        422,
+        ("amal", "recordConsent", "consentRule"),
+    )
+    .await;
+    assert_eq!(issue_names(&unproven.body), ["/evidenceReference"]);
+
     // Amal, the competent owner, records it for Gent from today.
     let given = record(
         AMAL,
