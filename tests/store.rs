@@ -149,6 +149,7 @@ macro_rules! contract {
 contract!(
     registering_twice_links_once,
     one_party_per_kind_is_competent_and_a_claim_waits_for_it,
+    links_made_before_competence_get_their_kind_and_one_competent_party,
     an_ended_link_hides_the_client_until_linked_again,
     a_record_is_written_only_at_the_version_read,
     a_consent_is_active_in_its_period_until_withdrawn,
@@ -967,6 +968,65 @@ async fn an_attest_on_an_unreadable_record_fails_and_changes_nothing(store: Stor
                 .is_empty()
         );
     }
+}
+
+/// Makes the links of `client_id` look as they did before migration 0009: no kind, all
+/// competent.
+async fn forget_kinds(db: &Db, client_id: &str) {
+    gateway::with_pool!(db, |pool| {
+        sqlx::query(
+            "UPDATE client_links SET party_kind = NULL, role = 'competent' WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+}
+
+async fn links_made_before_competence_get_their_kind_and_one_competent_party(store: Store) {
+    let client_id = store.register("ocmw-gent", 1).await;
+    let involved = Registration {
+        role: Some(LinkRole::Involved),
+        ..registration("ocmw-eeklo", 1)
+    };
+    store.apply(Mutation::RegisterClient(involved)).await;
+    store.register("amal", 1).await;
+    forget_kinds(&store.db, &client_id).await;
+    let parties: Vec<(String, String)> = ["ocmw-gent", "ocmw-eeklo", "amal"]
+        .into_iter()
+        .map(|p| (p.to_owned(), kind_of(p).to_owned()))
+        .collect();
+    clients::fill_in_kinds(&store.db, &parties).await.unwrap();
+    // In configuration order, the first OCMW stays competent, the second becomes involved.
+    let roles = clients::competence(&store.db, &client_id).await.unwrap();
+    let roles: Vec<(&str, Option<&str>, &str)> = roles
+        .iter()
+        .map(|r| {
+            (
+                r.party_id.as_str(),
+                r.party_kind.as_deref(),
+                r.role.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("amal", Some("integrationAgency"), "competent"),
+            ("ocmw-gent", Some("ocmw"), "competent"),
+            ("ocmw-eeklo", Some("ocmw"), "involved"),
+        ]
+    );
+    // Filled in once: a second start changes nothing.
+    clients::fill_in_kinds(&store.db, &parties).await.unwrap();
+    assert_eq!(
+        clients::competence(&store.db, &client_id)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 /// Writes a record that does not parse straight into the database, as damage would.
