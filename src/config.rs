@@ -36,6 +36,19 @@ pub struct Config {
     #[serde(default)]
     pub dev: DevConfig,
     pub parties: Vec<PartyConfig>,
+    /// Cooperation agreements between parties (such as the SWO of OCMW Gent and Amal): the
+    /// yearly monitoring of a party in one reports the joint clients of the pairs of parties
+    /// it names (SWO art. 16).
+    #[serde(default)]
+    pub agreements: Vec<AgreementConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementConfig {
+    pub name: String,
+    /// At least two configured parties.
+    pub parties: Vec<PartyId>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -290,6 +303,18 @@ pub struct PartyConfig {
     pub trusted_ca: PathBuf,
     /// The subject common name of this party's client certificates.
     pub certificate_common_name: String,
+    /// When set, the certificate must also carry one of these DNS names in its subject
+    /// alternative names.
+    #[serde(default)]
+    pub certificate_dns_names: Vec<String>,
+    /// When set, the certificate must also carry one of these URIs in its subject
+    /// alternative names.
+    #[serde(default)]
+    pub certificate_uris: Vec<String>,
+    /// When set, the certificate's key must be one of these: SHA-256 of the
+    /// SubjectPublicKeyInfo, lowercase hex (the pin of RFC 7469).
+    #[serde(default)]
+    pub certificate_key_sha256: Vec<String>,
     /// The `iss` of tokens from this party's identity provider.
     pub jwt_issuer: String,
     pub jwt_keys: Vec<JwtKeyConfig>,
@@ -701,6 +726,30 @@ impl Config {
                 return Err(invalid(
                     key("rate_per_second"),
                     "rate and burst must be positive",
+                ));
+            }
+            for (n, pin) in party.certificate_key_sha256.iter().enumerate() {
+                let hex = pin.len() == 64
+                    && pin
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                if !hex {
+                    return Err(invalid(
+                        key(&format!("certificate_key_sha256[{n}]")),
+                        "64 lowercase hex digits (SHA-256 of the SubjectPublicKeyInfo)",
+                    ));
+                }
+            }
+        }
+        for (a, agreement) in self.agreements.iter().enumerate() {
+            let known = agreement
+                .parties
+                .iter()
+                .all(|p| self.parties.iter().any(|c| &c.id == p));
+            if agreement.parties.len() < 2 || !known {
+                return Err(invalid(
+                    format!("agreements[{a}].parties"),
+                    "at least two configured parties",
                 ));
             }
         }

@@ -81,6 +81,14 @@ pub async fn prepare(config: Config) -> Result<Prepared> {
             .await
             .context("applying the database migrations")?;
     }
+    let kinds: Vec<(String, String)> = config
+        .parties
+        .iter()
+        .map(|p| (p.id.to_string(), p.kind.as_str().to_owned()))
+        .collect();
+    store::clients::fill_in_kinds(&db, &kinds)
+        .await
+        .context("recording the party kind of links made before competence")?;
     store::instances::register(&db, uuid::Uuid::new_v4(), env!("CARGO_PKG_VERSION")).await?;
     let (gate, forms) = open_gate(&config, db.clone()).await?;
     let state = AppState::new(
@@ -158,6 +166,11 @@ async fn open_gate(config: &Config, db: store::Db) -> Result<(Gate, FormTokens)>
                 .map(|p| (p.id.to_string(), p.kind))
                 .collect(),
             witnesses: Witnesses::load(config).map_err(anyhow::Error::msg)?,
+            agreements: config
+                .agreements
+                .iter()
+                .map(|a| a.parties.clone())
+                .collect(),
         },
         tree,
     );

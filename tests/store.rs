@@ -5,13 +5,14 @@
 
 use gateway::audit::record::{AuditDraft, AuditRecord, Outcome};
 use gateway::config::DatabaseConfig;
+use gateway::domain::competence::{ClaimEffect, LinkRole};
 use gateway::domain::event::EventType;
 use gateway::domain::purpose::Purpose;
 use gateway::domain::record::field::Category;
 use gateway::store::audit_writer::{AuditWriter, NewEvent};
 use gateway::store::clients::{self, Presence};
 use gateway::store::mutations::{
-    Applied, ConsentRow, DecisionRow, InfractionRow, MessageRow, Mutation, ReferralRow,
+    Applied, ConsentRow, DecisionRow, InfractionRow, LinkGuard, MessageRow, Mutation, ReferralRow,
     Registration,
 };
 use gateway::store::records::Reading;
@@ -99,6 +100,15 @@ impl Store {
         clients::active_link(&self.db, client_id, party)
             .await
             .unwrap()
+            .map(|link| link.legal_basis)
+    }
+
+    /// The role of `party`'s active link with the client, if it has one.
+    async fn role(&self, client_id: &str, party: &str) -> Option<String> {
+        clients::active_link(&self.db, client_id, party)
+            .await
+            .unwrap()
+            .map(|link| link.role)
     }
 
     /// The reading of the client by `party` for trajectory guidance on `day`.
@@ -140,6 +150,8 @@ macro_rules! contract {
 
 contract!(
     registering_twice_links_once,
+    one_party_per_kind_is_competent_and_a_claim_waits_for_it,
+    links_made_before_competence_get_their_kind_and_one_competent_party,
     an_ended_link_hides_the_client_until_linked_again,
     a_record_is_written_only_at_the_version_read,
     a_consent_is_active_in_its_period_until_withdrawn,
@@ -184,8 +196,19 @@ fn registration(party: &str, n: u8) -> Registration {
         ciphertext: vec![n; 48],
         encryption_key_id: "encryption-1".into(),
         party: party.into(),
+        party_kind: kind_of(party).into(),
+        role: Some(LinkRole::Competent),
         legal_basis: "publicTask".into(),
         dossier_reference: format!("dossier-{n}"),
+    }
+}
+
+/// The kind of the development parties, by their ids.
+fn kind_of(party: &str) -> &'static str {
+    match party {
+        "amal" => "integrationAgency",
+        "kbi" => "kbi",
+        _ => "ocmw",
     }
 }
 
@@ -269,6 +292,94 @@ fn decide(infraction_id: &str, decision: &str) -> Mutation {
     })
 }
 
+async fn one_party_per_kind_is_competent_and_a_claim_waits_for_it(store: Store) {
+    let gent = store
+        .apply(Mutation::RegisterClient(registration("ocmw-gent", 1)))
+        .await;
+    let client_id = gent.client_id().unwrap().to_owned();
+    // A second OCMW asking for competence is refused, and no link is made.
+    assert_eq!(
+        store
+            .apply(Mutation::RegisterClient(registration("ocmw-eeklo", 1)))
+            .await,
+        Applied::CompetenceTaken {
+            client_id: client_id.clone()
+        }
+    );
+    assert_eq!(store.role(&client_id, "ocmw-eeklo").await, None);
+    // Involved, it is linked; the agency is competent for its own kind beside Gent.
+    let involved = Registration {
+        role: Some(LinkRole::Involved),
+        ..registration("ocmw-eeklo", 1)
+    };
+    assert!(matches!(
+        store.apply(Mutation::RegisterClient(involved)).await,
+        Applied::Registered {
+            role: LinkRole::Involved,
+            ..
+        }
+    ));
+    store.register("amal", 1).await;
+    assert_eq!(
+        store.role(&client_id, "amal").await.as_deref(),
+        Some("competent")
+    );
+    let claim = |party: &str| Mutation::ClaimCompetence {
+        client_id: client_id.clone(),
+        party: party.into(),
+        kind: "ocmw".into(),
+    };
+    assert_eq!(
+        store.apply(claim("ocmw-eeklo")).await,
+        Applied::CompetenceClaimed(ClaimEffect::Pending)
+    );
+    // A hand-over by a party that is not competent, or to one without a claim, changes nothing.
+    let hand_over = |from: &str, to: &str| Mutation::HandOverCompetence {
+        client_id: client_id.clone(),
+        from: from.into(),
+        to: to.into(),
+        kind: "ocmw".into(),
+    };
+    assert_eq!(
+        store.apply(hand_over("ocmw-eeklo", "ocmw-eeklo")).await,
+        Applied::NotCompetent
+    );
+    assert_eq!(
+        store
+            .apply(hand_over("ocmw-gent", "ocmw-geraardsbergen"))
+            .await,
+        Applied::NoClaim
+    );
+    assert_eq!(
+        store.role(&client_id, "ocmw-gent").await.as_deref(),
+        Some("competent")
+    );
+    // The competent party's link ends: the pending claim takes over.
+    let end = Mutation::EndLink {
+        client_id: client_id.clone(),
+        party: "ocmw-gent".into(),
+    };
+    assert_eq!(store.apply(end).await, Applied::LinkEnded);
+    assert_eq!(
+        store.role(&client_id, "ocmw-eeklo").await.as_deref(),
+        Some("competent")
+    );
+    // A write guarded by a competent link commits only while the link is competent.
+    let guarded = |party: &str| Mutation::Guarded {
+        guard: LinkGuard {
+            client_id: client_id.clone(),
+            party: party.into(),
+            competent: true,
+        },
+        change: Box::new(update(&client_id, 0, r#"{"receivesLivingWage":true}"#)),
+    };
+    assert_eq!(store.apply(guarded("ocmw-gent")).await, Applied::NotLinked);
+    assert!(matches!(
+        store.apply(guarded("ocmw-eeklo")).await,
+        Applied::RecordUpdated { .. }
+    ));
+}
+
 async fn registering_twice_links_once(store: Store) {
     let first = store
         .apply(Mutation::RegisterClient(registration("ocmw-gent", 1)))
@@ -276,6 +387,7 @@ async fn registering_twice_links_once(store: Store) {
     let Applied::Registered {
         client_id,
         new_link: true,
+        role: LinkRole::Competent,
     } = first
     else {
         panic!("the first registration answered {first:?}");
@@ -288,7 +400,8 @@ async fn registering_twice_links_once(store: Store) {
         again,
         Applied::Registered {
             client_id: client_id.clone(),
-            new_link: false
+            new_link: false,
+            role: LinkRole::Competent,
         }
     );
     // Another party: the same client, its own link.
@@ -298,7 +411,8 @@ async fn registering_twice_links_once(store: Store) {
             .await,
         Applied::Registered {
             client_id: client_id.clone(),
-            new_link: true
+            new_link: true,
+            role: LinkRole::Competent,
         }
     );
 
@@ -321,9 +435,18 @@ async fn registering_twice_links_once(store: Store) {
         store.link(&client_id, "ocmw-gent").await.as_deref(),
         Some("publicTask")
     );
+    let linked: Vec<(String, String)> = clients::competence(db, &client_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|link| (link.party_id, link.role))
+        .collect();
     assert_eq!(
-        clients::linked_parties(db, &client_id).await.unwrap(),
-        ["amal", "ocmw-gent"]
+        linked,
+        [
+            ("amal".to_owned(), "competent".to_owned()),
+            ("ocmw-gent".to_owned(), "competent".to_owned())
+        ]
     );
     // Every request is on record, the repeated one too.
     assert_eq!(audit::log_size(db).await.unwrap(), 3);
@@ -371,7 +494,8 @@ async fn an_ended_link_hides_the_client_until_linked_again(store: Store) {
             .await,
         Applied::Registered {
             client_id: client_id.clone(),
-            new_link: true
+            new_link: true,
+            role: LinkRole::Competent,
         }
     );
     assert_eq!(
@@ -445,6 +569,12 @@ async fn a_consent_is_active_in_its_period_until_withdrawn(store: Store) {
             consents::active_categories(db, &client_id, "amal", purpose, day)
                 .await
                 .unwrap()
+                .into_iter()
+                .map(|(category, recorder)| {
+                    assert_eq!(recorder, "ocmw-gent");
+                    category
+                })
+                .collect::<Vec<_>>()
         }
     };
     let both = vec![Category::Income, Category::Financial];
@@ -472,7 +602,10 @@ async fn a_consent_is_active_in_its_period_until_withdrawn(store: Store) {
     // The record read applies the same rule.
     let reading = |day: time::Date| {
         let reading = store.reading(&client_id, "amal", day);
-        async move { reading.await.expect("amal is linked").consented }
+        async move {
+            let consented = reading.await.expect("amal is linked").consented;
+            consented.into_iter().map(|(c, _)| c).collect::<Vec<_>>()
+        }
     };
     assert_eq!(reading(TODAY).await, both);
     assert!(reading(date!(2025 - 01 - 01)).await.is_empty());
@@ -572,7 +705,7 @@ async fn a_referral_moves_only_from_the_status_it_was_read_in(store: Store) {
         referral_id: referral_id.clone(),
         from_status: "proposed".into(),
         to_status: "accepted".into(),
-        link_receiver: Some((client_id.clone(), "ocmw-eeklo".into())),
+        link_receiver: Some((client_id.clone(), "ocmw-eeklo".into(), "ocmw".into())),
         message: Some(message(&referral_id, "ocmw-eeklo", "we take it on")),
     };
     assert_eq!(store.apply(accept).await, Applied::ReferralMoved);
@@ -668,6 +801,7 @@ async fn an_infraction_is_decided_once(store: Store) {
         occurred_on: "2024-05-20".into(),
         description: "missed three lessons".into(),
         routed_to: "ocmw-gent".into(),
+        routed_party: Some("ocmw-gent".into()),
         party: "amal".into(),
         user: "tester".into(),
     };
@@ -695,13 +829,13 @@ async fn an_infraction_is_decided_once(store: Store) {
     assert_eq!(stored.recorded_by_party, "amal");
     assert_eq!(stored.decision, None);
     assert_eq!(
-        infractions::list(db, &client_id, &["ocmw-gent"], 10)
+        infractions::list(db, &client_id, (&["ocmw-gent"], "ocmw-gent"), 10)
             .await
             .unwrap(),
         std::slice::from_ref(&stored)
     );
     assert!(
-        infractions::list(db, &client_id, &["amal", "ocmw-eeklo"], 10)
+        infractions::list(db, &client_id, (&["amal", "ocmw-eeklo"], "ocmw-eeklo"), 10)
             .await
             .unwrap()
             .is_empty()
@@ -794,7 +928,10 @@ async fn an_attest_is_recorded_once_per_reference(store: Store) {
     assert_eq!(
         monitoring::attests(db, "2024-01-01", "2024-12-31")
             .await
-            .unwrap(),
+            .unwrap()
+            .into_iter()
+            .map(|(_, kind)| kind)
+            .collect::<Vec<_>>(),
         ["integration", "integration"]
     );
 }
@@ -835,6 +972,65 @@ async fn an_attest_on_an_unreadable_record_fails_and_changes_nothing(store: Stor
                 .is_empty()
         );
     }
+}
+
+/// Makes the links of `client_id` look as they did before migration 0009: no kind, all
+/// competent.
+async fn forget_kinds(db: &Db, client_id: &str) {
+    gateway::with_pool!(db, |pool| {
+        sqlx::query(
+            "UPDATE client_links SET party_kind = NULL, role = 'competent' WHERE client_id = $1",
+        )
+        .bind(client_id)
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+}
+
+async fn links_made_before_competence_get_their_kind_and_one_competent_party(store: Store) {
+    let client_id = store.register("ocmw-gent", 1).await;
+    let involved = Registration {
+        role: Some(LinkRole::Involved),
+        ..registration("ocmw-eeklo", 1)
+    };
+    store.apply(Mutation::RegisterClient(involved)).await;
+    store.register("amal", 1).await;
+    forget_kinds(&store.db, &client_id).await;
+    let parties: Vec<(String, String)> = ["ocmw-gent", "ocmw-eeklo", "amal"]
+        .into_iter()
+        .map(|p| (p.to_owned(), kind_of(p).to_owned()))
+        .collect();
+    clients::fill_in_kinds(&store.db, &parties).await.unwrap();
+    // In configuration order, the first OCMW stays competent, the second becomes involved.
+    let roles = clients::competence(&store.db, &client_id).await.unwrap();
+    let roles: Vec<(&str, Option<&str>, &str)> = roles
+        .iter()
+        .map(|r| {
+            (
+                r.party_id.as_str(),
+                r.party_kind.as_deref(),
+                r.role.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("amal", Some("integrationAgency"), "competent"),
+            ("ocmw-gent", Some("ocmw"), "competent"),
+            ("ocmw-eeklo", Some("ocmw"), "involved"),
+        ]
+    );
+    // Filled in once: a second start changes nothing.
+    clients::fill_in_kinds(&store.db, &parties).await.unwrap();
+    assert_eq!(
+        clients::competence(&store.db, &client_id)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 /// Writes a record that does not parse straight into the database, as damage would.

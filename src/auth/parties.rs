@@ -28,6 +28,17 @@ pub struct Party {
     /// Set when this party's CAs are only some of the gateway's trusted CAs: the handshake
     /// proved the certificate chains to *a* trusted CA, this proves it chains to the party's.
     pub own_ca_verifier: Option<Arc<dyn ClientCertVerifier>>,
+    /// What the certificate must carry besides the common name, when configured.
+    pub pins: CertificatePins,
+}
+
+/// Optional pins of a party's certificate: one of the SAN DNS names, one of the SAN URIs,
+/// one of the keys (SHA-256 of the SubjectPublicKeyInfo, lowercase hex). Empty: not pinned.
+#[derive(Debug, Clone, Default)]
+pub struct CertificatePins {
+    pub dns_names: Vec<String>,
+    pub uris: Vec<String>,
+    pub key_sha256: Vec<String>,
 }
 
 pub struct PartyKey {
@@ -116,7 +127,7 @@ impl Parties {
                 cfg.people.iter().map(|person| {
                     let known = Person {
                         party: party.clone(),
-                        user: person.user.as_str().into(),
+                        user: format!("{}{}", super::token::PERSON_PREFIX, person.user).into(),
                         role: person.role,
                     };
                     (person.certificate_common_name.clone(), Arc::new(known))
@@ -217,6 +228,11 @@ fn build_party(
         limiter: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
         rate_per_second: party.rate_per_second,
         own_ca_verifier,
+        pins: CertificatePins {
+            dns_names: party.certificate_dns_names.clone(),
+            uris: party.certificate_uris.clone(),
+            key_sha256: party.certificate_key_sha256.clone(),
+        },
     })
 }
 

@@ -51,6 +51,24 @@ pub enum TokenError {
     UnknownRole,
     #[error("the token is not bound to the presented client certificate")]
     CertificateBinding,
+    #[error("the token's typ header is not that of an access token (JWT or at+jwt)")]
+    WrongType,
+}
+
+/// The prefix of the users known by a personal certificate, in the audit log and the rate
+/// limits; no token's `sub` starts with it.
+pub const PERSON_PREFIX: &str = "person:";
+
+/// Whether a JWT's `typ` header names an access token: absent, `JWT`, or `at+jwt` (RFC 9068,
+/// with or without `application/`), compared case-insensitively (RFC 8725 §3.11): a token
+/// typed for something else (a logout or DPoP token of the same identity provider) is not
+/// accepted in its place.
+fn access_token_type(typ: Option<&str>) -> bool {
+    typ.is_none_or(|t| {
+        let t = t.to_ascii_lowercase();
+        let t = t.strip_prefix("application/").unwrap_or(&t);
+        t == "jwt" || t == "at+jwt"
+    })
 }
 
 #[derive(Deserialize)]
@@ -122,6 +140,9 @@ impl TokenVerifier {
         now: u64,
     ) -> Result<VerifiedToken, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if !access_token_type(header.typ.as_deref()) {
+            return Err(TokenError::WrongType);
+        }
         let mut candidates = party
             .keys
             .iter()
@@ -155,8 +176,12 @@ impl TokenVerifier {
         if claims.exp.saturating_sub(claims.iat) > self.max_lifetime {
             return Err(TokenError::LifetimeTooLong);
         }
+        // `person:` is the namespace of personal certificates (the review pages): a token's
+        // `sub` may not enter it, so that the two never share a name in the audit log or a
+        // rate limit.
         let user_ok = !claims.sub.is_empty()
             && claims.sub.len() <= 256
+            && !claims.sub.starts_with(PERSON_PREFIX)
             && !claims.sub.chars().any(char::is_control);
         if !user_ok {
             return Err(TokenError::MissingClaim);
@@ -197,5 +222,26 @@ fn classify(kind: &ErrorKind) -> TokenError {
         | ErrorKind::InvalidClaimFormat(_)
         | ErrorKind::Json(_) => TokenError::MissingClaim,
         _ => TokenError::Malformed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::access_token_type;
+
+    #[test]
+    fn only_an_access_token_type_is_accepted_rfc_8725() {
+        for typ in [
+            None,
+            Some("JWT"),
+            Some("jwt"),
+            Some("at+jwt"),
+            Some("application/at+JWT"),
+        ] {
+            assert!(access_token_type(typ), "{typ:?}");
+        }
+        for typ in [Some("logout+jwt"), Some("dpop+jwt"), Some("JWE"), Some("")] {
+            assert!(!access_token_type(typ), "{typ:?}");
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! categories for which purpose, on which notice, from when until when. Withdrawal is as easy
 //! as giving (GDPR art. 7(3)) and takes effect at once.
 
+use super::competence::Standing;
 use super::party::PartyId;
 use super::purpose::Purpose;
 use super::record::field::Category;
@@ -134,7 +135,11 @@ pub fn check(consent: &NewConsent) -> Vec<ConsentIssue> {
     if !LANGUAGES.contains(&consent.language.as_str()) {
         issues.push(("/language", format!("one of {}", LANGUAGES.join(", "))));
     }
-    if let Some(problem) = reference_issue(&consent.evidence_reference) {
+    // A missing reference is for `admissible` to name: a consent without its proof is refused
+    // by the rules of consent, not as malformed input.
+    if !consent.evidence_reference.is_empty()
+        && let Some(problem) = reference_issue(&consent.evidence_reference)
+    {
         issues.push(("/evidenceReference", problem));
     }
 
@@ -147,9 +152,56 @@ pub fn check(consent: &NewConsent) -> Vec<ConsentIssue> {
     issues
 }
 
+/// How far before the time of recording `validFrom` may lie: a consent given today by a client
+/// in another time zone, or recorded just after midnight, is not refused for the date change.
+pub const VALID_FROM_LEEWAY: time::Duration = time::Duration::hours(12);
+
+/// The rules of who records a consent, beyond its shape (issue 13): the recipient is another
+/// party than the recorder (a party does not consent to itself), the consent starts no earlier
+/// than it is recorded (never backdated, GDPR art. 7(1): the controller must be able to show
+/// consent was given before processing), and the proof is referenced (checked by [`check`]).
+pub fn admissible(
+    consent: &NewConsent,
+    recorder: &PartyId,
+    now: OffsetDateTime,
+) -> Vec<ConsentIssue> {
+    let mut issues = Vec::new();
+    if consent.evidence_reference.trim().is_empty() {
+        issues.push((
+            "/evidenceReference",
+            "the reference of the proof of consent is required (GDPR art. 7(1))".to_owned(),
+        ));
+    }
+    if &consent.recipient == recorder {
+        issues.push((
+            "/recipientParty",
+            "must be another party than the one recording the consent".to_owned(),
+        ));
+    }
+    if consent.valid_from < (now - VALID_FROM_LEEWAY).date() {
+        issues.push((
+            "/validFrom",
+            "must not be before the day the consent is recorded".to_owned(),
+        ));
+    }
+    issues
+}
+
+/// The categories of a consent that `recorder` does not hold: a consent is recorded by the
+/// party that discloses, the competent owner of what it names (SWO art. 5).
+pub fn not_held(categories: &[Category], recorder: Standing) -> Vec<Category> {
+    categories
+        .iter()
+        .copied()
+        .filter(|c| !recorder.holds(*c))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::competence::LinkRole;
+    use crate::domain::party::PartyKind;
     use time::macros::{date, datetime};
 
     fn consent() -> Consent {
@@ -183,6 +235,38 @@ mod tests {
             valid_from: c.valid_from,
             valid_until: c.valid_until,
         }
+    }
+
+    #[test]
+    fn a_consent_to_oneself_or_backdated_is_not_admissible_swo_art_5() {
+        let now = datetime!(2026-03-01 10:00 UTC);
+        let amal = PartyId::parse("amal").unwrap();
+        let mut c = new_consent();
+        c.valid_from = date!(2026 - 03 - 01);
+        assert!(admissible(&c, &amal, now).is_empty());
+        c.valid_from = date!(2000 - 01 - 01);
+        let gent = c.recipient.clone();
+        let pointers: Vec<_> = admissible(&c, &gent, now)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(pointers, ["/recipientParty", "/validFrom"]);
+        c.evidence_reference.clear();
+        assert!(check(&c).is_empty());
+        let pointers: Vec<_> = admissible(&c, &amal, now)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(pointers, ["/evidenceReference", "/validFrom"]);
+    }
+
+    #[test]
+    fn only_the_competent_owner_records_consent_for_its_categories_swo_art_5() {
+        let categories = [Category::TrajectoryProgress, Category::Income];
+        let amal = Standing::competent(PartyKind::IntegrationAgency);
+        assert_eq!(not_held(&categories, amal), [Category::Income]);
+        let eeklo = Standing::new(PartyKind::Ocmw, LinkRole::Involved);
+        assert_eq!(not_held(&categories, eeklo), categories);
     }
 
     #[test]

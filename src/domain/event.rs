@@ -63,6 +63,14 @@ pub fn addressed_to(
     purpose_allows && in_audience && linked
 }
 
+/// Whether an event about a client is withheld from a party because the party ended its link
+/// to the client after the event was written: after unlinking, a party receives nothing more
+/// about the client (product brief §2), referrals included, until something new is addressed
+/// to it (a referral proposed to it after the unlink). Times are microseconds since the epoch.
+pub fn left_since(linked_now: bool, link_ended_at: Option<i64>, recorded_at: i64) -> bool {
+    !linked_now && link_ended_at.is_some_and(|ended| ended >= recorded_at)
+}
+
 /// The categories a change touched: those of the fields written and of the derived values
 /// whose value moved, in a stable order.
 pub fn changed_categories(written: &[Field], before: &Derived, after: &Derived) -> Vec<Category> {
@@ -77,6 +85,19 @@ pub fn changed_categories(written: &[Field], before: &Derived, after: &Derived) 
         .map(Field::category)
         .collect();
     categories.into_iter().collect()
+}
+
+#[cfg(test)]
+mod left_since_tests {
+    use super::left_since;
+
+    #[test]
+    fn a_party_that_unlinked_after_the_event_no_longer_receives_it() {
+        assert!(left_since(false, Some(20), 10));
+        assert!(!left_since(false, Some(5), 10));
+        assert!(!left_since(true, Some(20), 10));
+        assert!(!left_since(false, None, 10));
+    }
 }
 
 #[cfg(test)]

@@ -182,8 +182,8 @@ pub const fn party_kind(responsible: Responsible) -> PartyKind {
 /// its BCSD's decision, and the agency records its own for the clients for which it keeps the
 /// sanction authority (art. 12). KBI never decides.
 ///
-/// Which OCMW decides (the one paying the living wage) is checked by the caller against the
-/// client's links. A party kind cannot tell two OCMWs apart.
+/// Which OCMW decides (the competent one, which pays the living wage) is `decided_by`: a
+/// party kind cannot tell two OCMWs apart.
 pub const fn may_decide(routed_to: Responsible, decider: PartyKind) -> bool {
     matches!(
         (routed_to, decider),
@@ -198,6 +198,20 @@ pub const fn may_decide(routed_to: Responsible, decider: PartyKind) -> bool {
 /// sees nothing of the infractions of a client the agency sanctions, and KBI sees none.
 pub const fn may_see(routed_to: Responsible, viewer: PartyKind) -> bool {
     may_record(viewer) || may_decide(routed_to, viewer)
+}
+
+/// Whether `party` decides an infraction routed to `routed_party`: the competent party of
+/// the sanctioning kind when it was recorded, and no other party of that kind (SWO art. 12:
+/// the OCMW that grants the living wage sanctions, its BCSD decides; not every OCMW). An
+/// infraction no competent party was routed to waits for none: nobody decides it.
+pub fn decided_by(routed_party: Option<&str>, party: &str) -> bool {
+    routed_party == Some(party)
+}
+
+/// Whether `party` sees an infraction: the party that recorded it, and the party it was
+/// routed to (SWO art. 12), as parties, not kinds.
+pub fn seen_by(recorded_by: &str, routed_party: Option<&str>, party: &str) -> bool {
+    recorded_by == party || decided_by(routed_party, party)
 }
 
 impl NewInfraction {
@@ -400,6 +414,16 @@ mod tests {
             other_joint_client.check_decision(PartyKind::Ocmw, &warning, TODAY),
             Err(NotRoutedToYou { routed_to: AGENCY })
         );
+    }
+
+    #[test]
+    fn art_12_only_the_competent_party_it_was_routed_to_decides_and_sees_it() {
+        assert!(decided_by(Some("ocmw-gent"), "ocmw-gent"));
+        assert!(!decided_by(Some("ocmw-gent"), "ocmw-eeklo"));
+        assert!(!decided_by(None, "ocmw-eeklo"));
+        assert!(seen_by("amal", Some("ocmw-gent"), "amal"));
+        assert!(seen_by("amal", Some("ocmw-gent"), "ocmw-gent"));
+        assert!(!seen_by("amal", Some("ocmw-gent"), "ocmw-eeklo"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The pure core: values and rules of the joint-client exchange. No I/O, no HTTP, no SQL.
 
 pub mod client_id;
+pub mod competence;
 pub mod consent;
 pub mod event;
 pub mod infraction;

@@ -83,7 +83,13 @@ mod tests {
 
     #[test]
     fn the_development_party_ids_are_well_formed() {
-        for id in ["ocmw-gent", "ocmw-eeklo", "amal", "kbi"] {
+        for id in [
+            "ocmw-gent",
+            "ocmw-eeklo",
+            "ocmw-geraardsbergen",
+            "amal",
+            "kbi",
+        ] {
             assert_eq!(PartyId::parse(id).unwrap().as_str(), id);
         }
     }

@@ -93,10 +93,14 @@ impl fmt::Display for Purpose {
 }
 
 /// Whether the purpose is case work on individual clients (registering, looking up and
-/// exchanging client data), as opposed to reviewing the log or aggregate monitoring.
+/// exchanging client data), as opposed to reviewing the log, aggregate monitoring, or KBI
+/// registering an attest: KBI posts attests and does nothing else (SWO art. 13).
 impl Purpose {
     pub const fn is_case_work(self) -> bool {
-        !matches!(self, Purpose::AuditReview | Purpose::Monitoring)
+        !matches!(
+            self,
+            Purpose::AuditReview | Purpose::Monitoring | Purpose::AttestRegistration
+        )
     }
 }
 

@@ -4,6 +4,9 @@
 pub const REGISTER_CLIENT: &str = "registerClient";
 pub const LOOKUP_CLIENT: &str = "lookupClient";
 pub const END_LINK: &str = "endClientLink";
+pub const GET_COMPETENCE: &str = "getCompetence";
+pub const CLAIM_COMPETENCE: &str = "claimCompetence";
+pub const HAND_OVER_COMPETENCE: &str = "handOverCompetence";
 pub const GET_CHECKPOINT: &str = "getAuditCheckpoint";
 pub const GET_INCLUSION_PROOF: &str = "getAuditInclusionProof";
 pub const GET_CONSISTENCY_PROOF: &str = "getAuditConsistencyProof";

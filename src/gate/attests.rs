@@ -65,6 +65,8 @@ impl Gate {
             ciphertext,
             encryption_key_id: self.cipher.key_id().to_owned(),
             party: who.party.id.to_string(),
+            party_kind: who.party.kind.as_str().to_owned(),
+            role: None,
             legal_basis: LegalBasis::LegalObligation.as_str().to_owned(),
             dossier_reference: reference.as_str().to_owned(),
         };

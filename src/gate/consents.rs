@@ -3,16 +3,19 @@
 
 use super::{Caller, Gate, GateError, LinkedClient, action};
 use crate::auth::principal::Principal;
-use crate::domain::consent::{Consent, NewConsent};
+use crate::domain::consent::{self, Consent, NewConsent};
+use crate::domain::record::field::Category;
 use crate::domain::record::values::format_date;
-use crate::policy::CategorySet;
+use crate::policy::Consented;
 use crate::store::consents;
 use crate::store::mutations::{Applied, ConsentRow, Mutation};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 impl Gate {
-    /// Records a client's consent, given to the caller's party (which must be linked).
+    /// Records a client's consent to disclose data of the caller's party (which must be
+    /// linked) to another party: only the competent owner of every category named records
+    /// it, never backdated, with its proof referenced (SWO art. 5). A refusal is on record.
     pub async fn record_consent(
         &self,
         who: &Caller,
@@ -21,6 +24,17 @@ impl Gate {
     ) -> Result<Consent, GateError> {
         let client_id = client.id().to_string();
         let draft = self.draft_about(who, action::RECORD_CONSENT, client);
+        let not_held = consent::not_held(&consent.categories, client.standing());
+        if !not_held.is_empty() {
+            let error = GateError::CategoryNotOwned(not_held);
+            return self.deny(draft, "categoryNotOwned", error).await;
+        }
+        let issues = consent::admissible(consent, &who.party.id, OffsetDateTime::now_utc());
+        if !issues.is_empty() {
+            return self
+                .deny(draft, "consentRule", GateError::ConsentRule(issues))
+                .await;
+        }
         let consent_id = Uuid::now_v7().to_string();
         let row = ConsentRow {
             consent_id: consent_id.clone(),
@@ -41,23 +55,22 @@ impl Gate {
             valid_from: format_date(consent.valid_from),
             valid_until: consent.valid_until.map(format_date),
         };
-        match self
-            .writer
-            .submit(Some(Mutation::RecordConsent(row)), draft)
-            .await?
-        {
+        let mutation = client.guard(who.party.id.as_str(), true, Mutation::RecordConsent(row));
+        match self.writer.submit(Some(mutation), draft).await? {
             Applied::ConsentRecorded => consents::find(&self.db, &client_id, &consent_id)
                 .await?
                 .ok_or(GateError::Internal(
                     "a row just written cannot be read back",
                 )),
+            Applied::NotLinked => Err(GateError::NotFound),
             _ => Err(GateError::Internal(
                 "the store answered with another outcome",
             )),
         }
     }
 
-    /// Every consent recorded for a client the caller's party is linked to.
+    /// The consents of a client the caller's party is linked to that it recorded or receives:
+    /// another party's consents are not its business.
     pub async fn list_consents(
         &self,
         who: &Caller,
@@ -65,7 +78,12 @@ impl Gate {
     ) -> Result<Vec<Consent>, GateError> {
         let client_id = client.id().to_string();
         let draft = self.draft_about(who, action::LIST_CONSENTS, client);
-        let consents = consents::for_client(&self.db, &client_id).await?;
+        let party = who.party.id.as_str();
+        let consents: Vec<Consent> = consents::for_client(&self.db, &client_id)
+            .await?
+            .into_iter()
+            .filter(|c| c.recorded_by_party == party || c.recipient.as_str() == party)
+            .collect();
         self.writer.submit(None, draft).await?;
         Ok(consents)
     }
@@ -98,16 +116,28 @@ impl Gate {
         }
     }
 
-    /// The categories the caller may read of `client_id` by the client's consent, today.
+    /// What the client's consents, active today, open to the caller of `client_id`.
     pub(super) async fn consented(
         &self,
         who: &Principal,
         client_id: &str,
-    ) -> Result<CategorySet, GateError> {
+    ) -> Result<Consented, GateError> {
         let today = OffsetDateTime::now_utc().date();
         let party = who.party.id.as_str();
         let categories =
             consents::active_categories(&self.db, client_id, party, who.purpose, today).await?;
-        Ok(categories.into_iter().collect())
+        Ok(self.consent_scope(categories))
+    }
+
+    /// Consented categories with their recorders, as what they open: of each category, the
+    /// fields the recorder's kind owns (and the derived values).
+    pub(super) fn consent_scope(&self, categories: Vec<(Category, String)>) -> Consented {
+        categories
+            .into_iter()
+            .filter_map(|(category, recorder)| {
+                let kind = self.parties.kinds.get(&recorder)?;
+                Some((category, *kind))
+            })
+            .collect()
     }
 }

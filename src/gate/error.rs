@@ -1,7 +1,10 @@
 //! What can go wrong in the gate: refusals the caller is told about, and failures of the
 //! gateway itself, which carry their cause to the edge to be logged once there.
 
+use crate::domain::consent::ConsentIssue;
 use crate::domain::infraction::InfractionError;
+use crate::domain::party::PartyKind;
+use crate::domain::record::field::Category;
 use crate::domain::record::patch::PatchRejection;
 use crate::domain::referral::ReferralError;
 use crate::store::StoreError;
@@ -46,4 +49,22 @@ pub enum GateError {
     /// The policy does not let the caller see what the operation concerns.
     #[error("not permitted by the policy")]
     NotPermitted,
+    /// Another party of the caller's kind is competent for the client.
+    #[error("another party of kind {0} is competent for this client")]
+    CompetenceTaken(PartyKind),
+    /// The operation belongs to the competent party of the caller's kind, which it is not.
+    #[error("not the competent party")]
+    NotCompetent,
+    /// A hand-over to a party that has not claimed competence.
+    #[error("no pending claim")]
+    NoClaim,
+    /// A consent naming categories the recorder is not the competent owner of.
+    #[error("categories not owned by the recorder")]
+    CategoryNotOwned(Vec<Category>),
+    /// A consent the rules of who records it refuse; every issue is named.
+    #[error("consent refused")]
+    ConsentRule(Vec<ConsentIssue>),
+    /// A link on the legal basis of consent without an active consent for the party.
+    #[error("no active consent for this party")]
+    ConsentRequired,
 }

@@ -4,12 +4,13 @@
 use super::views::EventView;
 use super::{Caller, Gate, GateError, action};
 use crate::auth::principal::Principal;
+use crate::domain::competence::LinkRole;
 use crate::domain::event::EventType;
-use crate::domain::event::addressed_to;
+use crate::domain::event::{addressed_to, left_since};
 use crate::domain::record::field::Category;
 use crate::domain::record::field::Field;
 use crate::gate::HashMap;
-use crate::policy::CategorySet;
+use crate::policy::Consented;
 use crate::store::events;
 use crate::store::events::StoredEvent;
 
@@ -66,13 +67,15 @@ impl Gate {
     ) -> Result<Vec<(StoredEvent, Vec<Category>)>, GateError> {
         let party = who.party.id.as_str();
         let mut delivered = Vec::new();
-        let mut consented: HashMap<String, CategorySet> = HashMap::new();
+        let mut consented: HashMap<String, Consented> = HashMap::new();
         for event in stored {
             let Some(event_type) = EventType::parse(&event.event_type) else {
                 continue;
             };
             let audience = event.audience.as_deref();
-            if !addressed_to(event_type, audience, party, event.linked, who.purpose) {
+            if !addressed_to(event_type, audience, party, event.linked, who.purpose)
+                || left_since(event.linked, event.link_ended_at, event.recorded_at)
+            {
                 continue;
             }
             let consent = match consented.get(&event.client_id) {
@@ -83,10 +86,13 @@ impl Gate {
                     consent
                 }
             };
-            let visible = self.visible_categories(who, &event, consent);
+            let visible = self.visible_categories(who, &event, &consent);
             if visible.is_empty() && !event.categories.is_empty() {
                 continue;
             }
+            let mut event = event;
+            // A significant change is told only to whom sees what moved (SWO art. 6).
+            event.significant &= visible.contains(&Category::Coordination);
             delivered.push((event, visible));
         }
         Ok(delivered)
@@ -112,11 +118,19 @@ impl Gate {
         &self,
         who: &Principal,
         event: &StoredEvent,
-        consented: CategorySet,
+        consented: &Consented,
     ) -> Vec<Category> {
+        // An event about a client the party is not linked to (a referral proposed to it) is
+        // read as by an involved party: nothing of its kind's own.
+        let link = event
+            .link_role
+            .as_deref()
+            .and_then(LinkRole::parse)
+            .unwrap_or(LinkRole::Involved);
         let decision = self
             .policy
-            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
+            .decide_for(super::records::reader(who, link), consented.categories)
+            .within(consented);
         event
             .categories
             .split(',')

@@ -5,6 +5,7 @@
 use super::views::{self, InfractionView};
 use super::{Caller, Gate, GateError, LinkedClient, action};
 use crate::auth::principal::Principal;
+use crate::domain::competence::LinkRole;
 use crate::domain::event::EventType;
 use crate::domain::infraction::{
     self, Infraction, InfractionKind, NewInfraction, SanctionDecision, SanctionOutcome,
@@ -35,12 +36,8 @@ impl Gate {
         client: &LinkedClient,
     ) -> Result<(String, AuditDraft), GateError> {
         let draft = self.draft_about(who, action, client);
-        let decision = self.policy.decide(
-            who.purpose,
-            who.party.kind,
-            who.acting_roles,
-            CategorySet::EMPTY,
-        );
+        let reader = super::records::reader(who, client.role());
+        let decision = self.policy.decide_for(reader, CategorySet::EMPTY);
         if decision.is_visible(Field::SanctionAuthority) {
             Ok((client.id().to_string(), draft))
         } else {
@@ -49,22 +46,26 @@ impl Gate {
         }
     }
 
-    /// Who is told about an infraction: the party that recorded it and the parties of the
-    /// kind it was routed to that are linked to the client now.
-    async fn infraction_audience(
+    /// The competent party of the kind `routed_to` names for the client now, if one is linked.
+    async fn competent_for(
         &self,
         client_id: &str,
-        recorder: &str,
         routed_to: Responsible,
-    ) -> Result<Vec<String>, GateError> {
-        let routed_kind = infraction::party_kind(routed_to);
+    ) -> Result<Option<String>, GateError> {
+        let kind = infraction::party_kind(routed_to).as_str();
+        let rows = clients::competence(&self.db, client_id).await?;
+        Ok(rows
+            .into_iter()
+            .find(|r| r.party_kind.as_deref() == Some(kind) && r.role == "competent")
+            .map(|r| r.party_id))
+    }
+
+    /// Who is told about an infraction: the party that recorded it and the party it was
+    /// routed to.
+    fn infraction_audience(recorder: &str, routed_party: Option<&str>) -> Vec<String> {
         let mut audience = vec![recorder.to_owned()];
-        for party in clients::linked_parties(&self.db, client_id).await? {
-            if self.parties.kinds.get(&party) == Some(&routed_kind) && party != recorder {
-                audience.push(party);
-            }
-        }
-        Ok(audience)
+        audience.extend(routed_party.filter(|p| *p != recorder).map(str::to_owned));
+        audience
     }
 
     /// Records an infraction on a linked client, routed to whoever holds the sanction
@@ -78,6 +79,11 @@ impl Gate {
         let (client_id, draft) = self
             .sanctioning(who, action::RECORD_INFRACTION, client)
             .await?;
+        if client.role() != LinkRole::Competent {
+            return self
+                .deny(draft, "notCompetent", GateError::NotCompetent)
+                .await;
+        }
         let (record, _) = self.stored_record(&client_id).await?;
         let authority = self.derived(&client_id, &record).await?.sanction_authority;
         let today = OffsetDateTime::now_utc().date();
@@ -91,9 +97,8 @@ impl Gate {
         };
         let infraction_id = Uuid::now_v7().to_string();
         let party = who.party.id.as_str();
-        let audience = self
-            .infraction_audience(&client_id, party, recorded.routed_to)
-            .await?;
+        let routed_party = self.competent_for(&client_id, recorded.routed_to).await?;
+        let audience = Self::infraction_audience(party, routed_party.as_deref());
         let audience: Vec<&str> = audience.iter().map(String::as_str).collect();
         let event = NewEvent::about(
             EventType::InfractionRecorded,
@@ -109,12 +114,14 @@ impl Gate {
             occurred_on: format_date(recorded.occurred_on),
             description: recorded.description,
             routed_to: recorded.routed_to.as_str().to_owned(),
+            routed_party,
             party: party.to_owned(),
             user: who.user.to_string(),
         };
+        let mutation = client.guard(party, true, Mutation::RecordInfraction(row));
         match self
             .writer
-            .submit_with_events(Some(Mutation::RecordInfraction(row)), vec![event], draft)
+            .submit_with_events(Some(mutation), vec![event], draft)
             .await?
         {
             Applied::InfractionRecorded => stored::find(&self.db, &client_id, &infraction_id)
@@ -147,7 +154,8 @@ impl Gate {
         let found = if routed.is_empty() {
             Vec::new()
         } else {
-            stored::list(&self.db, &client_id, &routed, limit).await?
+            let party = who.party.id.as_str();
+            stored::list(&self.db, &client_id, (&routed, party), limit).await?
         };
         self.writer.submit(None, draft).await?;
         Ok(found.into_iter().map(views::infraction).collect())
@@ -162,9 +170,11 @@ impl Gate {
         infraction_id: &Uuid,
     ) -> Result<StoredInfraction, GateError> {
         let found = stored::find(&self.db, client_id, &infraction_id.to_string()).await?;
+        let party = who.party.id.as_str();
         let visible = found.filter(|i| {
             Responsible::parse(&i.routed_to)
                 .is_some_and(|routed| infraction::may_see(routed, who.party.kind))
+                && infraction::seen_by(&i.recorded_by_party, i.routed_party.as_deref(), party)
         });
         match visible {
             Some(infraction) => Ok(infraction),
@@ -210,14 +220,25 @@ impl Gate {
         let domain =
             as_domain(&current).ok_or(GateError::Internal("a stored infraction does not parse"))?;
         let today = OffsetDateTime::now_utc().date();
-        if let Err(error) = domain.check_decision(who.party.kind, &decision, today) {
+        let party = who.party.id.as_str();
+        let checked = domain
+            .check_decision(who.party.kind, &decision, today)
+            .and_then(|()| {
+                if infraction::decided_by(current.routed_party.as_deref(), party) {
+                    Ok(())
+                } else {
+                    Err(infraction::InfractionError::NotRoutedToYou {
+                        routed_to: domain.routed_to,
+                    })
+                }
+            });
+        if let Err(error) = checked {
             return self
                 .deny(draft, "infractionRule", GateError::Infraction(error))
                 .await;
         }
-        let audience = self
-            .infraction_audience(&client_id, &current.recorded_by_party, domain.routed_to)
-            .await?;
+        let audience =
+            Self::infraction_audience(&current.recorded_by_party, current.routed_party.as_deref());
         let audience: Vec<&str> = audience.iter().map(String::as_str).collect();
         let event = NewEvent::about(
             EventType::InfractionDecided,
@@ -234,6 +255,7 @@ impl Gate {
             party: who.party.id.to_string(),
             user: who.user.to_string(),
         });
+        let mutation = client.guard(party, true, mutation);
         match self
             .writer
             .submit_with_events(Some(mutation), vec![event], draft)

@@ -34,11 +34,14 @@ pub struct PartyDirectory {
     pub kinds: HashMap<String, PartyKind>,
     /// The parties' witnesses of the audit log.
     pub witnesses: log::witness::Witnesses,
+    /// The parties of each configured cooperation agreement (the joint monitoring, SWO art. 16).
+    pub agreements: Vec<Vec<PartyId>>,
 }
 
 pub mod action;
 mod attests;
 mod caller;
+mod competence;
 mod consents;
 mod door;
 mod error;
@@ -57,6 +60,7 @@ pub mod views;
 
 pub use attests::AttestRecorded;
 pub use caller::{Caller, Trace};
+pub use competence::{CompetenceView, KindCompetence};
 pub use error::GateError;
 pub use links::{LinkedClient, Registered};
 pub use records::{RecordView, VisibilityQuestion, etag};
@@ -172,15 +176,16 @@ impl Gate {
         Ok(())
     }
 
-    /// Whether `who` may see `record` in audit review: records of the officer's own party's
-    /// users, records about clients the party is linked to, or all records for the parties
-    /// configured to review the whole log.
+    /// Whether `who` may see the whole of `record` in audit review (see `reviewable`): a
+    /// record shown only without its client is not whole, so neither is its inclusion proof,
+    /// whose leaf is the record itself.
     pub async fn may_review(
         &self,
         who: &Principal,
         record: &AuditRecord,
     ) -> Result<bool, GateError> {
-        self.reviewable(who, record, &mut HashMap::new()).await
+        let review = self.reviewable(who, record, &mut HashMap::new()).await?;
+        Ok(review == review::Review::Shown)
     }
 
     /// Puts a refusal on record, then fails with `error`: a refusal leaves no answer unrecorded.

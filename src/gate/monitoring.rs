@@ -32,6 +32,24 @@ fn tally<'a>(names: &[&'a str], values: impl Iterator<Item = &'a str>) -> Vec<(&
 }
 
 impl Gate {
+    /// Whether a client linked to the OCMW `ocmw` and the agency `agency` in the year is in the
+    /// monitoring of `party`: in the joint report of an agreement `party` is in, when the
+    /// agreement names both (SWO art. 16); without such an agreement, when it is one of them
+    /// (its own clients). Never the whole deployment.
+    fn in_scope(&self, party: &str, (ocmw, agency): (&str, &str)) -> bool {
+        let mut agreements = self
+            .parties
+            .agreements
+            .iter()
+            .filter(|a| a.iter().any(|p| p.as_str() == party))
+            .peekable();
+        if agreements.peek().is_none() {
+            return ocmw == party || agency == party;
+        }
+        agreements
+            .any(|a| a.iter().any(|p| p.as_str() == ocmw) && a.iter().any(|p| p.as_str() == agency))
+    }
+
     pub async fn monitoring(&self, who: &Caller, year: i32) -> Result<MonitoringReport, GateError> {
         let first = Date::from_calendar_date(year, Month::January, 1)
             .map_err(|_| GateError::Internal("the year has no first of January"))?;
@@ -46,20 +64,30 @@ impl Gate {
         );
         let kind_of = |party: &str| self.parties.kinds.get(party).copied();
 
-        // Joint clients: linked to an OCMW and to the integration agency during the year.
-        let mut ocmw = HashSet::new();
-        let mut agency = HashSet::new();
+        // Joint clients in scope: linked to an OCMW and to the integration agency during the
+        // year, that pair of parties in the coordinator's scope.
+        let mut sides: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
         for (client, party, linked_at, ended_at) in stored::links(&self.db).await? {
             if linked_at >= end || ended_at.is_some_and(|e| e < start) {
                 continue;
             }
+            let entry = sides.entry(client).or_default();
             match kind_of(&party) {
-                Some(PartyKind::Ocmw) => ocmw.insert(client),
-                Some(PartyKind::IntegrationAgency) => agency.insert(client),
-                _ => false,
+                Some(PartyKind::Ocmw) => entry.0.push(party),
+                Some(PartyKind::IntegrationAgency) => entry.1.push(party),
+                _ => {}
             };
         }
-        let joint: HashSet<&String> = ocmw.intersection(&agency).collect();
+        let me = who.party.id.as_str();
+        let joint: HashSet<&String> = sides
+            .iter()
+            .filter(|(_, (ocmws, agencies))| {
+                ocmws
+                    .iter()
+                    .any(|o| agencies.iter().any(|a| self.in_scope(me, (o, a))))
+            })
+            .map(|(client, _)| client)
+            .collect();
         let on = OffsetDateTime::now_utc().date().min(last);
         let mut records: HashMap<String, ClientRecord> = HashMap::new();
         for (client, json) in stored::records(&self.db).await? {
@@ -107,8 +135,8 @@ impl Gate {
             .map(|direction| {
                 let of_direction = proposed
                     .iter()
-                    .filter(|(d, _)| d == direction.as_str())
-                    .map(|(_, status)| status.as_str());
+                    .filter(|(c, d, _)| joint.contains(c) && d == direction.as_str())
+                    .map(|(_, _, status)| status.as_str());
                 (
                     direction.as_str().to_owned(),
                     publish(&tally(&outcomes, of_direction)),
@@ -117,7 +145,13 @@ impl Gate {
             .collect();
         let kinds: Vec<&str> = AttestKind::ALL.iter().map(|k| k.as_str()).collect();
         let issued = stored::attests(&self.db, &format_date(first), &format_date(last)).await?;
-        let attests = tally(&kinds, issued.iter().map(String::as_str));
+        let attests = tally(
+            &kinds,
+            issued
+                .iter()
+                .filter(|(c, _)| joint.contains(c))
+                .map(|(_, kind)| kind.as_str()),
+        );
 
         let mut draft = self.draft(who, action::MONITORING);
         draft.legal_basis = Some(LegalBasis::PublicTask.as_str().to_owned());

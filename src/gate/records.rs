@@ -5,16 +5,18 @@
 use super::{Caller, Gate, GateError, LinkedClient, action};
 use crate::auth::principal::Principal;
 use crate::domain::client_id::ClientId;
+use crate::domain::competence::LinkRole;
 use crate::domain::event::changed_categories;
 use crate::domain::party::{PartyId, PartyKind};
 use crate::domain::purpose::Purpose;
-use crate::domain::record::field::Field;
+use crate::domain::record::field::{Category, Field};
 use crate::domain::record::patch::{self, StatusClass};
 use crate::domain::record::values::ClientRecord;
 use crate::domain::role::RoleSet;
 use crate::domain::rules;
-use crate::policy::{CategorySet, Explanation, Filtered, filter};
+use crate::policy::{CategorySet, Explanation, Filtered, Reader, filter};
 use crate::store::audit_writer::NewEvent;
+use crate::store::clients;
 use crate::store::consents;
 use crate::store::mutations::{Applied, Mutation};
 use crate::store::records;
@@ -27,8 +29,31 @@ pub struct RecordView {
     pub version: i64,
     pub filtered: Filtered,
     pub changed: Vec<Field>,
-    /// The change moved direction or sanction authority (SWO art. 6).
+    /// The change moved direction or sanction authority (SWO art. 6); told only to a reader
+    /// who may see those values (the `coordination` category).
     pub significant_change: bool,
+    /// The role of the reader's party's link to the client.
+    pub link_role: LinkRole,
+}
+
+/// The reader of a record: the caller, with the role of its party's link to the client.
+pub(super) fn reader(who: &Principal, link: LinkRole) -> Reader {
+    Reader {
+        purpose: who.purpose,
+        kind: who.party.kind,
+        acting_roles: who.acting_roles,
+        link,
+    }
+}
+
+/// Whether a significant change may be told to a reader with `filtered`: only when it sees
+/// what moved (direction and sanction authority are in the `coordination` category).
+fn tell_significant(significant: bool, filtered: &Filtered) -> bool {
+    significant
+        && filtered
+            .read
+            .iter()
+            .any(|f| f.category() == Category::Coordination)
 }
 
 /// What a privacy officer asks `explain`.
@@ -66,14 +91,15 @@ impl Gate {
     pub(super) async fn view(
         &self,
         who: &Principal,
-        client_id: &str,
+        (client_id, link): (&str, LinkRole),
         record: &ClientRecord,
         derived: &rules::Derived,
     ) -> Result<Filtered, GateError> {
         let consented = self.consented(who, client_id).await?;
         let decision = self
             .policy
-            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
+            .decide_for(reader(who, link), consented.categories)
+            .within(&consented);
         Ok(filter(record, derived, &decision))
     }
 
@@ -103,12 +129,14 @@ impl Gate {
             return self.deny(draft, "notFound", GateError::NotFound).await;
         };
         draft.legal_basis = Some(reading.legal_basis);
+        let link_role = LinkRole::parse(&reading.role).unwrap_or(LinkRole::Involved);
         let record = parse_record(&reading.record.json)?;
         let derived = rules::derive(&record, today, reading.referred_to_agency);
-        let consented: CategorySet = reading.consented.into_iter().collect();
+        let consented = self.consent_scope(reading.consented);
         let decision = self
             .policy
-            .decide(who.purpose, who.party.kind, who.acting_roles, consented);
+            .decide_for(reader(who, link_role), consented.categories)
+            .within(&consented);
         let filtered = filter(&record, &derived, &decision);
         draft.fields = disclosed(&[], &filtered.read);
         self.writer.submit(None, draft).await?;
@@ -118,11 +146,14 @@ impl Gate {
             filtered,
             changed: Vec::new(),
             significant_change: false,
+            link_role,
         })
     }
 
     /// Applies a JSON merge patch (RFC 7396) to a linked client's record, only against the
-    /// current version (`If-Match`), only to fields the caller's party owns; all or nothing.
+    /// current version (`If-Match`), only to fields the caller's party owns as the competent
+    /// party of their kind; all or nothing. The link is checked again inside the write's
+    /// transaction, so no write commits after an unlink that precedes it.
     pub async fn patch_record(
         &self,
         who: &Caller,
@@ -147,7 +178,7 @@ impl Gate {
                 .deny(draft, "preconditionFailed", GateError::PreconditionFailed)
                 .await;
         }
-        let (updated, changed) = match patch::apply(&record, patch, who.party.kind) {
+        let (updated, changed) = match patch::apply(&record, patch, client.standing()) {
             Ok(applied) => applied,
             Err(rejection) => {
                 let reason = match rejection.status_class() {
@@ -165,7 +196,10 @@ impl Gate {
         let significant_change = rules::significant_change(&derived_before, &derived_after);
         // The answer carries the record as the caller may see it after the write: the record
         // names what was written and what the answer discloses, even when nothing changed.
-        let filtered = self.view(who, &client_id, &updated, &derived_after).await?;
+        let link_role = client.role();
+        let filtered = self
+            .view(who, (&client_id, link_role), &updated, &derived_after)
+            .await?;
         draft.fields = disclosed(&changed, &filtered.read);
         let new_version = if changed.is_empty() {
             self.writer.submit(None, draft).await?;
@@ -174,11 +208,12 @@ impl Gate {
             let categories = changed_categories(&changed, &derived_before, &derived_after);
             let event =
                 NewEvent::record_changed(Some(client_id.clone()), &categories, significant_change);
-            let mutation = Mutation::UpdateRecord {
+            let update = Mutation::UpdateRecord {
                 client_id: client_id.clone(),
                 expected_version: version,
                 record_json: serde_json::Value::Object(updated.to_json()).to_string(),
             };
+            let mutation = client.guard(who.party.id.as_str(), true, update);
             match self
                 .writer
                 .submit_with_events(Some(mutation), vec![event], draft)
@@ -186,6 +221,7 @@ impl Gate {
             {
                 Applied::RecordUpdated { version } => version,
                 Applied::Stale => return Err(GateError::PreconditionFailed),
+                Applied::NotLinked => return Err(GateError::NotFound),
                 _ => {
                     return Err(GateError::Internal(
                         "the store answered with another outcome",
@@ -196,9 +232,10 @@ impl Gate {
         Ok(RecordView {
             client_id,
             version: new_version,
+            significant_change: tell_significant(significant_change, &filtered),
             filtered,
             changed,
-            significant_change,
+            link_role,
         })
     }
 
@@ -224,17 +261,31 @@ impl Gate {
         let party = who.party.id.as_str();
         let reviews_all = self.parties.review_all.iter().any(|p| p.as_str() == party);
         if !reviews_all {
-            draft.legal_basis = Some(self.link_basis(who, &draft, &client_id).await?);
+            draft.legal_basis = Some(self.link_basis(who, &draft, &client_id).await?.legal_basis);
         }
+        // The party explained about reads as its link to the client is now (as competent
+        // when it has none: what its kind would read).
+        let link = clients::active_link(&self.db, &client_id, subject.0.as_str())
+            .await?
+            .map_or(LinkRole::Competent, |l| l.link_role());
         let today = OffsetDateTime::now_utc().date();
-        let consented: CategorySet =
+        let scope = self.consent_scope(
             consents::active_categories(&self.db, &client_id, subject.0.as_str(), purpose, today)
-                .await?
-                .into_iter()
-                .collect();
-        let explanation = self
-            .policy
-            .explain(purpose, subject.1, roles, field, consented);
+                .await?,
+        );
+        // A consent to the field's category opens the field only if its owner recorded it.
+        let consented: CategorySet = Category::ALL
+            .into_iter()
+            .filter(|c| scope.categories.contains(*c))
+            .filter(|c| *c != field.category() || scope.fields.contains(field))
+            .collect();
+        let reader = Reader {
+            purpose,
+            kind: subject.1,
+            acting_roles: roles,
+            link,
+        };
+        let explanation = self.policy.explain_for(reader, field, consented);
         self.writer.submit(None, draft).await?;
         Ok(explanation)
     }

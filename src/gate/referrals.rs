@@ -189,8 +189,11 @@ impl Gate {
             referral_id: current.referral_id.clone(),
             from_status: status.as_str().to_owned(),
             to_status: next.as_str().to_owned(),
-            link_receiver: (event == ReferralEvent::Accept)
-                .then(|| (current.client_id.clone(), current.to_party.clone())),
+            link_receiver: (event == ReferralEvent::Accept).then(|| {
+                let kind = self.parties.kinds.get(&current.to_party).copied();
+                let kind = kind.map_or("", |k| k.as_str()).to_owned();
+                (current.client_id.clone(), current.to_party.clone(), kind)
+            }),
             message: reason
                 .filter(|r| !r.trim().is_empty())
                 .map(|message| MessageRow {

@@ -9,6 +9,8 @@ use crate::audit::anomalies::{self, Anomaly, Bounds, EndedLinks};
 use crate::audit::selection::Selection;
 use crate::auth::principal::Principal;
 use crate::domain::client_id::ClientId;
+use crate::domain::competence::LinkRole;
+use crate::domain::record::field::{Field, Owner};
 use crate::gate::AuditRecord;
 use crate::gate::HashMap;
 use crate::gate::Outcome;
@@ -20,6 +22,32 @@ const WINDOW: i64 = 500;
 /// Rows one search reads at most; past that it answers with what it found and a cursor, so
 /// that a search over a long log costs each request a bounded amount of work.
 const SCAN_BOUND: usize = 20_000;
+
+/// What an officer is shown of one record in audit review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Review {
+    /// Not the officer's to review.
+    Hidden,
+    Shown,
+    /// Shown without its client: the officer's own party's refused look-up, whose client id
+    /// would tell "not linked" from "unknown" (product brief §2).
+    WithoutClient,
+}
+
+/// Whether `record` is a refused look-up of a person, whose client id (set when the person is
+/// known to the gateway, for the person's access report) must not reach the refused party.
+fn refused_lookup(record: &AuditRecord) -> bool {
+    record.action == action::LOOKUP_CLIENT && record.outcome == Outcome::Denied
+}
+
+/// Whether the record discloses, to a party other than `party`, a field owned by `kind`.
+fn discloses_owned(record: &AuditRecord, kind: crate::domain::party::PartyKind) -> bool {
+    record.outcome == Outcome::Allowed
+        && record
+            .fields
+            .iter()
+            .any(|name| Field::parse(name).is_some_and(|field| field.owner() == Owner::Party(kind)))
+}
 
 /// One page of a search.
 pub struct ReviewPage {
@@ -67,7 +95,10 @@ impl Gate {
     }
 
     /// A client's access report (GDPR art. 15), for an officer of a party linked to the client
-    /// (or reviewing the whole log); to any other it reads as an unknown client.
+    /// (or reviewing the whole log); to any other it reads as an unknown client. It lists what
+    /// the officer's party is responsible for (see `reviewable`) and, for the competent party,
+    /// every refused attempt on the client too: being linked does not open other parties'
+    /// history.
     pub async fn access_report(
         &self,
         who: &Caller,
@@ -77,15 +108,26 @@ impl Gate {
         let party = who.party.id.as_str();
         let mut draft = self.draft(who, action::ACCESS_REPORT);
         draft.client = Some(client_id.clone());
+        let mut competent = false;
         if !self.parties.review_all.iter().any(|p| p.as_str() == party) {
-            draft.legal_basis = Some(self.link_basis(who, &draft, &client_id).await?);
+            let link = self.link_basis(who, &draft, &client_id).await?;
+            competent = link.link_role() == LinkRole::Competent;
+            draft.legal_basis = Some(link.legal_basis);
         }
-        let records = stored_audit::about_client(&self.db, &client_id)
+        let all = stored_audit::about_client(&self.db, &client_id)
             .await?
             .iter()
             .map(|bytes| AuditRecord::decode(bytes))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| GateError::Internal("a stored audit record does not decode"))?;
+        let mut responsible = HashMap::new();
+        let mut records = Vec::with_capacity(all.len());
+        for record in all {
+            let attempt = competent && record.outcome == Outcome::Denied;
+            if attempt || self.reviewable(who, &record, &mut responsible).await? != Review::Hidden {
+                records.push(record);
+            }
+        }
         self.writer.submit(None, draft).await?;
         Ok(access_report::build(&client_id, &records))
     }
@@ -184,11 +226,17 @@ impl Gate {
                 if purpose.is_some_and(|p| p != record.purpose) {
                     continue;
                 }
-                if self.reviewable(who, &record, &mut linked).await? {
-                    records.push(record);
-                    if records.len() == limit {
-                        break;
-                    }
+                let mut record = record;
+                match self.reviewable(who, &record, &mut linked).await? {
+                    Review::Hidden => continue,
+                    Review::Shown => {}
+                    // Selected by its client, a record shown without it would still tell.
+                    Review::WithoutClient if !selection.client.is_empty() => continue,
+                    Review::WithoutClient => record.client = None,
+                }
+                records.push(record);
+                if records.len() == limit {
+                    break;
                 }
             }
             let full = records.len() == limit;
@@ -203,27 +251,47 @@ impl Gate {
         }
     }
 
-    /// `may_review`, with the party's links looked up once per client per search.
+    /// What `who` may see of `record` in audit review, by responsibility: all of it for the
+    /// parties configured to review the whole log; the records of its own party's users (a
+    /// refused look-up without its client); and the records in which fields owned by its kind
+    /// were disclosed to another party about a client it is or was the competent party for.
+    /// Nothing else: being linked to a client does not open other parties' history.
+    /// `responsible` caches, per client, whether the party is or was competent.
     pub(super) async fn reviewable(
         &self,
         who: &Principal,
         record: &AuditRecord,
-        linked: &mut HashMap<String, bool>,
-    ) -> Result<bool, GateError> {
+        responsible: &mut HashMap<String, bool>,
+    ) -> Result<Review, GateError> {
         let party = who.party.id.as_str();
-        if record.party == party || self.parties.review_all.iter().any(|p| p.as_str() == party) {
-            return Ok(true);
+        if self.parties.review_all.iter().any(|p| p.as_str() == party) {
+            return Ok(Review::Shown);
+        }
+        if record.party == party {
+            return Ok(if refused_lookup(record) {
+                Review::WithoutClient
+            } else {
+                Review::Shown
+            });
         }
         let Some(client) = &record.client else {
-            return Ok(false);
+            return Ok(Review::Hidden);
         };
-        if let Some(known) = linked.get(client) {
-            return Ok(*known);
+        if !discloses_owned(record, who.party.kind) {
+            return Ok(Review::Hidden);
         }
-        let is_linked = clients::active_link(&self.db, client, party)
-            .await?
-            .is_some();
-        linked.insert(client.clone(), is_linked);
-        Ok(is_linked)
+        let competent = match responsible.get(client) {
+            Some(known) => *known,
+            None => {
+                let known = clients::ever_competent(&self.db, client, party).await?;
+                responsible.insert(client.clone(), known);
+                known
+            }
+        };
+        Ok(if competent {
+            Review::Shown
+        } else {
+            Review::Hidden
+        })
     }
 }

@@ -106,9 +106,10 @@ pub struct InfractionView {
     article: &'static str,
     occurred_on: String,
     description: String,
-    /// Who held the sanction authority when it was recorded (`ocmw` or `integrationAgency`):
-    /// that party decides.
+    /// Who held the sanction authority when it was recorded (`ocmw` or `integrationAgency`).
     routed_to: String,
+    /// The competent party of that kind then: it decides, and no other party of its kind.
+    routed_party: Option<String>,
     recorded_by: String,
     recorded_at: String,
     decision: Option<DecisionView>,
@@ -124,6 +125,7 @@ pub(super) fn infraction(i: StoredInfraction) -> InfractionView {
         occurred_on: i.occurred_on,
         description: i.description,
         routed_to: i.routed_to,
+        routed_party: i.routed_party,
         recorded_by: i.recorded_by_party,
         recorded_at: format_time(from_micros(i.recorded_at)),
         decision: i.decision.map(|d| DecisionView {

@@ -5,6 +5,7 @@ use super::case_work::{client_in_path, invalid, located, personal, require_case_
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
+use crate::domain::competence::LinkRole;
 use crate::domain::link::{DossierReference, LegalBasis};
 use crate::domain::ssin::Ssin;
 use crate::gate::Caller;
@@ -33,6 +34,9 @@ pub struct RegisterClientRequest {
     legal_basis: String,
     /// The caller's own dossier reference.
     dossier_reference: String,
+    /// `competent` (the default: the party of its kind that holds the dossier) or `involved`.
+    #[serde(default)]
+    role: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -47,12 +51,21 @@ pub struct LookupClientRequest {
 pub struct ClientReference {
     /// The gateway's opaque identifier of the client.
     client_id: String,
+    /// The role of the caller's party's link (on registration).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link_role: Option<LinkRole>,
 }
 
-/// The registration's three members, or every one that is wrong.
-fn parse_registration(
-    body: &RegisterClientRequest,
-) -> Result<(Ssin, LegalBasis, DossierReference), Vec<InputIssue>> {
+/// What a registration states.
+struct Registration {
+    ssin: Ssin,
+    basis: LegalBasis,
+    role: LinkRole,
+    dossier: DossierReference,
+}
+
+/// The registration's members, or every one that is wrong.
+fn parse_registration(body: &RegisterClientRequest) -> Result<Registration, Vec<InputIssue>> {
     let ssin = ssin_issue(&body.ssin);
     let basis =
         serde_json::from_value::<LegalBasis>(body.legal_basis.clone().into()).map_err(|_| {
@@ -61,9 +74,20 @@ fn parse_registration(
         });
     let dossier = DossierReference::parse(&body.dossier_reference)
         .map_err(|error| InputIssue::new("body", "/dossierReference", error.to_string()));
-    match (ssin, basis, dossier) {
-        (Ok(ssin), Ok(basis), Ok(dossier)) => Ok((ssin, basis, dossier)),
-        (ssin, basis, dossier) => Err([ssin.err(), basis.err(), dossier.err()]
+    let role = match body.role.as_deref() {
+        None => Ok(LinkRole::Competent),
+        Some(name) => LinkRole::parse(name).ok_or_else(|| {
+            InputIssue::new("body", "/role", "one of competent, involved").with_value(name)
+        }),
+    };
+    match (ssin, basis, dossier, role) {
+        (Ok(ssin), Ok(basis), Ok(dossier), Ok(role)) => Ok(Registration {
+            ssin,
+            basis,
+            role,
+            dossier,
+        }),
+        (ssin, basis, dossier, role) => Err([ssin.err(), basis.err(), dossier.err(), role.err()]
             .into_iter()
             .flatten()
             .collect()),
@@ -85,6 +109,7 @@ fn ssin_issue(ssin: &str) -> Result<Ssin, InputIssue> {
     responses(
         (status = 201, description = "Linked now", body = ClientReference),
         (status = 200, description = "Already linked (idempotent repeat)", body = ClientReference),
+        (status = 409, description = "Competent asked while another party of the caller's kind is competent (`urn:problem-type:gateway:competenceTaken`)", body = Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn register_client(
@@ -95,11 +120,11 @@ pub async fn register_client(
     let act = action::REGISTER_CLIENT;
     require_case_work(&who, act)?;
     let JsonBody(body) = body.map_err(|problem| invalid(act, problem))?;
-    let (ssin, basis, dossier) =
+    let r =
         parse_registration(&body).map_err(|issues| invalid(act, Problem::bad_request(issues)))?;
     let registered = state
         .gate
-        .register_client(&who, &ssin, basis, &dossier)
+        .register_client(&who, &r.ssin, (r.basis, r.role), &r.dossier)
         .await?;
     let status = if registered.new_link {
         StatusCode::CREATED
@@ -109,6 +134,7 @@ pub async fn register_client(
     let location = format!("/v1/clients/{}", registered.client_id);
     let body = Json(ClientReference {
         client_id: registered.client_id,
+        link_role: Some(registered.role),
     });
     Ok(located(status, &location, body))
 }
@@ -138,7 +164,10 @@ pub async fn lookup_client(
     let client_id = state.gate.lookup_client(&who, &ssin).await?;
     Ok(personal(
         StatusCode::OK,
-        Json(ClientReference { client_id }),
+        Json(ClientReference {
+            client_id,
+            link_role: None,
+        }),
     ))
 }
 

@@ -38,7 +38,8 @@ pub struct ConsentRequest {
     legal_text_version: String,
     /// The notice's language: nl, fr, de or en.
     language: String,
-    /// Where the proof (a signed form) is kept.
+    /// Where the proof (a signed form) is kept; required.
+    #[serde(default)]
     evidence_reference: String,
     /// First day of validity (ISO 8601 date).
     valid_from: String,
@@ -207,10 +208,13 @@ fn parse(state: &AppState, body: ConsentRequest) -> Result<NewConsent, Vec<Input
     }
 }
 
-/// Records a client's consent (the caller's party must be linked to the client).
+/// Records a client's consent to disclose the caller's party's data to another party: only the
+/// competent owner of the categories named records it, from today on.
 #[utoipa::path(post, path = "/v1/clients/{clientId}/consents", operation_id = action::RECORD_CONSENT, tag = "consents",
     request_body = ConsentRequest,
-    responses((status = 201, description = "Recorded", body = ConsentView)))]
+    responses((status = 201, description = "Recorded", body = ConsentView),
+              (status = 403, description = "A category the caller is not the competent owner of (`urn:problem-type:gateway:categoryNotOwned`)", body = Problem, content_type = "application/problem+json"),
+              (status = 422, description = "To the recorder itself, or backdated (`urn:problem-type:gateway:consentRule`, naming the member)", body = Problem, content_type = "application/problem+json")))]
 pub async fn record_consent(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -228,7 +232,7 @@ pub async fn record_consent(
     Ok(created(&location, Json(view(recorded))))
 }
 
-/// Lists the consents recorded for a client.
+/// Lists the consents of a client that the caller's party recorded or receives.
 #[utoipa::path(get, path = "/v1/clients/{clientId}/consents", operation_id = action::LIST_CONSENTS, tag = "consents",
     responses((status = 200, description = "The consents", body = ConsentList)))]
 pub async fn list_consents(

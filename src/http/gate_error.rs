@@ -56,6 +56,63 @@ impl From<GateError> for Problem {
                 "Reference Conflict",
             )
             .detail("This reference was notified before with other content"),
+            GateError::CompetenceTaken(kind) => Problem::new(
+                StatusCode::CONFLICT,
+                "urn:problem-type:gateway:competenceTaken",
+                "Competence Taken",
+            )
+            .detail(format!(
+                "Another {kind} party is competent for this client: register as involved, or \
+                 claim competence"
+            )),
+            GateError::NotCompetent => Problem::new(
+                StatusCode::FORBIDDEN,
+                "urn:problem-type:gateway:notCompetent",
+                "Not Competent",
+            )
+            .detail("Only the competent party of its kind for this client may do this"),
+            GateError::NoClaim => Problem::new(
+                StatusCode::CONFLICT,
+                "urn:problem-type:gateway:noPendingClaim",
+                "No Pending Claim",
+            )
+            .detail("That party has not claimed competence for this client"),
+            GateError::CategoryNotOwned(categories) => {
+                let names: Vec<&str> = categories.iter().map(|c| c.as_str()).collect();
+                let mut problem = Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "urn:problem-type:gateway:categoryNotOwned",
+                    "Category Not Owned",
+                )
+                .detail(format!(
+                    "A consent is recorded by the competent owner of what it names; not yours: {}",
+                    names.join(", ")
+                ));
+                problem.issues = names
+                    .iter()
+                    .map(|c| InputIssue::new("body", "/categories", format!("{c} is not yours")))
+                    .collect();
+                problem
+            }
+            GateError::ConsentRule(issues) => {
+                let mut problem = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "urn:problem-type:gateway:consentRule",
+                    "Refused By The Consent Rules",
+                )
+                .detail("The consent cannot be recorded as submitted");
+                problem.issues = issues
+                    .into_iter()
+                    .map(|(member, detail)| InputIssue::new("body", member, detail))
+                    .collect();
+                problem
+            }
+            GateError::ConsentRequired => Problem::new(
+                StatusCode::FORBIDDEN,
+                "urn:problem-type:gateway:consentRequired",
+                "Consent Required",
+            )
+            .detail("A link on the legal basis of consent needs an active consent for your party"),
             other => Problem::internal().caused_by(other.to_string()),
         }
     }

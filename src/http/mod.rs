@@ -5,6 +5,7 @@ pub mod audit_review;
 pub mod auth;
 pub mod case_work;
 pub mod clients;
+pub mod competence;
 pub mod consents;
 pub mod context;
 pub mod events;
@@ -46,6 +47,7 @@ pub fn router(state: AppState, pages: Router<AppState>) -> (Router, utoipa::open
     let v1 = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(whoami::router())
         .merge(clients::router())
+        .merge(competence::router())
         .merge(consents::router())
         .merge(records::router())
         .merge(policy::router())

@@ -33,6 +33,8 @@ pub struct GrantView {
     #[schema(value_type = String)]
     party_kind: crate::domain::party::PartyKind,
     roles: Vec<String>,
+    /// The roles of the reader's link to the client the grant applies to.
+    link_roles: Vec<crate::domain::competence::LinkRole>,
     categories: Vec<Category>,
     fields: Vec<String>,
     basis: String,
@@ -44,7 +46,8 @@ pub struct GrantView {
 pub struct PolicyView {
     /// Written in every audit record.
     version: String,
-    /// Besides these grants, a party always reads the fields it owns, for any purpose it may use.
+    /// Besides these grants, the competent party of a client always reads the fields its kind
+    /// owns, for any purpose it may use; an involved party reads only what grants give it.
     grants: Vec<GrantView>,
 }
 
@@ -60,6 +63,7 @@ pub async fn get_policy(State(state): State<AppState>) -> Json<PolicyView> {
             purpose: g.purpose,
             party_kind: g.party_kind,
             roles: g.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            link_roles: g.link_roles.clone(),
             categories: g.categories.clone(),
             fields: g.fields.iter().map(|f| f.as_str().to_owned()).collect(),
             basis: g.basis.as_str().to_owned(),

@@ -6,6 +6,7 @@ use super::case_work::{client_in_path, invalid, personal};
 use super::json::JsonBody;
 use super::problem::Problem;
 use crate::app::AppState;
+use crate::domain::competence::LinkRole;
 use crate::gate::Caller;
 use crate::gate::{RecordView, action, etag};
 use crate::policy::Withheld;
@@ -26,6 +27,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(rename_all = "camelCase")]
 pub struct ClientRecordView {
     client_id: String,
+    /// The role of the caller's party's link: `competent` (it writes and reads the fields of
+    /// its kind) or `involved` (it reads what the policy grants it).
+    link_role: LinkRole,
     /// The visible fields (a visible field that is not set is null).
     #[schema(value_type = Object)]
     fields: Map<String, Value>,
@@ -47,6 +51,7 @@ fn respond(view: RecordView, written: bool) -> Response {
     let tag = etag(view.version);
     let body = ClientRecordView {
         client_id: view.client_id,
+        link_role: view.link_role,
         fields: view.filtered.fields,
         derived: view.filtered.derived,
         withheld: view.filtered.withheld,
@@ -82,7 +87,7 @@ pub async fn read_client(
     params(("If-Match" = String, Header, description = "The ETag of the record as read")),
     responses((status = 200, description = "Written; the record as the caller may see it", body = ClientRecordView),
               (status = 400, description = "Unknown member or not an object", body = Problem, content_type = "application/problem+json"),
-              (status = 403, description = "A field the caller does not own, or a derived field (all named)", body = Problem, content_type = "application/problem+json"),
+              (status = 403, description = "A field the caller does not own as the competent party of its kind, or a derived field (all named)", body = Problem, content_type = "application/problem+json"),
               (status = 412, description = "The record changed since it was read", body = Problem, content_type = "application/problem+json"),
               (status = 422, description = "Invalid values (all named)", body = Problem, content_type = "application/problem+json"),
               (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json")))]

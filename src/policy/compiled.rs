@@ -1,5 +1,5 @@
 //! The policy compiled for the request path: a dense table indexed by (purpose, reader kind,
-//! role) holding, per basis, the bit set of fields granted (`sets`). `decide` ORs a few words
+//! role, link role) holding, per basis, the bit set of fields granted (`sets`). `decide` ORs a few words
 //! together and allocates nothing, so it costs nanoseconds on every read, event and webhook
 //! delivery.
 //!
@@ -8,6 +8,7 @@
 
 use super::model::{Basis, Grant, KINDS, PolicyError, PolicyModel, PurposeEntry};
 use super::sets::{CategorySet, FieldSet};
+use crate::domain::competence::LinkRole;
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
@@ -107,6 +108,31 @@ impl Decision {
         }
     }
 
+    /// The decision with only those consent-based fields that `consented` opens: a field its
+    /// owner did not consent to disclose stays hidden, and a category left with nothing visible
+    /// is withheld for want of consent.
+    pub fn within(mut self, consented: &Consented) -> Self {
+        let by_consent = self
+            .visible
+            .difference(self.own)
+            .difference(self.legal_obligation)
+            .difference(self.public_task);
+        let closed = by_consent.difference(consented.fields);
+        if closed.is_empty() {
+            return self;
+        }
+        self.visible = self.visible.difference(closed);
+        for category in Category::ALL {
+            let fields = FieldSet::of_category(category);
+            if !closed.intersection(fields).is_empty()
+                && self.visible.intersection(fields).is_empty()
+            {
+                self.consent_missing.insert(category);
+            }
+        }
+        self
+    }
+
     pub const fn withheld_reason(&self, category: Category) -> Option<WithheldReason> {
         if self.consent_missing.contains(category) {
             Some(WithheldReason::ConsentMissing)
@@ -127,7 +153,58 @@ impl Decision {
 }
 
 const ROLES: usize = Role::ALL.len();
-const CELLS: usize = Purpose::ALL.len() * KINDS.len() * ROLES;
+const LINKS: usize = LinkRole::ALL.len();
+const CELLS: usize = Purpose::ALL.len() * KINDS.len() * ROLES * LINKS;
+
+/// What the client's active consents open to one reader: the categories consented, and of
+/// their fields those the party that recorded each consent could disclose — its kind's own
+/// fields and the derived values (SWO art. 5: the one who holds the data asks the client). A
+/// consent to a category that several kinds own (`financial`) opens only the recorder's part.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Consented {
+    pub categories: CategorySet,
+    pub fields: FieldSet,
+}
+
+impl FromIterator<(Category, PartyKind)> for Consented {
+    fn from_iter<I: IntoIterator<Item = (Category, PartyKind)>>(consents: I) -> Self {
+        let derived: FieldSet = Field::ALL
+            .iter()
+            .copied()
+            .filter(|f| f.is_derived())
+            .collect();
+        let mut consented = Self::default();
+        for (category, recorder) in consents {
+            consented.categories.insert(category);
+            let disclosable = FieldSet::owned_by(recorder).union(derived);
+            let opened = FieldSet::of_category(category).intersection(disclosable);
+            consented.fields = consented.fields.union(opened);
+        }
+        consented
+    }
+}
+
+/// Who reads a record: the purpose declared, the party's kind, the roles it acts in, and the
+/// role of its link to the client (issue 13: authority by party, not by kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reader {
+    pub purpose: Purpose,
+    pub kind: PartyKind,
+    pub acting_roles: RoleSet,
+    pub link: LinkRole,
+}
+
+impl Reader {
+    /// The competent party of `kind`.
+    pub const fn competent(purpose: Purpose, kind: PartyKind, acting_roles: RoleSet) -> Self {
+        Self {
+            purpose,
+            kind,
+            acting_roles,
+            link: LinkRole::Competent,
+        }
+    }
+}
 
 /// The fields granted to one (purpose, kind, role), per basis, before the best basis is chosen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -172,8 +249,9 @@ impl Cell {
     }
 }
 
-const fn cell_index(purpose: Purpose, kind: PartyKind, role: Role) -> usize {
-    (purpose as usize * KINDS.len() + kind as usize) * ROLES + role as usize
+const fn cell_index(purpose: Purpose, kind: PartyKind, role: Role, link: LinkRole) -> usize {
+    ((purpose as usize * KINDS.len() + kind as usize) * ROLES + role as usize) * LINKS
+        + link as usize
 }
 
 /// A loaded, validated and compiled policy.
@@ -203,11 +281,14 @@ impl Policy {
         for grant in &model.grants {
             let fields = grant.field_set();
             for role in grant.roles.iter() {
-                let cell = &mut table[cell_index(grant.purpose, grant.party_kind, role)];
-                match grant.basis {
-                    Basis::LegalObligation => cell.legal_obligation.insert_all(fields),
-                    Basis::PublicTask => cell.public_task.insert_all(fields),
-                    Basis::Consent => cell.consent.insert_all(fields),
+                for link in &grant.link_roles {
+                    let index = cell_index(grant.purpose, grant.party_kind, role, *link);
+                    let cell = &mut table[index];
+                    match grant.basis {
+                        Basis::LegalObligation => cell.legal_obligation.insert_all(fields),
+                        Basis::PublicTask => cell.public_task.insert_all(fields),
+                        Basis::Consent => cell.consent.insert_all(fields),
+                    }
                 }
             }
         }
@@ -238,25 +319,26 @@ impl Policy {
 
     /// The grants of the acting roles together; roles that may not use the purpose (as
     /// `Purpose::permits` says) count for nothing, nor does a purpose that reads no record.
-    pub(super) fn cell(
-        &self,
-        purpose: Purpose,
-        kind: PartyKind,
-        acting_roles: RoleSet,
-    ) -> (Cell, bool) {
+    pub(super) fn cell(&self, reader: Reader) -> (Cell, bool) {
+        let Reader {
+            purpose,
+            kind,
+            acting_roles,
+            link,
+        } = reader;
         let mut cell = Cell::default();
         let mut may_act = false;
         for role in acting_roles.iter() {
             if purpose.permits(kind, role) {
                 may_act = true;
-                cell = cell.union(self.table[cell_index(purpose, kind, role)]);
+                cell = cell.union(self.table[cell_index(purpose, kind, role, link)]);
             }
         }
         (cell, may_act && purpose.is_case_work())
     }
 
-    /// Which fields a party of `kind`, acting in `acting_roles` for `purpose`, may read of a
-    /// client's record, given the categories with an active consent for it. Deny by default.
+    /// Which fields the competent party of `kind`, acting in `acting_roles` for `purpose`, may
+    /// read of a client's record, given the categories with an active consent for it.
     pub fn decide(
         &self,
         purpose: Purpose,
@@ -264,9 +346,16 @@ impl Policy {
         acting_roles: RoleSet,
         consented: CategorySet,
     ) -> Decision {
-        let (cell, reads_records) = self.cell(purpose, kind, acting_roles);
-        let own = if reads_records {
-            FieldSet::owned_by(kind)
+        self.decide_for(Reader::competent(purpose, kind, acting_roles), consented)
+    }
+
+    /// Which fields `reader` may read of a client's record, given the categories with an
+    /// active consent for it. Deny by default; only a competent reader reads its kind's fields
+    /// as its own, an involved one reads what grants give it.
+    pub fn decide_for(&self, reader: Reader, consented: CategorySet) -> Decision {
+        let (cell, reads_records) = self.cell(reader);
+        let own = if reads_records && reader.link == LinkRole::Competent {
+            FieldSet::owned_by(reader.kind)
         } else {
             FieldSet::EMPTY
         };
@@ -363,18 +452,49 @@ mod tests {
     #[test]
     fn the_shipped_policy_gives_kbi_and_the_review_roles_nothing_of_others() {
         let policy = shipped();
+        // Registering an attest is not case work: KBI reads no record (SWO art. 13).
         let d = policy.decide(
             AttestRegistration,
             Kbi,
             roles(&["system"]),
             CategorySet::ALL,
         );
-        assert_eq!(d.visible(), FieldSet::of(Field::Attest));
+        assert!(d.visible().is_empty());
         for (purpose, role) in [(AuditReview, "privacyOfficer"), (Monitoring, "coordinator")] {
             let d = policy.decide(purpose, Ocmw, roles(&[role]), CategorySet::ALL);
             assert!(d.visible().is_empty());
             assert_eq!(d.withheld().count(), Category::ALL.len());
         }
+    }
+
+    #[test]
+    fn a_consent_opens_only_what_its_recorder_owns_of_a_shared_category_swo_art_5() {
+        let policy = shipped();
+        let eeklo = Reader {
+            link: LinkRole::Involved,
+            ..Reader::competent(TrajectoryGuidance, Ocmw, roles(&["caseWorker"]))
+        };
+        // Amal consents to `financial` for an OCMW: its fee status, not the OCMW's allowance.
+        let by_amal: Consented = [(Category::Financial, IntegrationAgency)]
+            .into_iter()
+            .collect();
+        let d = policy
+            .decide_for(eeklo, by_amal.categories)
+            .within(&by_amal);
+        assert_eq!(d.basis(Field::RetributionStatus), Some(ReadBasis::Consent));
+        assert!(!d.is_visible(Field::IncreasedAllowance));
+        // A consent recorded by a party of no owning kind opens nothing of the category.
+        let by_kbi: Consented = [(Category::TrajectoryProgress, Kbi)].into_iter().collect();
+        let d = policy.decide_for(eeklo, by_kbi.categories).within(&by_kbi);
+        assert!(!d.is_visible(Field::Nt2Level) && !d.is_visible(Field::MoStatus));
+        // With nothing of it left visible, a category is withheld for want of consent.
+        let d = policy
+            .decide_for(eeklo, by_amal.categories)
+            .within(&Consented::default());
+        assert_eq!(
+            d.withheld_reason(Category::Financial),
+            Some(WithheldReason::ConsentMissing)
+        );
     }
 
     #[test]
@@ -499,14 +619,9 @@ mod tests {
     #[test]
     fn for_random_policies_decide_never_shows_a_field_no_grant_nor_ownership_allows() {
         for_random_decisions(0x5eed_f00d, (300, 40), 3, |policy, reader, d| {
-            let (purpose, kind, acting, consented) = reader;
             for &field in Field::ALL {
-                let expected = oracle(policy, purpose, kind, acting, consented, field);
-                assert_eq!(
-                    d.basis(field),
-                    expected,
-                    "{purpose} {kind} {acting:?} {consented:?} {field}"
-                );
+                let expected = oracle(policy, reader, field);
+                assert_eq!(d.basis(field), expected, "{reader:?} {field}");
                 assert_eq!(d.is_visible(field), expected.is_some());
             }
             for (category, _) in d.withheld() {

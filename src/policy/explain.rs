@@ -2,9 +2,10 @@
 //! client or checking the policy. Built on `decide`, so it cannot disagree with what a read
 //! returned; it only adds which grants applied and their reasons.
 
-use super::compiled::{Policy, ReadBasis};
+use super::compiled::{Policy, ReadBasis, Reader};
 use super::model::Basis;
 use super::sets::CategorySet;
+use crate::domain::competence::LinkRole;
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
@@ -53,6 +54,8 @@ pub struct Explanation {
     pub policy_version: String,
     pub purpose: Purpose,
     pub party_kind: PartyKind,
+    /// The role of the reader's link to the client: only a competent party reads its own.
+    pub link_role: LinkRole,
     /// The roles that may act for the purpose; others given were ignored.
     pub acting_roles: Vec<Role>,
     pub field: &'static str,
@@ -75,7 +78,15 @@ impl Policy {
         field: Field,
         consented: CategorySet,
     ) -> Explanation {
-        let decision = self.decide(purpose, kind, acting_roles, consented);
+        let reader = Reader::competent(purpose, kind, acting_roles);
+        self.explain_for(reader, field, consented)
+    }
+
+    /// Why `field` is or is not visible to `reader` (its link role included).
+    pub fn explain_for(&self, reader: Reader, field: Field, consented: CategorySet) -> Explanation {
+        let (purpose, kind, acting_roles) = (reader.purpose, reader.kind, reader.acting_roles);
+        let link = reader.link;
+        let decision = self.decide_for(reader, consented);
         let basis = decision.basis(field);
         let acting: Vec<Role> = acting_roles
             .iter()
@@ -87,6 +98,7 @@ impl Policy {
             .iter()
             .enumerate()
             .filter(|(_, g)| g.purpose == purpose && g.party_kind == kind)
+            .filter(|(_, g)| g.link_roles.contains(&link))
             .filter(|(_, g)| acting.iter().any(|r| g.roles.contains(*r)))
             .filter(|(_, g)| g.field_set().contains(field))
             .map(|(index, g)| GrantReference {
@@ -113,6 +125,7 @@ impl Policy {
             policy_version: self.version().to_owned(),
             purpose,
             party_kind: kind,
+            link_role: link,
             acting_roles: acting,
             field: field.as_str(),
             category: field.category(),
@@ -237,10 +250,9 @@ mod tests {
 
     #[test]
     fn explain_agrees_with_decide_on_random_policies() {
-        for_random_decisions(7, (50, 20), 2, |policy, reader, d| {
-            let (purpose, kind, acting, consented) = reader;
+        for_random_decisions(7, (50, 20), 2, |policy, (reader, consented), d| {
             for &field in Field::ALL {
-                let e = policy.explain(purpose, kind, acting, field, consented);
+                let e = policy.explain_for(reader, field, consented);
                 assert_eq!(e.basis, d.basis(field));
                 assert_eq!(
                     e.grants.iter().any(|g| g.applied),

@@ -65,10 +65,11 @@ pub fn filter(record: &ClientRecord, derived: &Derived, decision: &Decision) -> 
 mod tests {
     use super::super::testing::{Rng, oracle, random_policy};
     use super::*;
+    use crate::domain::competence::LinkRole;
     use crate::domain::party::PartyKind;
     use crate::domain::purpose::Purpose;
     use crate::domain::role::{Role, RoleSet};
-    use crate::policy::CategorySet;
+    use crate::policy::{CategorySet, Reader};
     use proptest::prelude::*;
     use serde_json::json;
     use time::macros::date;
@@ -126,6 +127,7 @@ mod tests {
             consent_bits in any::<u8>(),
             purpose in 0..Purpose::ALL.len(),
             kind in 0..3usize,
+            involved in any::<bool>(),
             role_bits in 1..16u8,
             referral_made in any::<bool>(),
         ) {
@@ -144,11 +146,13 @@ mod tests {
                 .filter(|c| consent_bits & (1 << c.index()) != 0)
                 .collect();
             let derived = rules::derive(&record, date!(2026 - 11 - 24), referral_made);
-            let decision = policy.decide(purpose, kind, acting, consented);
+            let link = if involved { LinkRole::Involved } else { LinkRole::Competent };
+            let reader = Reader { purpose, kind, acting_roles: acting, link };
+            let decision = policy.decide_for(reader, consented);
             let shown = filter(&record, &derived, &decision);
             for name in shown.fields.keys().chain(shown.derived.keys()) {
                 let field = Field::parse(name).expect("only record fields are shown");
-                prop_assert!(oracle(&policy, purpose, kind, acting, consented, field).is_some(), "{name} shown");
+                prop_assert!(oracle(&policy, (reader, consented), field).is_some(), "{name} shown");
                 if !field.is_derived() {
                     prop_assert_eq!(&shown.fields[name], &record.value(field));
                 }

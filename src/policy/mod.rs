@@ -17,7 +17,7 @@ mod sets;
 #[cfg(test)]
 mod testing;
 
-pub use compiled::{Decision, Policy, ReadBasis, WithheldReason};
+pub use compiled::{Consented, Decision, Policy, ReadBasis, Reader, WithheldReason};
 pub use explain::{Explanation, GrantReference, MatchedBy, Outcome};
 pub use filter::{Filtered, Withheld, filter};
 pub use model::{Basis, Grant, PolicyError, PurposeEntry};

@@ -16,6 +16,7 @@
 //! categories = ["attest"]               # and/or
 //! fields = ["direction"]
 //! basis = "publicTask"                  # legalObligation | publicTask | consent
+//! link_roles = ["competent", "involved"] # the reader's link to the client (default: both)
 //! reason = "SWO art. 13: …"
 //! ```
 //!
@@ -24,6 +25,7 @@
 //! deserialiser message about enum variants.
 
 use super::sets::FieldSet;
+use crate::domain::competence::LinkRole;
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
@@ -100,6 +102,10 @@ pub struct Grant {
     pub purpose: Purpose,
     pub party_kind: PartyKind,
     pub roles: RoleSet,
+    /// The roles of the reader's link to the client the grant applies to: a competent party
+    /// reads what its kind is granted, an involved one (a partner OCMW that referred the
+    /// client) only what a grant naming `involved` gives it.
+    pub link_roles: Vec<LinkRole>,
     pub categories: Vec<Category>,
     pub fields: Vec<Field>,
     pub basis: Basis,
@@ -164,6 +170,7 @@ struct RawGrant {
     party_kind: Option<String>,
     #[serde(default)]
     roles: Vec<String>,
+    link_roles: Option<Vec<String>>,
     #[serde(default)]
     categories: Vec<String>,
     #[serde(default)]
@@ -242,6 +249,34 @@ fn validate_purposes(
     Ok(entries)
 }
 
+/// The link roles a grant names, both when it names none.
+fn validate_link_roles(i: usize, raw: Option<Vec<String>>) -> Result<Vec<LinkRole>, PolicyError> {
+    let Some(names) = raw else {
+        return Ok(LinkRole::ALL.to_vec());
+    };
+    if names.is_empty() {
+        return Err(invalid(
+            format!("grants[{i}].link_roles"),
+            "at least one link role",
+        ));
+    }
+    let mut roles = Vec::with_capacity(names.len());
+    for (r, name) in names.iter().enumerate() {
+        let at = format!("grants[{i}].link_roles[{r}]");
+        let role = LinkRole::parse(name).ok_or_else(|| {
+            invalid(
+                &at,
+                format!("unknown link role {name:?} (competent or involved)"),
+            )
+        })?;
+        if roles.contains(&role) {
+            return Err(invalid(at, "duplicate link role"));
+        }
+        roles.push(role);
+    }
+    Ok(roles)
+}
+
 fn validate_grant(i: usize, raw: RawGrant) -> Result<Grant, PolicyError> {
     let key = |k: &str| format!("grants[{i}].{k}");
     let purpose_name = text(&key("purpose"), raw.purpose)?;
@@ -295,6 +330,10 @@ fn validate_grant(i: usize, raw: RawGrant) -> Result<Grant, PolicyError> {
         roles.insert(role);
     }
 
+    let link_roles = validate_link_roles(i, raw.link_roles)?;
+    // Only an involved reader can need a grant of what its kind owns (the competent one always
+    // reads it), so such a grant must say it is for involved readers alone.
+    let owner_reads = link_roles != [LinkRole::Involved];
     if raw.categories.is_empty() && raw.fields.is_empty() {
         return Err(invalid(
             format!("grants[{i}]"),
@@ -310,10 +349,13 @@ fn validate_grant(i: usize, raw: RawGrant) -> Result<Grant, PolicyError> {
             return Err(invalid(at, "duplicate category"));
         }
         // Granting a party what it owns changes nothing and suggests a misread policy.
-        if Field::in_category(category).all(|f| f.is_owned_by(party_kind)) {
+        if owner_reads && Field::in_category(category).all(|f| f.is_owned_by(party_kind)) {
             return Err(invalid(
                 at,
-                format!("{category} is owned by {party_kind}, which always reads it"),
+                format!(
+                    "{category} is owned by {party_kind}, whose competent party always reads it \
+                     (grant it with link_roles = [\"involved\"] only)"
+                ),
             ));
         }
         categories.push(category);
@@ -326,10 +368,13 @@ fn validate_grant(i: usize, raw: RawGrant) -> Result<Grant, PolicyError> {
         if fields.contains(&field) {
             return Err(invalid(at, "duplicate field"));
         }
-        if field.is_owned_by(party_kind) {
+        if owner_reads && field.is_owned_by(party_kind) {
             return Err(invalid(
                 at,
-                format!("{field} is owned by {party_kind}, which always reads it"),
+                format!(
+                    "{field} is owned by {party_kind}, whose competent party always reads it \
+                     (grant it with link_roles = [\"involved\"] only)"
+                ),
             ));
         }
         fields.push(field);
@@ -338,6 +383,7 @@ fn validate_grant(i: usize, raw: RawGrant) -> Result<Grant, PolicyError> {
         purpose,
         party_kind,
         roles,
+        link_roles,
         categories,
         fields,
         basis,
@@ -383,8 +429,30 @@ reason = "SWO art. 13""#;
     }
 
     #[test]
+    fn an_involved_reader_may_be_granted_what_its_kind_owns() {
+        let grant = VALID.replace(
+            "categories = [\"attest\"]",
+            "categories = [\"income\"]\nlink_roles = [\"involved\"]",
+        );
+        let model = PolicyModel::parse(&with_grant(&grant)).unwrap();
+        assert_eq!(model.grants[0].link_roles, [LinkRole::Involved]);
+        let model = PolicyModel::parse(&with_grant(VALID)).unwrap();
+        assert_eq!(model.grants[0].link_roles, LinkRole::ALL);
+    }
+
+    #[test]
     fn each_kind_of_invalid_grant_is_refused_naming_the_grant_and_key() {
-        let cases: [(&str, &str, &str); 14] = [
+        let cases: [(&str, &str, &str); 16] = [
+            (
+                "reason = \"SWO art. 13\"",
+                "reason = \"SWO art. 13\"\nlink_roles = [\"owner\"]",
+                "grants[0].link_roles[0]: unknown link role \"owner\"",
+            ),
+            (
+                "categories = [\"attest\"]",
+                "categories = [\"income\"]\nlink_roles = [\"competent\", \"involved\"]",
+                "grants[0].categories[0]: income is owned by ocmw",
+            ),
             (
                 "purpose = \"trajectoryGuidance\"",
                 "purpose = \"gossip\"",

@@ -1,12 +1,14 @@
 //! The register of processing activities (GDPR art. 30), derived from the loaded policy so
 //! that it always says what the gateway actually enforces; nobody writes it by hand.
 //!
-//! Recipients are the parties to whom another party's data is disclosed: a party reading the
-//! fields it writes itself is no recipient of them and is left out.
+//! Recipients are the parties to whom another party's data is disclosed: the competent party
+//! reading the fields it writes itself is no recipient of them and is left out; an involved
+//! party of the same kind is a recipient like any other (issue 13).
 
-use super::compiled::{Cell, Policy};
+use super::compiled::{Cell, Policy, Reader};
 use super::model::{Basis, KINDS};
 use super::sets::FieldSet;
+use crate::domain::competence::LinkRole;
 use crate::domain::party::PartyKind;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
@@ -16,11 +18,21 @@ use serde::Serialize;
 /// Art. 30(1)(c): the one category of data subjects the gateway holds data on.
 const DATA_SUBJECTS: &str = "joint clients of an OCMW and an integration agency (SWO art. 1)";
 
+/// Who controls which data: authority belongs to the competent party, never to a kind.
+const AUTHORITY: &str = "For each client and party kind one party is competent (the OCMW that \
+grants the living wage, the agency that runs the trajectory, KBI); other linked parties of \
+that kind are involved. Only the competent party of a field's owning kind writes the field, \
+reads it without a grant, records a client's consent to disclose it and decides the \
+infractions routed to its kind (SWO art. 3, 5, 12). An involved party is a recipient like any \
+other: it reads only what a grant naming its link role gives it.";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Register {
     pub policy_version: String,
     pub data_subjects: &'static str,
+    /// The rule of competence the recipients below are read under.
+    pub authority: &'static str,
     pub activities: Vec<Activity>,
     /// Art. 30(1)(f): how long each kind of data is kept, as the deployment configures it.
     pub storage_limits: Vec<StorageLimit>,
@@ -59,6 +71,8 @@ pub struct Activity {
 #[serde(rename_all = "camelCase")]
 pub struct Recipient {
     pub party_kind: PartyKind,
+    /// The role of the recipient's link to the client.
+    pub link_role: LinkRole,
     pub roles: Vec<Role>,
     pub categories: Vec<ReceivedCategory>,
     /// The grants this is derived from, with the reasons they cite.
@@ -106,6 +120,7 @@ impl Policy {
         Register {
             policy_version: self.version().to_owned(),
             data_subjects: DATA_SUBJECTS,
+            authority: AUTHORITY,
             activities,
             storage_limits: Vec::new(),
         }
@@ -113,12 +128,22 @@ impl Policy {
 
     fn recipients(&self, purpose: Purpose) -> Vec<Recipient> {
         let mut recipients = Vec::new();
-        for kind in KINDS {
+        for (kind, link) in KINDS
+            .into_iter()
+            .flat_map(|k| LinkRole::ALL.map(|l| (k, l)))
+        {
             // Roles with the same disclosed fields and bases share one entry.
             let mut groups: Vec<(Cell, RoleSet)> = Vec::new();
             for role in Role::ALL {
-                let (cell, _) = self.cell(purpose, kind, RoleSet::from_iter([role]));
-                let own = FieldSet::owned_by(kind);
+                let reader = Reader {
+                    link,
+                    ..Reader::competent(purpose, kind, RoleSet::from_iter([role]))
+                };
+                let (cell, _) = self.cell(reader);
+                let own = match link {
+                    LinkRole::Competent => FieldSet::owned_by(kind),
+                    LinkRole::Involved => FieldSet::EMPTY,
+                };
                 let r = cell.resolved();
                 let disclosed = Cell {
                     legal_obligation: r.legal_obligation.difference(own),
@@ -134,7 +159,7 @@ impl Policy {
                 }
             }
             for (cell, roles) in groups {
-                recipients.push(self.recipient(purpose, kind, cell, roles));
+                recipients.push(self.recipient(purpose, (kind, link), cell, roles));
             }
         }
         recipients
@@ -143,7 +168,7 @@ impl Policy {
     fn recipient(
         &self,
         purpose: Purpose,
-        kind: PartyKind,
+        (kind, link): (PartyKind, LinkRole),
         cell: Cell,
         roles: RoleSet,
     ) -> Recipient {
@@ -174,6 +199,7 @@ impl Policy {
             .enumerate()
             .filter(|(_, g)| g.purpose == purpose && g.party_kind == kind)
             .filter(|(_, g)| roles.iter().any(|r| g.roles.contains(r)))
+            .filter(|(_, g)| g.link_roles.contains(&link))
             .map(|(grant, g)| Ground {
                 grant,
                 basis: g.basis,
@@ -182,6 +208,7 @@ impl Policy {
             .collect();
         Recipient {
             party_kind: kind,
+            link_role: link,
             roles: roles.iter().collect(),
             categories,
             grounds,
@@ -212,7 +239,9 @@ mod tests {
         let agency = guidance
             .recipients
             .iter()
-            .find(|r| r.party_kind == PartyKind::IntegrationAgency)
+            .find(|r| {
+                r.party_kind == PartyKind::IntegrationAgency && r.link_role == LinkRole::Competent
+            })
             .unwrap();
         assert_eq!(agency.roles, vec![Role::CaseWorker, Role::System]);
         let income = agency
@@ -227,9 +256,15 @@ mod tests {
                 .any(|f| f.field == "receivesLivingWage" && f.basis == Basis::PublicTask)
         );
         assert!(!agency.grounds.is_empty());
-        // Nobody is a recipient of their own data, KBI receives nothing, review roles nothing.
+        assert!(register.authority.contains("competent"));
+        // No competent party is a recipient of its own data, KBI receives nothing, review roles
+        // nothing.
         for activity in &register.activities {
-            for recipient in &activity.recipients {
+            for recipient in activity
+                .recipients
+                .iter()
+                .filter(|r| r.link_role == LinkRole::Competent)
+            {
                 assert_ne!(recipient.party_kind, PartyKind::Kbi);
                 for category in &recipient.categories {
                     for field in &category.fields {

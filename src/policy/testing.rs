@@ -3,10 +3,10 @@
 //! grants as written rather than from the compiled table.
 
 use super::Policy;
-use super::compiled::{Decision, ReadBasis};
+use super::compiled::{self, Decision, ReadBasis};
 use super::model::{Basis, KINDS};
 use super::sets::CategorySet;
-use crate::domain::party::PartyKind;
+use crate::domain::competence::LinkRole;
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::{Category, Field};
 use crate::domain::role::{Role, RoleSet};
@@ -44,9 +44,13 @@ impl Rng {
     }
 }
 
-/// A random valid policy: grants only for roles `Purpose::permits`, never of what the
-/// reader owns (validation refuses those).
+/// A random valid policy: grants only for roles `Purpose::permits`, for competent or involved
+/// readers or both, never of what a competent reader owns (validation refuses those).
 pub fn random_policy(rng: &mut Rng) -> Policy {
+    let case_work: Vec<Purpose> = Purpose::ALL
+        .into_iter()
+        .filter(|p| p.is_case_work())
+        .collect();
     let mut source = String::from("version = \"p\"\n");
     for purpose in Purpose::ALL.into_iter().filter(|p| p.is_case_work()) {
         source.push_str(&format!(
@@ -54,7 +58,7 @@ pub fn random_policy(rng: &mut Rng) -> Policy {
         ));
     }
     for _ in 0..rng.below(12) {
-        let purpose = Purpose::ALL[rng.below(5)];
+        let purpose = case_work[rng.below(case_work.len())];
         let kind = KINDS[rng.below(3)];
         let permitted: Vec<Role> = Role::ALL
             .into_iter()
@@ -85,8 +89,13 @@ pub fn random_policy(rng: &mut Rng) -> Policy {
             fields.push(Field::Direction.as_str());
         }
         let basis = Basis::ALL[rng.below(3)];
+        let link_roles = match rng.below(3) {
+            0 => "link_roles = [\"competent\"]\n",
+            1 => "link_roles = [\"involved\"]\n",
+            _ => "",
+        };
         source.push_str(&format!(
-            "[[grants]]\npurpose = \"{purpose}\"\nparty_kind = \"{kind}\"\nroles = {roles:?}\ncategories = {categories:?}\nfields = {fields:?}\nbasis = \"{}\"\nreason = \"r\"\n",
+            "[[grants]]\npurpose = \"{purpose}\"\nparty_kind = \"{kind}\"\nroles = {roles:?}\ncategories = {categories:?}\nfields = {fields:?}\nbasis = \"{}\"\nreason = \"r\"\n{link_roles}",
             basis.as_str()
         ));
     }
@@ -113,24 +122,31 @@ pub fn for_random_decisions(
                 .into_iter()
                 .filter(|_| rng.chance(consent_one_in))
                 .collect();
-            let decision = policy.decide(purpose, kind, acting, consented);
-            check(&policy, (purpose, kind, acting, consented), &decision);
+            let link = LinkRole::ALL[rng.below(LinkRole::ALL.len())];
+            let reader = compiled::Reader {
+                purpose,
+                kind,
+                acting_roles: acting,
+                link,
+            };
+            let decision = policy.decide_for(reader, consented);
+            check(&policy, (reader, consented), &decision);
         }
     }
 }
 
-/// Who reads: purpose, party kind, acting roles, consented categories.
-pub type Reader = (Purpose, PartyKind, RoleSet, CategorySet);
+/// Who reads (purpose, party kind, acting roles, link role), and the consented categories.
+pub type Reader = (compiled::Reader, CategorySet);
 
-/// The best basis on which the written grants (not the compiled table) allow the field.
-pub fn oracle(
-    policy: &Policy,
-    purpose: Purpose,
-    kind: PartyKind,
-    acting: RoleSet,
-    consented: CategorySet,
-    field: Field,
-) -> Option<ReadBasis> {
+/// The best basis on which the written grants (not the compiled table) allow the field: only
+/// a competent reader reads its kind's fields as its own; grants apply to their link roles.
+pub fn oracle(policy: &Policy, (reader, consented): Reader, field: Field) -> Option<ReadBasis> {
+    let compiled::Reader {
+        purpose,
+        kind,
+        acting_roles: acting,
+        link,
+    } = reader;
     let acting: Vec<Role> = acting
         .iter()
         .filter(|r| purpose.permits(kind, *r))
@@ -138,7 +154,7 @@ pub fn oracle(
     if acting.is_empty() || !purpose.is_case_work() {
         return None;
     }
-    if field.is_owned_by(kind) {
+    if link == LinkRole::Competent && field.is_owned_by(kind) {
         return Some(ReadBasis::Own);
     }
     policy
@@ -147,6 +163,7 @@ pub fn oracle(
         .filter(|g| {
             g.purpose == purpose
                 && g.party_kind == kind
+                && g.link_roles.contains(&link)
                 && acting.iter().any(|r| g.roles.contains(*r))
         })
         .filter(|g| g.field_set().contains(field))

@@ -36,7 +36,10 @@ pub(super) async fn record(
             same,
         });
     }
-    let (client_id, _) = clients::register(conn, registration, now).await?;
+    let client_id = match clients::register(conn, registration, now).await? {
+        Applied::Registered { client_id, .. } => client_id,
+        other => return Ok(other),
+    };
     conn
         .execute(
             "INSERT INTO kbi_attests (reference, client_id, kind, issued_on, recorded_at) VALUES ($1, $2, $3, $4, $5)",

@@ -267,6 +267,12 @@ fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
             draft.client = Some(client_id.clone());
             draft = draft.deny("referenceConflict");
         }
+        Applied::CompetenceTaken { client_id } => {
+            draft.client = Some(client_id.clone());
+            draft = draft.deny("competenceTaken");
+        }
+        Applied::NotCompetent => draft = draft.deny("notCompetent"),
+        Applied::NoClaim => draft = draft.deny("noPendingClaim"),
         Applied::NotLinked => draft = draft.deny("notFound"),
         Applied::Failed => draft = draft.deny("internalError"),
         Applied::Stale => draft = draft.deny("preconditionFailed"),
@@ -276,6 +282,8 @@ fn complete(mut draft: AuditDraft, applied: &Applied) -> AuditDraft {
         Applied::NotDue => draft = draft.deny("notDue"),
         Applied::Nothing
         | Applied::LinkEnded
+        | Applied::CompetenceClaimed(_)
+        | Applied::CompetenceHandedOver
         | Applied::RecordUpdated { .. }
         | Applied::ConsentRecorded
         | Applied::ConsentWithdrawn

@@ -111,21 +111,22 @@ pub async fn find(
     Ok(row.and_then(Row::into_consent))
 }
 
-/// The categories `recipient` may read about `client_id` for `purpose` by consent on `today`.
+/// The categories `recipient` may read about `client_id` for `purpose` by consent on `today`,
+/// each with the party that recorded the consent.
 pub async fn active_categories(
     db: &Db,
     client_id: &str,
     recipient: &str,
     purpose: Purpose,
     today: Date,
-) -> Result<Vec<Category>, StoreError> {
+) -> Result<Vec<(Category, String)>, StoreError> {
     let today = format_date(today);
     let sql = format!(
-        "SELECT categories FROM consents WHERE client_id = $1 AND recipient_party = $2 AND purpose = $3 \
-         AND {CONSENT_ACTIVE}"
+        "SELECT categories, recorded_by_party FROM consents WHERE client_id = $1 AND recipient_party = $2 \
+         AND purpose = $3 AND {CONSENT_ACTIVE}"
     );
-    let rows: Vec<String> = with_pool!(db, |pool| {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+    let rows: Vec<(String, String)> = with_pool!(db, |pool| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(client_id)
             .bind(recipient)
             .bind(purpose.as_str())
@@ -135,8 +136,18 @@ pub async fn active_categories(
     });
     Ok(rows
         .iter()
-        .flat_map(|list| list.split(',').filter_map(Category::parse))
+        .flat_map(|(list, recorder)| by_recorder(list, recorder))
         .collect())
+}
+
+/// The categories of a stored list, each with the consent's recorder.
+pub(super) fn by_recorder<'a>(
+    list: &'a str,
+    recorder: &'a str,
+) -> impl Iterator<Item = (Category, String)> + 'a {
+    list.split(',')
+        .filter_map(Category::parse)
+        .map(move |c| (c, recorder.to_owned()))
 }
 
 /// Records a consent.
@@ -191,4 +202,29 @@ pub(super) async fn withdraw(
     } else {
         Applied::ConsentNotWithdrawable
     })
+}
+
+/// Whether any consent lets `recipient` receive data about `client_id` on `today`.
+pub async fn any_active(
+    db: &Db,
+    client_id: &str,
+    recipient: &str,
+    today: Date,
+) -> Result<bool, StoreError> {
+    let today = format_date(today);
+    // `$3` is unused but keeps the day at `$4`, where CONSENT_ACTIVE expects it.
+    let sql = format!(
+        "SELECT 1 FROM consents WHERE client_id = $1 AND recipient_party = $2 AND $3 = $3 \
+         AND {CONSENT_ACTIVE} LIMIT 1"
+    );
+    let found: Option<i32> = with_pool!(db, |pool| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(client_id)
+            .bind(recipient)
+            .bind(1_i64)
+            .bind(&today)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(found.is_some())
 }

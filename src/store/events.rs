@@ -19,6 +19,10 @@ pub struct StoredEvent {
     pub audience: Option<String>,
     /// Whether the reader's party is linked to the client at the moment of reading.
     pub linked: bool,
+    /// The role of that link (`competent` or `involved`), when linked.
+    pub link_role: Option<String>,
+    /// When the reader's party's last link to the client ended, if one did.
+    pub link_ended_at: Option<i64>,
 }
 
 /// The events with, for party `$1`, whether it is linked to each one's client now. The link is
@@ -26,8 +30,10 @@ pub struct StoredEvent {
 /// stale statistics scan every link of the party for every event.
 const SELECT: &str = "SELECT e.position, e.event_id, e.event_type, e.client_id, e.categories, e.significant, \
     e.recorded_at, e.subject_id, e.audience, \
-    (SELECT l.party_id FROM client_links l WHERE l.client_id = e.client_id AND l.party_id = $1 AND l.ended_at IS NULL) \
-    AS linked_party \
+    (SELECT l.role FROM client_links l WHERE l.client_id = e.client_id AND l.party_id = $1 AND l.ended_at IS NULL) \
+    AS linked_role, \
+    (SELECT MAX(l.ended_at) FROM client_links l WHERE l.client_id = e.client_id AND l.party_id = $1) \
+    AS link_ended_at \
     FROM events e";
 
 /// An event as `SELECT` reads it.
@@ -43,8 +49,9 @@ struct Row {
     recorded_at: i64,
     subject_id: Option<String>,
     audience: Option<String>,
-    /// The reader's party if it is linked to the client now.
-    linked_party: Option<String>,
+    /// The role of the reader's party's link if it is linked to the client now.
+    linked_role: Option<String>,
+    link_ended_at: Option<i64>,
 }
 
 impl From<Row> for StoredEvent {
@@ -59,7 +66,9 @@ impl From<Row> for StoredEvent {
             recorded_at: row.recorded_at,
             subject_id: row.subject_id,
             audience: row.audience,
-            linked: row.linked_party.is_some(),
+            linked: row.linked_role.is_some(),
+            link_role: row.linked_role,
+            link_ended_at: row.link_ended_at,
         }
     }
 }

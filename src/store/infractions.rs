@@ -12,6 +12,8 @@ pub struct StoredInfraction {
     pub occurred_on: String,
     pub description: String,
     pub routed_to: String,
+    /// The competent party of the routed kind when it was recorded: the one that decides.
+    pub routed_party: Option<String>,
     pub recorded_by_party: String,
     pub recorded_by_user: String,
     pub recorded_at: i64,
@@ -28,7 +30,7 @@ pub struct StoredDecision {
     pub decided_at: i64,
 }
 
-const COLUMNS: &str = "infraction_id, client_id, kind, occurred_on, description, routed_to, \
+const COLUMNS: &str = "infraction_id, client_id, kind, occurred_on, description, routed_to, routed_party, \
     recorded_by_party, recorded_by_user, recorded_at, \
     decision, decided_on, decision_note, decided_by_party, decided_by_user, decided_at";
 
@@ -41,6 +43,7 @@ struct Row {
     occurred_on: String,
     description: String,
     routed_to: String,
+    routed_party: Option<String>,
     recorded_by_party: String,
     recorded_by_user: String,
     recorded_at: i64,
@@ -81,6 +84,7 @@ impl From<Row> for StoredInfraction {
             occurred_on: r.occurred_on,
             description: r.description,
             routed_to: r.routed_to,
+            routed_party: r.routed_party,
             recorded_by_party: r.recorded_by_party,
             recorded_by_user: r.recorded_by_user,
             recorded_at: r.recorded_at,
@@ -107,15 +111,17 @@ pub async fn find(
     Ok(row.map(StoredInfraction::from))
 }
 
-/// A client's infractions routed to one of `routed_to`, newest first, at most `limit`.
+/// A client's infractions routed to one of `routed_to` that `party` recorded or was routed
+/// to, newest first, at most `limit`.
 pub async fn list(
     db: &Db,
     client_id: &str,
-    routed_to: &[&str],
+    (routed_to, party): (&[&str], &str),
     limit: i64,
 ) -> Result<Vec<StoredInfraction>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM infractions WHERE client_id = $1 AND (routed_to = $2 OR routed_to = $3) \
+         AND (recorded_by_party = $5 OR routed_party = $5) \
          ORDER BY recorded_at DESC, infraction_id DESC LIMIT $4"
     );
     let first = routed_to.first().copied().unwrap_or("");
@@ -126,6 +132,7 @@ pub async fn list(
             .bind(first)
             .bind(second)
             .bind(limit)
+            .bind(party)
             .fetch_all(pool)
             .await?
     });
@@ -141,7 +148,8 @@ pub(super) async fn record(
     conn
         .execute(
             "INSERT INTO infractions (infraction_id, client_id, kind, occurred_on, description, routed_to, \
-             recorded_by_party, recorded_by_user, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             recorded_by_party, recorded_by_user, recorded_at, routed_party) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
                 (&i.infraction_id).into(),
                 (&i.client_id).into(),
@@ -152,6 +160,7 @@ pub(super) async fn record(
                 (&i.party).into(),
                 (&i.user).into(),
                 now.into(),
+                (&i.routed_party).into(),
             ],
         )
         .await?;

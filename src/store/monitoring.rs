@@ -22,11 +22,15 @@ pub async fn records(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
     }))
 }
 
-/// The referrals proposed in `[from, to)`: direction and status.
-pub async fn referrals(db: &Db, from: i64, to: i64) -> Result<Vec<(String, String)>, StoreError> {
+/// The referrals proposed in `[from, to)`: client, direction and status.
+pub async fn referrals(
+    db: &Db,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(String, String, String)>, StoreError> {
     Ok(with_pool!(db, |pool| {
         sqlx::query_as(
-            "SELECT direction, status FROM referrals WHERE created_at >= $1 AND created_at < $2",
+            "SELECT client_id, direction, status FROM referrals WHERE created_at >= $1 AND created_at < $2",
         )
         .bind(from)
         .bind(to)
@@ -35,13 +39,19 @@ pub async fn referrals(db: &Db, from: i64, to: i64) -> Result<Vec<(String, Strin
     }))
 }
 
-/// The kinds of the attests issued between two dates (YYYY-MM-DD, inclusive).
-pub async fn attests(db: &Db, first: &str, last: &str) -> Result<Vec<String>, StoreError> {
+/// The attests issued between two dates (YYYY-MM-DD, inclusive): client and kind.
+pub async fn attests(
+    db: &Db,
+    first: &str,
+    last: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
     Ok(with_pool!(db, |pool| {
-        sqlx::query_scalar("SELECT kind FROM kbi_attests WHERE issued_on >= $1 AND issued_on <= $2")
-            .bind(first)
-            .bind(last)
-            .fetch_all(pool)
-            .await?
+        sqlx::query_as(
+            "SELECT client_id, kind FROM kbi_attests WHERE issued_on >= $1 AND issued_on <= $2",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(pool)
+        .await?
     }))
 }

@@ -4,14 +4,35 @@
 //! routes a mutation there.
 
 use super::{Conn, attests, clients, consents, infractions, records, referrals};
+use crate::domain::competence::{ClaimEffect, LinkRole};
 
 /// A change requested through the gate.
 #[derive(Debug, Clone)]
 pub enum Mutation {
     /// Link the caller's party to a client, creating the client if it is new.
     RegisterClient(Registration),
-    /// End the caller's party's active link with a client.
+    /// End the caller's party's active link with a client (a pending claim of its kind
+    /// becomes effective when it was the competent party).
     EndLink { client_id: String, party: String },
+    /// An involved party claims competence for its kind.
+    ClaimCompetence {
+        client_id: String,
+        party: String,
+        kind: String,
+    },
+    /// The competent party hands competence for its kind to a party that claimed it.
+    HandOverCompetence {
+        client_id: String,
+        from: String,
+        to: String,
+        kind: String,
+    },
+    /// `change`, only if `guard` still holds inside the change's own transaction: no write
+    /// commits after the unlink (or the loss of competence) that precedes it.
+    Guarded {
+        guard: LinkGuard,
+        change: Box<Mutation>,
+    },
     /// Replace a record, only if it is still at `expected_version` (optimistic concurrency).
     UpdateRecord {
         client_id: String,
@@ -37,8 +58,8 @@ pub enum Mutation {
         referral_id: String,
         from_status: String,
         to_status: String,
-        /// On acceptance: the receiver's new link (client, party).
-        link_receiver: Option<(String, String)>,
+        /// On acceptance: the receiver's new link (client, party, party kind).
+        link_receiver: Option<(String, String, String)>,
         message: Option<MessageRow>,
     },
     /// A message on a referral (feedback, SWO art. 4 "terugkoppeling").
@@ -57,6 +78,15 @@ pub enum Mutation {
         party: String,
         user: String,
     },
+}
+
+/// What must hold of the writer's link when its change commits.
+#[derive(Debug, Clone)]
+pub struct LinkGuard {
+    pub client_id: String,
+    pub party: String,
+    /// Whether the link must be the competent one (a write of owned fields), or any.
+    pub competent: bool,
 }
 
 /// A referral as written.
@@ -81,6 +111,8 @@ pub struct InfractionRow {
     pub occurred_on: String,
     pub description: String,
     pub routed_to: String,
+    /// The competent party of the routed kind, if one is linked.
+    pub routed_party: Option<String>,
     pub party: String,
     pub user: String,
 }
@@ -132,6 +164,9 @@ pub struct Registration {
     pub ciphertext: Vec<u8>,
     pub encryption_key_id: String,
     pub party: String,
+    pub party_kind: String,
+    /// The link role asked for; `None`: competent unless another party of the kind is.
+    pub role: Option<LinkRole>,
     pub legal_basis: String,
     pub dossier_reference: String,
 }
@@ -143,7 +178,18 @@ pub enum Applied {
     Registered {
         client_id: String,
         new_link: bool,
+        role: LinkRole,
     },
+    /// Another party of the registering party's kind is competent for the client.
+    CompetenceTaken {
+        client_id: String,
+    },
+    CompetenceClaimed(ClaimEffect),
+    CompetenceHandedOver,
+    /// The party handing over is not the competent party.
+    NotCompetent,
+    /// The party to hand over to has no pending claim.
+    NoClaim,
     LinkEnded,
     NotLinked,
     RecordUpdated {
@@ -184,9 +230,9 @@ impl Applied {
     /// The client a change resolved, where it resolves one.
     pub fn client_id(&self) -> Option<&str> {
         match self {
-            Applied::Registered { client_id, .. } | Applied::AttestRecorded { client_id } => {
-                Some(client_id)
-            }
+            Applied::Registered { client_id, .. }
+            | Applied::AttestRecorded { client_id }
+            | Applied::CompetenceTaken { client_id } => Some(client_id),
             _ => None,
         }
     }
@@ -198,6 +244,8 @@ impl Applied {
             Applied::Nothing
                 | Applied::Registered { .. }
                 | Applied::LinkEnded
+                | Applied::CompetenceClaimed(_)
+                | Applied::CompetenceHandedOver
                 | Applied::RecordUpdated { .. }
                 | Applied::ConsentRecorded
                 | Applied::ConsentWithdrawn
@@ -239,14 +287,32 @@ pub(super) async fn apply(
 ) -> Result<Applied, ChangeError> {
     Ok(match mutation {
         Mutation::RegisterClient(registration) => {
-            let (client_id, new_link) = clients::register(conn, registration, now).await?;
-            Applied::Registered {
-                client_id,
-                new_link,
-            }
+            clients::register(conn, registration, now).await?
         }
         Mutation::EndLink { client_id, party } => {
             clients::end_link(conn, client_id, party, now).await?
+        }
+        Mutation::ClaimCompetence {
+            client_id,
+            party,
+            kind,
+        } => clients::claim(conn, client_id, party, kind, now).await?,
+        Mutation::HandOverCompetence {
+            client_id,
+            from,
+            to,
+            kind,
+        } => clients::hand_over(conn, client_id, (from, to), kind).await?,
+        Mutation::Guarded { guard, change } => {
+            let role = clients::role_in(conn, &guard.client_id, &guard.party).await?;
+            let holds = match role {
+                None => false,
+                Some(role) => !guard.competent || role == LinkRole::Competent,
+            };
+            if !holds {
+                return Ok(Applied::NotLinked);
+            }
+            Box::pin(apply(conn, change, now)).await?
         }
         Mutation::UpdateRecord {
             client_id,

@@ -45,11 +45,14 @@ pub async fn load(db: &Db, client_id: &str) -> Result<StoredRecord, StoreError> 
 pub struct Reading {
     /// The legal basis of the reader's party's active link.
     pub legal_basis: String,
+    /// The role of that link (`competent` or `involved`).
+    pub role: String,
     pub record: StoredRecord,
     /// Whether a referral to the agency stands (SWO art. 4).
     pub referred_to_agency: bool,
-    /// The categories with an active consent for the reader's party and purpose today.
-    pub consented: Vec<Category>,
+    /// The categories with an active consent for the reader's party and purpose today, each
+    /// with the party that recorded the consent.
+    pub consented: Vec<(Category, String)>,
 }
 
 /// One row of a reading: the link, the record (if any), the referral flag, and one active
@@ -57,11 +60,13 @@ pub struct Reading {
 #[derive(sqlx::FromRow)]
 struct ReadingRow {
     legal_basis: String,
+    role: String,
     record: Option<String>,
     version: Option<i64>,
     /// SQLite has no boolean: 1 or 0 on both backends.
     referred_to_agency: i32,
     categories: Option<String>,
+    recorded_by_party: Option<String>,
 }
 
 /// The reading of `client_id` for `party` acting for `purpose`, only if the party is linked.
@@ -74,11 +79,11 @@ pub async fn reading(
 ) -> Result<Option<Reading>, StoreError> {
     let today = format_date(today);
     let sql = format!(
-        "SELECT l.legal_basis, r.record, r.version, \
+        "SELECT l.legal_basis, l.role, r.record, r.version, \
            CASE WHEN EXISTS (SELECT 1 FROM referrals WHERE referrals.client_id = l.client_id \
              AND {AGENCY_REFERRAL_STANDS}) \
            THEN 1 ELSE 0 END AS referred_to_agency, \
-           consents.categories \
+           consents.categories, consents.recorded_by_party \
          FROM client_links l \
          LEFT JOIN client_records r ON r.client_id = l.client_id \
          LEFT JOIN consents ON consents.client_id = l.client_id AND consents.recipient_party = l.party_id \
@@ -106,12 +111,18 @@ pub async fn reading(
     };
     Ok(Some(Reading {
         legal_basis: first.legal_basis.clone(),
+        role: first.role.clone(),
         record,
         referred_to_agency: first.referred_to_agency != 0,
         consented: rows
             .iter()
-            .filter_map(|row| row.categories.as_deref())
-            .flat_map(|list| list.split(',').filter_map(Category::parse))
+            .filter_map(|row| {
+                Some((
+                    row.categories.as_deref()?,
+                    row.recorded_by_party.as_deref()?,
+                ))
+            })
+            .flat_map(|(list, recorder)| super::consents::by_recorder(list, recorder))
             .collect(),
     }))
 }

@@ -2,6 +2,7 @@
 
 use super::mutations::{Applied, MessageRow, ReferralRow};
 use super::{Conn, Db, StoreError, clients};
+use crate::domain::competence::LinkRole;
 use crate::domain::link::LegalBasis;
 use crate::with_pool;
 
@@ -39,6 +40,18 @@ pub struct StoredMessage {
 const COLUMNS: &str = "referral_id, client_id, from_party, to_party, direction, status, reason, evidence_reference, \
     created_by, created_at, updated_at";
 
+/// The referral is still `party`'s (bound at `param`): it has not ended its link to the
+/// client since the referral was made without being linked again. After unlinking, a party no
+/// longer sees the client's referrals (product brief §2).
+fn not_left(param: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM client_links l WHERE l.client_id = referrals.client_id \
+           AND l.party_id = {param} AND l.ended_at >= referrals.created_at) \
+         OR EXISTS (SELECT 1 FROM client_links a WHERE a.client_id = referrals.client_id \
+           AND a.party_id = {param} AND a.ended_at IS NULL)"
+    )
+}
+
 /// A referral, only if `party` sent or received it.
 pub async fn find(
     db: &Db,
@@ -46,7 +59,9 @@ pub async fn find(
     party: &str,
 ) -> Result<Option<StoredReferral>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM referrals WHERE referral_id = $1 AND (from_party = $2 OR to_party = $2)"
+        "SELECT {COLUMNS} FROM referrals WHERE referral_id = $1 AND (from_party = $2 OR to_party = $2) \
+         AND ({})",
+        not_left("$2")
     );
     Ok(with_pool!(db, |pool| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -67,8 +82,9 @@ pub async fn list(
 ) -> Result<Vec<StoredReferral>, StoreError> {
     let side = if outgoing { "from_party" } else { "to_party" };
     let sql = format!(
-        "SELECT {COLUMNS} FROM referrals WHERE {side} = $1 AND ($2 = '' OR status = $2) \
-         ORDER BY created_at DESC, referral_id DESC LIMIT $3"
+        "SELECT {COLUMNS} FROM referrals WHERE {side} = $1 AND ($2 = '' OR status = $2) AND ({}) \
+         ORDER BY created_at DESC, referral_id DESC LIMIT $3",
+        not_left("$1")
     );
     Ok(with_pool!(db, |pool| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -140,7 +156,7 @@ pub(super) async fn transition(
     referral_id: &str,
     from_status: &str,
     to_status: &str,
-    link_receiver: Option<&(String, String)>,
+    link_receiver: Option<&(String, String, String)>,
     message: Option<&MessageRow>,
     now: i64,
 ) -> Result<Applied, sqlx::Error> {
@@ -153,10 +169,17 @@ pub(super) async fn transition(
     if moved == 0 {
         return Ok(Applied::ReferralStale);
     }
-    if let Some((client_id, party)) = link_receiver {
+    if let Some((client_id, party, party_kind)) = link_receiver {
         let dossier = format!("referral:{referral_id}");
-        let basis = LegalBasis::PublicTask.as_str();
-        clients::link(conn, client_id, party, basis, &dossier, now).await?;
+        let link = clients::NewLink {
+            client_id,
+            party,
+            party_kind,
+            role: LinkRole::Competent,
+            legal_basis: LegalBasis::PublicTask.as_str(),
+            dossier_reference: &dossier,
+        };
+        clients::link(conn, link, now).await?;
     }
     if let Some(message) = message {
         add_message(conn, message, now).await?;

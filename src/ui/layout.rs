@@ -35,7 +35,7 @@ pub fn page(title: &str, current: &str, officer: Option<&Officer>, content: Mark
                     p class="product" { (PRODUCT) " — controle door de functionaris voor gegevensbescherming" }
                     @if let Some(officer) = officer {
                         p class="who" {
-                            "Aangemeld als " strong { (officer.caller.user) }
+                            "Aangemeld als " strong { (officer.caller.user.strip_prefix(crate::auth::token::PERSON_PREFIX).unwrap_or(&officer.caller.user)) }
                             " (" (officer.caller.party.name) ")"
                         }
                         nav aria-label="Hoofdmenu" {

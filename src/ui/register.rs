@@ -4,6 +4,7 @@
 use super::officer::Officer;
 use super::{labels, layout};
 use crate::app::AppState;
+use crate::domain::competence::LinkRole;
 use crate::policy::Recipient;
 use axum::extract::{Extension, State};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +28,14 @@ pub async fn page(
             code { (register.policy_version) } "). Wie het beleid wijzigt, wijzigt dit register mee."
         }
         p { "Betrokkenen: " (register.data_subjects) "." }
+        p {
+            "Bevoegdheid: per cliënt en per soort partij is één partij bevoegd (het OCMW dat het \
+             leefloon toekent, het agentschap dat het traject begeleidt, KBI); andere gekoppelde \
+             partijen van die soort zijn betrokken. Alleen de bevoegde partij schrijft de velden \
+             van haar soort, leest ze zonder toekenning, legt de toestemming vast om ze te delen \
+             en beslist over de inbreuken die naar haar soort gaan (SWO art. 3, 5, 12). Een \
+             betrokken partij is een ontvanger als elke andere."
+        }
         @for activity in &register.activities {
             @let heading = format!("doel-{}", activity.purpose.as_str());
             section aria-labelledby=(heading) {
@@ -71,7 +80,13 @@ fn recipients(heading: &str, recipients: &[Recipient]) -> Markup {
             tbody {
                 @for recipient in recipients {
                     tr {
-                        td { (labels::party_kind(recipient.party_kind)) }
+                        td {
+                            (labels::party_kind(recipient.party_kind))
+                            @match recipient.link_role {
+                                LinkRole::Competent => " (bevoegd)",
+                                LinkRole::Involved => " (betrokken)",
+                            }
+                        }
                         td {
                             (recipient.roles.iter().map(|r| labels::role(*r)).collect::<Vec<_>>().join(", "))
                         }

@@ -57,10 +57,16 @@ async fn look_up_unknown(gw: &TestGateway, (party, user): (&str, &str), n: u32) 
     assert_eq!(response.status(), 404);
 }
 
-/// Gent and Amal share a client, Gent has one of its own, Eeklo one Gent has nothing to do
-/// with; Gent looks up an unknown person (a refusal).
+/// Gent and Amal share a client, on whose record Gent sets the living wage and Amal reads it;
+/// Gent has a client of its own, Eeklo one Gent has nothing to do with; Gent looks up an
+/// unknown person (a refusal).
 async fn history(gw: &TestGateway) -> (String, String, String) {
     let joint = joint_client(gw, 1).await;
+    let wage = serde_json::json!({"receivesLivingWage": true});
+    gw.case_worker(("ocmw-gent", "sw-1"))
+        .write_record(&joint, wage)
+        .await;
+    assert_eq!(read(gw, AMAL, &joint).await, 200);
     let own = client(gw, "ocmw-gent", 2).await;
     let foreign = client(gw, "ocmw-eeklo", 3).await;
     look_up_unknown(gw, ("ocmw-gent", "sw-2"), 9).await;
@@ -68,7 +74,8 @@ async fn history(gw: &TestGateway) -> (String, String, String) {
 }
 
 #[tokio::test]
-async fn an_officer_sees_its_partys_users_and_its_linked_clients_and_each_filter_narrows_it() {
+async fn an_officer_sees_its_partys_users_and_the_disclosures_of_its_fields_and_each_filter_narrows_it()
+ {
     let gw = TestGateway::start().await;
     let (joint, own, foreign) = history(&gw).await;
 
@@ -78,15 +85,18 @@ async fn an_officer_sees_its_partys_users_and_its_linked_clients_and_each_filter
     assert!(all.iter().all(|r| r["client"] != foreign.as_str()));
     assert!(seqs(&all).windows(2).all(|w| w[0] < w[1]));
 
-    // The agency's registration of the joint client shows, because Gent is linked to it.
+    // Of the agency's records only its read shows, which disclosed Gent's living-wage field to
+    // it; its registration of the joint client is its own officer's to review.
     let amal = items(&gw, "party=amal").await;
     assert_eq!(amal.len(), 1, "{amal:#?}");
     assert_eq!(amal[0]["client"], joint.as_str());
-    assert_eq!(amal[0]["action"], "registerClient");
+    assert_eq!(amal[0]["action"], "readClient");
 
     let about_own = items(&gw, &format!("client={own}")).await;
     assert_eq!(about_own.len(), 1);
     assert_eq!(about_own[0]["user"], "sw-1");
+    let about_joint = items(&gw, &format!("client={joint}")).await;
+    assert_eq!(about_joint.len(), 4, "{about_joint:#?}");
     let by_user = items(&gw, "user=sw-2").await;
     assert_eq!(by_user.len(), 1);
     assert_eq!(by_user[0]["action"], "lookupClient");
@@ -94,7 +104,7 @@ async fn an_officer_sees_its_partys_users_and_its_linked_clients_and_each_filter
     assert_eq!(seqs(&denied), seqs(&by_user));
     assert_eq!(denied[0]["reason"], "notFound");
     let registrations = items(&gw, "action=registerClient&purpose=trajectoryGuidance").await;
-    assert_eq!(registrations.len(), 3, "{registrations:#?}");
+    assert_eq!(registrations.len(), 2, "{registrations:#?}");
     let reviews = items(&gw, "purpose=auditReview").await;
     assert!(
         reviews
@@ -189,6 +199,10 @@ async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_a
     let gw = TestGateway::start().await;
     let ssin = generated_ssin(21);
     let joint = joint_client(&gw, 21).await;
+    let wage = serde_json::json!({"receivesLivingWage": true});
+    gw.case_worker(("ocmw-gent", "sw-1"))
+        .write_record(&joint, wage)
+        .await;
     let progress = serde_json::json!({"nt2Level": "A2"});
     gw.case_worker(AMAL).write_record(&joint, progress).await;
     // An OCMW not linked to the client tries to find it: refused, and on the client's report.
@@ -223,9 +237,10 @@ async fn a_clients_access_report_groups_every_access_by_party_and_purpose_gdpr_a
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    // The write reads the record first; both show, with the categories they touched.
-    assert!(actions.starts_with(&["registerClient"]), "{actions:?}");
-    assert!(actions.contains(&"updateClient"), "{actions:?}");
+    // Gent's officer sees of Amal's accesses those that disclosed Gent's own field: the read
+    // before Amal's write, and the write, whose answer showed the record again with
+    // receivesLivingWage. Amal's registration is Amal's officer's to review.
+    assert_eq!(actions, ["readClient", "updateClient"], "{actions:?}");
     assert!(
         amal["categories"]
             .as_array()

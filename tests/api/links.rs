@@ -23,7 +23,9 @@ async fn registered(response: Response, status: u16) -> String {
     assert_eq!(response.headers()["cache-control"], "no-store");
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+    // The client id and the role of the caller's link (competent by default).
+    assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
+    assert_eq!(body["linkRole"], "competent", "{body}");
     let client_id = body["clientId"].as_str().unwrap().to_owned();
     assert!(uuid::Uuid::parse_str(&client_id).is_ok(), "{client_id}");
     assert_eq!(location, format!("/v1/clients/{client_id}"));

@@ -8,6 +8,8 @@ mod at_rest;
 mod audit_proofs;
 mod audit_review;
 mod authentication;
+mod authority;
+mod authority_holes;
 mod consents;
 mod conventions;
 mod crash;

@@ -59,6 +59,12 @@ async fn the_effective_policy_and_the_register_of_processing_are_published() {
             .iter()
             .all(|g| !g["reason"].as_str().unwrap().is_empty())
     );
+    // The shipped grants apply to competent and involved readers alike.
+    assert!(
+        grants
+            .iter()
+            .all(|g| g["linkRoles"] == serde_json::json!(["competent", "involved"]))
+    );
     let register = published(&gw, "/v1/policy/register").await;
     assert!(
         register.to_string().contains("trajectoryGuidance"),
@@ -71,6 +77,15 @@ async fn the_effective_policy_and_the_register_of_processing_are_published() {
         limits[0]["days"], gw.config.retention.after_last_link_days,
         "{register}"
     );
+    // The register states the rule of competence, and names each recipient's link role.
+    assert!(
+        register["authority"]
+            .as_str()
+            .unwrap()
+            .contains("competent")
+    );
+    let recipient = &register["activities"][0]["recipients"][0];
+    assert!(recipient["linkRole"].is_string(), "{recipient}");
     gw.stop().await;
 }
 

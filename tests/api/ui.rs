@@ -111,9 +111,9 @@ async fn only_a_privacy_officers_personal_certificate_opens_the_pages() {
     let followed = fetched(&gw, "/ui", ("cross-site", "navigate", "document")).await;
     assert_eq!(followed, 200);
 
-    assert_eq!(gw.audit_of_user("privacy-officer").await, []);
+    assert_eq!(gw.audit_of_user("person:privacy-officer").await, []);
     assert_eq!(
-        gw.audit_of_user("sw-personal").await,
+        gw.audit_of_user("person:sw-personal").await,
         [summary("openReviewPages", "denied", Some("roleNotAllowed"))]
     );
 }
@@ -162,7 +162,7 @@ async fn verifying_the_log_needs_this_officers_form_token_from_this_site() {
     let (_, page) = get(&gw, OFFICER, "/ui/integrity").await;
     assert!(page.contains("<strong>In orde.</strong>"), "{page}");
 
-    let records = gw.audit_of_user("privacy-officer").await;
+    let records = gw.audit_of_user("person:privacy-officer").await;
     let gent: Vec<_> = gw
         .audit_rows()
         .await
@@ -216,7 +216,7 @@ async fn malformed_form_input_gets_the_form_back_and_is_refused_on_record() {
         assert!(!page.contains("<b>"), "{path}: input is never markup");
     }
     let refusals: Vec<_> = gw
-        .audit_of_user("privacy-officer")
+        .audit_of_user("person:privacy-officer")
         .await
         .into_iter()
         .map(|(action, outcome, reason)| (action, outcome, reason.unwrap_or_default()))
@@ -307,7 +307,7 @@ async fn ui_in_a_browser() {
     );
 
     // Every look the officer took is on record, as the officer, for audit review.
-    let records = gw.audit_of_user("privacy-officer").await;
+    let records = gw.audit_of_user("person:privacy-officer").await;
     for action in [
         "searchAuditLog",
         "getAccessReport",
@@ -337,7 +337,7 @@ async fn ui_in_a_browser() {
                 .all(|c| c.as_deref() == Some(client.as_str()))
     );
     assert!(
-        gw.audit_of_user("sw-personal")
+        gw.audit_of_user("person:sw-personal")
             .await
             .iter()
             .any(|r| r.0 == "openReviewPages"),

@@ -180,6 +180,13 @@ fn registrations(
             ciphertext,
             encryption_key_id: cipher.key_id().to_owned(),
             party: party.to_owned(),
+            party_kind: if party == OCMW {
+                "ocmw"
+            } else {
+                "integrationAgency"
+            }
+            .to_owned(),
+            role: None,
             legal_basis: "publicTask".to_owned(),
             dossier_reference: format!("SCALE-{party}-{n}"),
         });

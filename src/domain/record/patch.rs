@@ -5,7 +5,7 @@
 //! and any issue leaves the record untouched. Issue details are fixed sentences, never the
 //! submitted value, because they end up in problem responses and logs.
 
-use crate::domain::party::PartyKind;
+use crate::domain::competence::Standing;
 use crate::domain::record::field::Field;
 use crate::domain::record::values::{ATTEST_MEMBERS, ClientRecord, InvalidValue};
 use serde_json::{Map, Value};
@@ -19,7 +19,8 @@ pub enum PatchIssueKind {
     UnknownField,
     /// The member names a field the gateway derives.
     DerivedField,
-    /// The member names a field another party kind owns.
+    /// The member names a field the writer does not own: another kind owns it, or the writer
+    /// is not the competent party of its kind.
     NotOwned,
     /// The value is not valid for the field; the detail says why without repeating it.
     InvalidValue(InvalidValue),
@@ -32,7 +33,7 @@ impl PatchIssueKind {
             Self::NotAnObject => "a merge patch of a client record must be a JSON object",
             Self::UnknownField => "the client record has no such field",
             Self::DerivedField => "the field is derived by the gateway and cannot be written",
-            Self::NotOwned => "the field is owned by another kind of party",
+            Self::NotOwned => "the field is written only by the competent party of its owning kind",
             Self::InvalidValue(detail) => detail,
         }
     }
@@ -81,15 +82,17 @@ impl PatchRejection {
     }
 }
 
-/// Applies `patch` to `record` as written by a party of kind `writer`.
+/// Applies `patch` to `record` as written by `writer`: a party of some kind, competent for the
+/// client or only involved (a bare kind stands for its competent party).
 ///
 /// Returns the new record and the fields whose value actually changed (in `Field::ALL` order),
 /// or every issue found; on any issue nothing is applied.
 pub fn apply(
     record: &ClientRecord,
     patch: &Value,
-    writer: PartyKind,
+    writer: impl Into<Standing>,
 ) -> Result<(ClientRecord, Vec<Field>), PatchRejection> {
+    let writer: Standing = writer.into();
     let Value::Object(members) = patch else {
         return Err(PatchRejection {
             issues: vec![issue("", PatchIssueKind::NotAnObject)],
@@ -107,7 +110,7 @@ pub fn apply(
             issues.push(issue(name, PatchIssueKind::DerivedField));
             continue;
         }
-        if !field.is_owned_by(writer) {
+        if !writer.writes(field) {
             issues.push(issue(name, PatchIssueKind::NotOwned));
             continue;
         }
@@ -209,6 +212,7 @@ pub fn merge(target: Value, patch: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::party::PartyKind;
     use crate::domain::record::values::{AttestKind, CefrLevel, IntegrationStatus};
     use serde_json::json;
     use time::macros::date;
@@ -223,6 +227,30 @@ mod tests {
             .iter()
             .map(|i| (i.member.as_str(), i.kind))
             .collect()
+    }
+
+    #[test]
+    fn an_involved_party_of_the_owning_kind_writes_nothing_swo_art_3() {
+        use crate::domain::competence::{LinkRole, Standing};
+        let eeklo = Standing::new(OCMW, LinkRole::Involved);
+        let err = apply(
+            &ClientRecord::default(),
+            &json!({"receivesLivingWage": false}),
+            eeklo,
+        )
+        .unwrap_err();
+        assert_eq!(
+            kinds(&err),
+            vec![("receivesLivingWage", PatchIssueKind::NotOwned)]
+        );
+        assert!(
+            apply(
+                &ClientRecord::default(),
+                &json!({"receivesLivingWage": false}),
+                OCMW
+            )
+            .is_ok()
+        );
     }
 
     #[test]

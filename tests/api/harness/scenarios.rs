@@ -168,6 +168,13 @@ pub async fn with_joint_client(n: u32) -> (TestGateway, String, Session, Session
     (gw, client, gent, amal)
 }
 
+/// Today, as a consent's first day of validity (a consent is never backdated).
+pub fn today() -> String {
+    let today = time::OffsetDateTime::now_utc().date();
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    today.format(&format).unwrap()
+}
+
 /// A consent by which the client lets OCMW Gent see trajectory progress and activation for
 /// case work, as Amal records it.
 pub fn consent_for_gent() -> Value {
@@ -178,7 +185,7 @@ pub fn consent_for_gent() -> Value {
         "legalTextVersion": "amal-privacy-2026-01",
         "language": "nl",
         "evidenceReference": "form-2026-0042",
-        "validFrom": "2020-01-01",
+        "validFrom": today(),
         "validUntil": "2099-12-31",
     })
 }

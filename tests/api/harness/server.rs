@@ -14,7 +14,13 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The parties of the development PKI.
-pub const PARTIES: [&str; 4] = ["ocmw-gent", "ocmw-eeklo", "amal", "kbi"];
+pub const PARTIES: [&str; 5] = [
+    "ocmw-gent",
+    "ocmw-eeklo",
+    "ocmw-geraardsbergen",
+    "amal",
+    "kbi",
+];
 
 /// A path inside the repository.
 pub fn repo_path(relative: &str) -> PathBuf {
