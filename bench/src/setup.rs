@@ -12,7 +12,6 @@ use rustls::ClientConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub const PARTIES: [&str; 4] = ["ocmw-gent", "ocmw-eeklo", "amal", "kbi"];
 /// The party and user every scenario acts as.
 pub const PARTY: &str = "ocmw-gent";
 pub const USER: &str = "bench-1";
@@ -62,8 +61,10 @@ impl Deployment {
     /// server URL and a schema): opening it again finds the same keys and the same data.
     pub fn at(dir: &Path, postgres: Option<(&str, &str)>) -> Result<Self> {
         let pki = dir.join("pki");
-        gateway::dev_pki::ensure(&pki, &PARTIES)?;
         let mut config = Config::load(&repo(gateway::config::DEV_CONFIG))?;
+        // Every configured party gets its keys, as the development profile names them.
+        let parties: Vec<&str> = config.parties.iter().map(|p| p.id.as_str()).collect();
+        gateway::dev_pki::ensure(&pki, &parties)?;
         gateway::dev_pki::use_pki(&mut config, &pki);
         config.policy_file = repo("config/policy.toml");
         // Open the limits: the generator measures the gateway, not its rate limiting.
