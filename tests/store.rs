@@ -162,6 +162,7 @@ contract!(
     an_attest_on_an_unreadable_record_fails_and_changes_nothing,
     a_failed_change_leaves_the_rest_of_its_batch,
     events_are_written_with_their_change_and_read_by_position,
+    the_joint_clients_of_a_scope_are_read_a_page_at_a_time,
 );
 
 const TODAY: time::Date = date!(2024 - 06 - 01);
@@ -925,15 +926,7 @@ async fn an_attest_is_recorded_once_per_reference(store: Store) {
         serde_json::from_str::<serde_json::Value>(&first.json).unwrap(),
         serde_json::json!({"attest": {"kind": "integration", "issuedOn": "2024-05-01"}})
     );
-    assert_eq!(
-        monitoring::attests(db, "2024-01-01", "2024-12-31")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(_, kind)| kind)
-            .collect::<Vec<_>>(),
-        ["integration", "integration"]
-    );
+    assert_eq!(attests_of_2024(db).await, ["integration", "integration"]);
 }
 
 async fn an_attest_on_an_unreadable_record_fails_and_changes_nothing(store: Store) {
@@ -958,12 +951,7 @@ async fn an_attest_on_an_unreadable_record_fails_and_changes_nothing(store: Stor
         let stored = records::load(db, &client_id).await.unwrap();
         assert_eq!((stored.json.as_str(), stored.version), (unreadable, 1));
         assert_eq!(store.link(&client_id, "kbi").await, None);
-        assert!(
-            monitoring::attests(db, "2024-01-01", "2024-12-31")
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(attests_of_2024(db).await.is_empty());
         assert!(
             events::after(db, "ocmw-gent", 0, 10)
                 .await
@@ -1161,5 +1149,60 @@ async fn events_are_written_with_their_change_and_read_by_position(store: Store)
             .await
             .unwrap(),
         None
+    );
+}
+
+/// The kinds of the attests stored for 2024, as the database holds them.
+async fn attests_of_2024(db: &Db) -> Vec<String> {
+    gateway::with_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT kind FROM kbi_attests WHERE issued_on >= '2024-01-01' AND issued_on <= '2024-12-31'"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap())
+}
+
+/// The monitoring's joint clients: linked to both parties of a pair in scope, read in pages
+/// that neither skip nor repeat a client, and none of another pair.
+async fn the_joint_clients_of_a_scope_are_read_a_page_at_a_time(store: Store) {
+    let mut joint = Vec::new();
+    for n in 1..=5 {
+        let client = store.register("ocmw-gent", n).await;
+        assert_eq!(store.register("amal", n).await, client);
+        joint.push(client);
+    }
+    // Gent alone, and Eeklo with Amal: not joint clients of the pair (Gent, Amal).
+    store.register("ocmw-gent", 6).await;
+    let eeklo = store.register("ocmw-eeklo", 7).await;
+    store.register("amal", 7).await;
+    joint.sort();
+    let pairs = [("ocmw-gent".to_owned(), "amal".to_owned())];
+    let scope = monitoring::Scope {
+        start: 0,
+        end: i64::MAX,
+        pairs: &pairs,
+    };
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = monitoring::joint_page(&store.db, &scope, &after, 2)
+            .await
+            .unwrap();
+        assert!(page.len() <= 2);
+        let Some((last, _)) = page.last() else { break };
+        after = last.clone();
+        seen.extend(page.into_iter().map(|(client, _)| client));
+    }
+    assert_eq!(seen, joint);
+    assert!(!seen.contains(&eeklo));
+    let nobody = monitoring::Scope {
+        pairs: &[],
+        ..scope
+    };
+    assert!(
+        monitoring::joint_page(&store.db, &nobody, "", 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

@@ -12,23 +12,26 @@ use crate::domain::record::values::{AttestKind, IntegrationStatus, Participation
 use crate::domain::referral::{ReferralDirection, ReferralStatus};
 use crate::domain::rules;
 use crate::domain::rules::Responsible;
-use crate::gate::HashMap;
 use crate::gate::PartyKind;
 use crate::gate::records::parse_record;
 use crate::store::monitoring as stored;
-use std::collections::HashSet;
 use time::OffsetDateTime;
 use time::{Date, Month, Time};
 
-/// Counts per name, in the order of `names`, with `unknown` last when asked for.
-fn tally<'a>(names: &[&'a str], values: impl Iterator<Item = &'a str>) -> Vec<(&'a str, u64)> {
-    let mut counts: Vec<(&str, u64)> = names.iter().map(|n| (*n, 0)).collect();
-    for value in values {
-        if let Some(slot) = counts.iter_mut().find(|(n, _)| *n == value) {
-            slot.1 += 1;
-        }
+/// A count of zero per name, in the order of `names` (`unknown` last where it is one).
+fn zeroes<'a>(names: &[&'a str]) -> Vec<(&'a str, u64)> {
+    names.iter().map(|n| (*n, 0)).collect()
+}
+
+/// Counts one more `value`, if it is one of the tally's names.
+fn add(counts: &mut [(&str, u64)], value: &str) {
+    add_n(counts, value, 1);
+}
+
+fn add_n(counts: &mut [(&str, u64)], value: &str, n: u64) {
+    if let Some(slot) = counts.iter_mut().find(|(name, _)| *name == value) {
+        slot.1 += n;
     }
-    counts
 }
 
 impl Gate {
@@ -62,96 +65,93 @@ impl Gate {
                 .with_time(Time::MIDNIGHT)
                 .assume_utc(),
         );
-        let kind_of = |party: &str| self.parties.kinds.get(party).copied();
-
-        // Joint clients in scope: linked to an OCMW and to the integration agency during the
-        // year, that pair of parties in the coordinator's scope.
-        let mut sides: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
-        for (client, party, linked_at, ended_at) in stored::links(&self.db).await? {
-            if linked_at >= end || ended_at.is_some_and(|e| e < start) {
-                continue;
-            }
-            let entry = sides.entry(client).or_default();
-            match kind_of(&party) {
-                Some(PartyKind::Ocmw) => entry.0.push(party),
-                Some(PartyKind::IntegrationAgency) => entry.1.push(party),
-                _ => {}
-            };
-        }
+        // The (OCMW, agency) pairs in the coordinator's scope, from the configured parties.
         let me = who.party.id.as_str();
-        let joint: HashSet<&String> = sides
-            .iter()
-            .filter(|(_, (ocmws, agencies))| {
-                ocmws
-                    .iter()
-                    .any(|o| agencies.iter().any(|a| self.in_scope(me, (o, a))))
-            })
-            .map(|(client, _)| client)
-            .collect();
-        let on = OffsetDateTime::now_utc().date().min(last);
-        let mut records: HashMap<String, ClientRecord> = HashMap::new();
-        for (client, json) in stored::records(&self.db).await? {
-            if joint.contains(&client) {
-                records.insert(client, parse_record(&json)?);
+        let of_kind = |kind: PartyKind| {
+            let mut parties: Vec<&String> = self
+                .parties
+                .kinds
+                .iter()
+                .filter(|(_, k)| **k == kind)
+                .map(|(party, _)| party)
+                .collect();
+            parties.sort();
+            parties
+        };
+        let mut pairs = Vec::new();
+        for ocmw in of_kind(PartyKind::Ocmw) {
+            for agency in of_kind(PartyKind::IntegrationAgency) {
+                if self.in_scope(me, (ocmw, agency)) {
+                    pairs.push((ocmw.clone(), agency.clone()));
+                }
             }
         }
-        let empty = ClientRecord::default();
-        let of = |client: &String| records.get(client).unwrap_or(&empty);
-        let derived: Vec<rules::Derived> = joint
-            .iter()
-            .map(|c| rules::derive(of(c), on, false))
-            .collect();
+        let scope = stored::Scope {
+            start,
+            end,
+            pairs: &pairs,
+        };
+        let on = OffsetDateTime::now_utc().date().min(last);
 
         let mut statuses: Vec<&str> = IntegrationStatus::ALL.iter().map(|s| s.as_str()).collect();
         statuses.push("unknown");
-        let status = tally(
-            &statuses,
-            joint
-                .iter()
-                .map(|c| of(c).integration_status.map_or("unknown", |s| s.as_str())),
-        );
+        let mut status = zeroes(&statuses);
         let roles: Vec<&str> = Responsible::ALL.iter().map(|r| r.as_str()).collect();
-        let direction = tally(&roles, derived.iter().map(|d| d.direction.as_str()));
-        let sanction = tally(
-            &roles,
-            derived.iter().map(|d| d.sanction_authority.as_str()),
-        );
+        let mut direction = zeroes(&roles);
+        let mut sanction = zeroes(&roles);
         let mut stages: Vec<&str> = ParticipationStatus::ALL
             .iter()
             .map(|s| s.as_str())
             .collect();
         stages.push("unknown");
-        let participation = tally(
-            &stages,
-            joint
-                .iter()
-                .map(|c| of(c).participation_status.map_or("unknown", |s| s.as_str())),
-        );
+        let mut participation = zeroes(&stages);
+        // The joint clients' records a page at a time: memory stays bounded by the page.
+        let mut after = String::new();
+        loop {
+            let page = stored::joint_page(&self.db, &scope, &after, stored::PAGE).await?;
+            for (_, json) in &page {
+                let record = match json {
+                    Some(json) => parse_record(json)?,
+                    None => ClientRecord::default(),
+                };
+                let derived = rules::derive(&record, on, false);
+                add(
+                    &mut status,
+                    record.integration_status.map_or("unknown", |s| s.as_str()),
+                );
+                add(&mut direction, derived.direction.as_str());
+                add(&mut sanction, derived.sanction_authority.as_str());
+                add(
+                    &mut participation,
+                    record
+                        .participation_status
+                        .map_or("unknown", |s| s.as_str()),
+                );
+            }
+            match page.last() {
+                Some((client, _)) if page.len() as i64 == stored::PAGE => after = client.clone(),
+                _ => break,
+            }
+        }
 
-        let proposed = stored::referrals(&self.db, start, end).await?;
+        let proposed = stored::referrals(&self.db, &scope).await?;
         let outcomes: Vec<&str> = ReferralStatus::ALL.iter().map(|s| s.as_str()).collect();
         let referrals = ReferralDirection::ALL
             .iter()
             .map(|direction| {
-                let of_direction = proposed
-                    .iter()
-                    .filter(|(c, d, _)| joint.contains(c) && d == direction.as_str())
-                    .map(|(_, _, status)| status.as_str());
-                (
-                    direction.as_str().to_owned(),
-                    publish(&tally(&outcomes, of_direction)),
-                )
+                let mut counts = zeroes(&outcomes);
+                for (_, status, n) in proposed.iter().filter(|(d, _, _)| d == direction.as_str()) {
+                    add_n(&mut counts, status, *n as u64);
+                }
+                (direction.as_str().to_owned(), publish(&counts))
             })
             .collect();
         let kinds: Vec<&str> = AttestKind::ALL.iter().map(|k| k.as_str()).collect();
-        let issued = stored::attests(&self.db, &format_date(first), &format_date(last)).await?;
-        let attests = tally(
-            &kinds,
-            issued
-                .iter()
-                .filter(|(c, _)| joint.contains(c))
-                .map(|(_, kind)| kind.as_str()),
-        );
+        let mut attests = zeroes(&kinds);
+        let dates = (format_date(first), format_date(last));
+        for (kind, n) in stored::attests(&self.db, &scope, (&dates.0, &dates.1)).await? {
+            add_n(&mut attests, &kind, n as u64);
+        }
 
         let mut draft = self.draft(who, action::MONITORING);
         draft.legal_basis = Some(LegalBasis::PublicTask.as_str().to_owned());
