@@ -69,6 +69,35 @@ pub struct AuditDraft {
 }
 
 impl AuditDraft {
+    /// A record of what the gateway itself does or decides before any caller is known (a
+    /// refusal at the door, an erasure): no user's claims, no client, no fields yet.
+    pub fn unattended(
+        party: &str,
+        user: &str,
+        purpose: &str,
+        action: &'static str,
+        request_id: String,
+        policy_version: &str,
+    ) -> Self {
+        Self {
+            party: party.to_owned(),
+            user: user.to_owned(),
+            roles: Vec::new(),
+            purpose: purpose.to_owned(),
+            legal_basis: None,
+            client: None,
+            clients: Vec::new(),
+            action,
+            fields: Vec::new(),
+            outcome: Outcome::Allowed,
+            reason: None,
+            count: None,
+            request_id,
+            related_trace_id: None,
+            policy_version: policy_version.to_owned(),
+        }
+    }
+
     pub fn deny(mut self, reason: &str) -> Self {
         self.outcome = Outcome::Denied;
         self.reason = Some(reason.to_owned());

@@ -38,6 +38,8 @@ pub struct RevocationLists {
     next_update: Mutex<Option<i64>>,
     /// False after a reload failed: the verifier then refuses every certificate.
     loaded: AtomicBool,
+    /// Whether the expiry of a list in force was logged already (readiness asks often).
+    expiry_logged: AtomicBool,
 }
 
 impl RevocationLists {
@@ -58,6 +60,7 @@ impl RevocationLists {
             stamps: Mutex::new(stamps),
             next_update: Mutex::new(next_update),
             loaded: AtomicBool::new(true),
+            expiry_logged: AtomicBool::new(false),
         })
     }
 
@@ -77,6 +80,7 @@ impl RevocationLists {
                 *self.current.write().expect("the verifier") = verifier;
                 *self.next_update.lock().expect("the CRL expiry") = next_update;
                 self.loaded.store(true, Ordering::Relaxed);
+                self.expiry_logged.store(false, Ordering::Relaxed);
                 tracing::info!(
                     lists = self.paths.len(),
                     "certificate revocation lists loaded"

@@ -19,7 +19,13 @@ pub fn read_key32(path: &Path) -> Result<Zeroizing<[u8; 32]>, SecretError> {
         path: path.display().to_string(),
         message: message.to_owned(),
     };
-    let text = super::keys::read_secret(path).map_err(|e| error(&e.to_string()))?;
+    let text = super::keys::read_secret(path).map_err(|e| match e {
+        // The error names the path already; say the rest once.
+        super::keys::KeyError::Exposed { mode, .. } => error(&format!(
+            "readable by group or others (mode {mode:o}): chmod 600 it"
+        )),
+        other => error(&other.to_string()),
+    })?;
     let text = std::str::from_utf8(&text).map_err(|_| error("not base64"))?;
     let bytes = Zeroizing::new(
         STANDARD

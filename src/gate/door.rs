@@ -9,7 +9,7 @@
 //! once, the others are counted and recorded as one record with `count` when the interval
 //! ends. So a party and reason add at most two records per interval, whatever the flood.
 
-use crate::audit::record::{AuditDraft, Outcome};
+use crate::audit::record::AuditDraft;
 use crate::store::audit_writer::AuditWriter;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -126,22 +126,16 @@ impl Door {
         request_id: &str,
         count: Option<u64>,
     ) -> AuditDraft {
-        AuditDraft {
-            party: party.to_owned(),
-            user: String::new(),
-            roles: Vec::new(),
-            purpose: String::new(),
-            legal_basis: None,
-            client: None,
-            clients: Vec::new(),
-            action: AUTHENTICATE,
-            fields: Vec::new(),
-            outcome: Outcome::Denied,
-            reason: Some(reason.to_owned()),
-            count,
-            request_id: request_id.to_owned(),
-            related_trace_id: None,
-            policy_version: self.policy_version.clone(),
-        }
+        let mut draft = AuditDraft::unattended(
+            party,
+            "",
+            "",
+            AUTHENTICATE,
+            request_id.to_owned(),
+            &self.policy_version,
+        )
+        .deny(reason);
+        draft.count = count;
+        draft
     }
 }

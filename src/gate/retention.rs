@@ -4,7 +4,7 @@
 //! and consent history past their periods are removed. A dry run only counts.
 
 use super::{Gate, GateError};
-use crate::audit::record::{AuditDraft, Outcome};
+use crate::audit::record::AuditDraft;
 use crate::config::RetentionConfig;
 use crate::store::mutations::{Applied, Mutation};
 use crate::store::retention::{self, Counts};
@@ -72,21 +72,16 @@ impl Gate {
 }
 
 fn system_draft(client_id: &str, policy_version: &str) -> AuditDraft {
-    AuditDraft {
-        party: SYSTEM_PARTY.to_owned(),
-        user: SYSTEM_USER.to_owned(),
-        roles: vec!["system".to_owned()],
-        purpose: SYSTEM_PURPOSE.to_owned(),
-        legal_basis: Some("legalObligation".to_owned()),
-        client: Some(client_id.to_owned()),
-        clients: Vec::new(),
-        action: ERASE_CLIENT,
-        fields: Vec::new(),
-        outcome: Outcome::Allowed,
-        reason: None,
-        count: None,
-        request_id: uuid::Uuid::now_v7().to_string(),
-        related_trace_id: None,
-        policy_version: policy_version.to_owned(),
-    }
+    let mut draft = AuditDraft::unattended(
+        SYSTEM_PARTY,
+        SYSTEM_USER,
+        SYSTEM_PURPOSE,
+        ERASE_CLIENT,
+        uuid::Uuid::now_v7().to_string(),
+        policy_version,
+    );
+    draft.roles = vec!["system".to_owned()];
+    draft.legal_basis = Some("legalObligation".to_owned());
+    draft.client = Some(client_id.to_owned());
+    draft
 }
