@@ -2,6 +2,7 @@
 //! (`GATEWAY_SERVER__LISTEN=…`, `__` separating levels). Every value is validated at start-up
 //! and a bad one stops the process with a message naming its key.
 
+use crate::crypto::keyring::{Configured, Ring, RingKind};
 use crate::crypto::keys::JwtAlgorithm;
 use crate::domain::party::{PartyId, PartyKind};
 use crate::domain::purpose::Purpose;
@@ -146,6 +147,33 @@ pub struct KeysConfig {
     pub pseudonym_key: PathBuf,
     pub encryption_key_id: String,
     pub encryption_key: PathBuf,
+    /// Where `gateway keys rotate` keeps the keys it adds (`<ring_dir>/<kind>/<id>.key`, the
+    /// current id in `<ring_dir>/<kind>/current`); default `keyring` next to the encryption key.
+    /// Every instance must see the same directory.
+    #[serde(default)]
+    pub ring_dir: Option<PathBuf>,
+}
+
+impl KeysConfig {
+    /// The ring of one kind of key: the configured key and the keys rotation added.
+    pub fn ring(&self, kind: RingKind) -> Ring {
+        let dir = self
+            .ring_dir
+            .clone()
+            .unwrap_or_else(|| self.encryption_key.with_file_name("keyring"));
+        let (id, file) = match kind {
+            RingKind::Encryption => (&self.encryption_key_id, &self.encryption_key),
+            RingKind::Pseudonym => (&self.pseudonym_key_id, &self.pseudonym_key),
+        };
+        Ring {
+            dir,
+            kind,
+            configured: Configured {
+                id: id.clone(),
+                file: file.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

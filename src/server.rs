@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::audit::checkpoint::NoteSigner;
 use crate::auth::parties::Parties;
 use crate::config::Config;
-use crate::crypto::cipher::FieldCipher;
+use crate::crypto::keyring::{CipherRing, RingKind};
 use crate::crypto::pseudonym::Pseudonymizer;
 use crate::crypto::{keys, secrets};
 use crate::gate::log::tree;
@@ -90,7 +90,12 @@ pub async fn prepare(config: Config) -> Result<Prepared> {
         .await
         .context("recording the party kind of links made before competence")?;
     store::instances::register(&db, uuid::Uuid::new_v4(), env!("CARGO_PKG_VERSION")).await?;
-    let (gate, forms) = open_gate(&config, db.clone()).await?;
+    let cipher = Arc::new(
+        CipherRing::load(config.keys.ring(RingKind::Encryption))
+            .context("keys.encryption_key and its ring")?,
+    );
+    let db = db.with_sealing(cipher.clone());
+    let (gate, forms) = open_gate(&config, db.clone(), cipher).await?;
     let state = AppState::new(
         Arc::new(config),
         parties,
@@ -131,7 +136,11 @@ async fn require_least_privilege(db: &store::Db) -> Result<()> {
 /// The gate with its keys, audit writer and tree follower. Missing key material stops the
 /// start: the gateway never serves personal data it could not protect or record. Also the
 /// review pages' form-token key, derived from the field-encryption key.
-async fn open_gate(config: &Config, db: store::Db) -> Result<(Gate, FormTokens)> {
+async fn open_gate(
+    config: &Config,
+    db: store::Db,
+    cipher: Arc<CipherRing>,
+) -> Result<(Gate, FormTokens)> {
     let keys = &config.keys;
     let pseudonym_key = secrets::read_key32(&keys.pseudonym_key).context("keys.pseudonym_key")?;
     let encryption_key =
@@ -156,7 +165,7 @@ async fn open_gate(config: &Config, db: store::Db) -> Result<(Gate, FormTokens)>
         db,
         writer,
         Pseudonymizer::new(&keys.pseudonym_key_id, &pseudonym_key),
-        FieldCipher::new(&keys.encryption_key_id, &encryption_key),
+        cipher,
         Arc::new(policy),
         PartyDirectory {
             review_all: config.audit.review_all_parties.clone(),
@@ -204,6 +213,7 @@ pub async fn run(
     let housekeeping = tokio::spawn(housekeeping(state.clone()));
     let retention = tokio::spawn(retention_job(state.clone(), db.clone()));
     let revocation = tokio::spawn(watch_revocation_lists(state.clone()));
+    let keys = tokio::spawn(keep_keys_current(state.clone()));
     let hooks: Vec<_> = state
         .config
         .parties
@@ -241,6 +251,7 @@ pub async fn run(
     housekeeping.abort();
     retention.abort();
     revocation.abort();
+    keys.abort();
     for delivery in deliveries {
         delivery.abort();
     }
@@ -290,6 +301,28 @@ async fn watch_revocation_lists(state: AppState) {
             false
         };
         lists.reload(forced);
+    }
+}
+
+/// Follows rotations of the field-encryption key (checked every 10 s, so that an instance
+/// seals under a key another made current within seconds) and moves what older keys sealed
+/// to the current one: at start and after each rotation. The moves are guarded row by row, so
+/// instances doing it at once do no harm.
+async fn keep_keys_current(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut first = true;
+    loop {
+        tick.tick().await;
+        match state.gate.keep_keys_current(first).await {
+            Ok(Some(moved)) => {
+                first = false;
+                if moved > 0 {
+                    tracing::info!(moved, "stored values sealed again under the current key");
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::error!(%error, "following the key ring failed"),
+        }
     }
 }
 

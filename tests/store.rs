@@ -5,6 +5,8 @@
 
 use gateway::audit::record::{AuditDraft, AuditRecord, Outcome};
 use gateway::config::DatabaseConfig;
+use gateway::crypto::cipher::FieldCipher;
+use gateway::crypto::keyring::CipherRing;
 use gateway::domain::competence::{ClaimEffect, LinkRole};
 use gateway::domain::event::EventType;
 use gateway::domain::purpose::Purpose;
@@ -16,6 +18,7 @@ use gateway::store::mutations::{
     Registration,
 };
 use gateway::store::records::Reading;
+use gateway::store::sealing::{self, Census};
 use gateway::store::{
     Db, audit, connect, consents, events, infractions, monitoring, records, referrals,
 };
@@ -55,7 +58,11 @@ impl Store {
             migrate_url: None,
             require_least_privilege: false,
         };
-        let db = connect::connect(&config).await.expect("database opens");
+        let cipher = CipherRing::fixed(test_cipher());
+        let db = connect::connect(&config)
+            .await
+            .expect("database opens")
+            .with_sealing(Arc::new(cipher));
         db.migrate().await.expect("migrations apply");
         let writer = AuditWriter::spawn(db.clone(), 64, Arc::new(Notify::new()));
         Self {
@@ -163,6 +170,8 @@ contract!(
     a_failed_change_leaves_the_rest_of_its_batch,
     events_are_written_with_their_change_and_read_by_position,
     the_joint_clients_of_a_scope_are_read_a_page_at_a_time,
+    personal_text_is_sealed_at_rest_and_bound_to_its_row,
+    a_rotated_key_reads_the_old_values_and_the_migration_moves_them,
 );
 
 const TODAY: time::Date = date!(2024 - 06 - 01);
@@ -187,15 +196,26 @@ fn draft() -> AuditDraft {
     }
 }
 
+const TEST_KEY_ID: &str = "store-test";
+
+fn test_cipher() -> FieldCipher {
+    FieldCipher::new(TEST_KEY_ID, &[9; 32])
+}
+
 /// `party`'s registration of the client with pseudonym `n` (a new id each time, used only if
 /// the client is new).
 fn registration(party: &str, n: u8) -> Registration {
+    let new_client_id = uuid::Uuid::new_v4().to_string();
+    // The number sealed under the store's key and bound to the new id, as the gate does it.
+    let ciphertext = test_cipher()
+        .seal(format!("number-{n}").as_bytes(), new_client_id.as_bytes())
+        .unwrap();
     Registration {
         pseudonym: [n; 32],
         pseudonym_key_id: "pseudonym-1".into(),
-        new_client_id: uuid::Uuid::new_v4().to_string(),
-        ciphertext: vec![n; 48],
-        encryption_key_id: "encryption-1".into(),
+        new_client_id,
+        ciphertext,
+        encryption_key_id: TEST_KEY_ID.into(),
         party: party.into(),
         party_kind: kind_of(party).into(),
         role: Some(LinkRole::Competent),
@@ -282,9 +302,10 @@ fn attest(party: &str, n: u8, reference: &str, kind: &str) -> Mutation {
     }
 }
 
-fn decide(infraction_id: &str, decision: &str) -> Mutation {
+fn decide(client_id: &str, infraction_id: &str, decision: &str) -> Mutation {
     Mutation::DecideInfraction(DecisionRow {
         infraction_id: infraction_id.into(),
+        client_id: client_id.into(),
         decision: decision.into(),
         decided_on: "2024-06-01".into(),
         note: format!("decided: {decision}"),
@@ -843,7 +864,9 @@ async fn an_infraction_is_decided_once(store: Store) {
     );
 
     assert_eq!(
-        store.apply(decide(&infraction_id, "warning")).await,
+        store
+            .apply(decide(&client_id, &infraction_id, "warning"))
+            .await,
         Applied::InfractionDecided
     );
     let decided = find().await.decision.expect("decided");
@@ -857,7 +880,9 @@ async fn an_infraction_is_decided_once(store: Store) {
     );
 
     assert_eq!(
-        store.apply(decide(&infraction_id, "sanction")).await,
+        store
+            .apply(decide(&client_id, &infraction_id, "sanction"))
+            .await,
         Applied::InfractionAlreadyDecided
     );
     assert_eq!(
@@ -1022,17 +1047,158 @@ async fn links_made_before_competence_get_their_kind_and_one_competent_party(sto
 }
 
 /// Writes a record that does not parse straight into the database, as damage would.
+/// Stores `json` as the client's record, as it was stored in clear before encryption at rest
+/// (a `.` in front), so that it opens but need not parse.
 async fn corrupt_record(db: &Db, client_id: &str, json: &str) {
+    let json = format!(".{json}");
     gateway::with_pool!(db, |pool| {
         sqlx::query(
             "INSERT INTO client_records (client_id, record, version, updated_at) VALUES ($1, $2, 1, 0)",
         )
         .bind(client_id)
-        .bind(json)
+        .bind(&json)
         .execute(pool)
         .await
         .unwrap();
     });
+}
+
+/// The stored text of `column` in `table` where `key` is `value`, as the database holds it.
+async fn raw(db: &Db, table: &str, column: &str, key: &str, value: &str) -> String {
+    let sql = format!("SELECT {column} FROM {table} WHERE {key} = $1");
+    gateway::with_pool!(db, |pool| {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(value)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    })
+}
+
+/// Overwrites the stored text of `column` in `table` where `key` is `value`.
+async fn overwrite(db: &Db, (table, column): (&str, &str), (key, value): (&str, &str), text: &str) {
+    let sql = format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2");
+    gateway::with_pool!(db, |pool| {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(text)
+            .bind(value)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+}
+
+const SECRET: &str = "Zeldzame-Waarde-7731";
+
+async fn personal_text_is_sealed_at_rest_and_bound_to_its_row(store: Store) {
+    let db = &store.db;
+    let (a, b) = (
+        store.register("ocmw-gent", 1).await,
+        store.register("ocmw-gent", 2).await,
+    );
+    let record = format!(r#"{{"note":"{SECRET}"}}"#);
+    for client in [&a, &b] {
+        assert_eq!(
+            store.apply(update(client, 0, &record)).await,
+            Applied::RecordUpdated { version: 1 }
+        );
+    }
+    let mut proposal = referral(&a, "ocmw-gent", "amal", "ocmwToAgency");
+    proposal.reason = format!("reden: {SECRET}");
+    let referral_id = proposal.referral_id.clone();
+    assert_eq!(
+        store.apply(Mutation::CreateReferral(proposal)).await,
+        Applied::ReferralCreated
+    );
+
+    // What the database holds is the key id and ciphertext, never the text.
+    let stored = raw(db, "client_records", "record", "client_id", &a).await;
+    assert!(stored.starts_with("store-test."), "{stored}");
+    assert!(!stored.contains(SECRET) && !stored.contains("note"));
+    let reason = raw(db, "referrals", "reason", "referral_id", &referral_id).await;
+    assert!(reason.starts_with("store-test.") && !reason.contains(SECRET));
+    let dossier = raw(db, "client_links", "dossier_reference", "client_id", &a).await;
+    assert!(dossier.starts_with("store-test."), "{dossier}");
+    // Read through the store, it is the text again.
+    assert_eq!(records::load(db, &a).await.unwrap().json, record);
+    let read = referrals::find(db, &referral_id, "amal").await.unwrap();
+    assert_eq!(
+        read.expect("visible to the receiver").reason,
+        format!("reden: {SECRET}")
+    );
+
+    // A's ciphertext copied onto B's row does not open there: an error, not A's record.
+    overwrite(db, ("client_records", "record"), ("client_id", &b), &stored).await;
+    assert!(records::load(db, &b).await.is_err());
+    // Nor does the reason moved into the record's column of its own client.
+    overwrite(db, ("client_records", "record"), ("client_id", &a), &reason).await;
+    assert!(records::load(db, &a).await.is_err());
+}
+
+async fn a_rotated_key_reads_the_old_values_and_the_migration_moves_them(store: Store) {
+    let client = store.register("ocmw-gent", 1).await;
+    assert_eq!(
+        store.apply(update(&client, 0, r#"{"a":1}"#)).await,
+        Applied::RecordUpdated { version: 1 }
+    );
+    let legacy = store.register("ocmw-gent", 2).await;
+    corrupt_record(&store.db, &legacy, r#"{"b":2}"#).await;
+
+    // The new key is current; the old one still opens what it sealed.
+    let rotated = CipherRing::fixed(
+        FieldCipher::new("store-test-2", &[8; 32]).with_older("store-test", &[9; 32]),
+    );
+    let db = store.db.clone().with_sealing(Arc::new(rotated));
+    let ids = ["store-test-2".to_owned(), "store-test".to_owned()];
+    let count = |census: &[Census], key: &str| -> i64 {
+        census
+            .iter()
+            .filter(|c| c.key_id == key)
+            .map(|c| c.values)
+            .sum()
+    };
+    let before = sealing::census(&db, &ids).await.unwrap();
+    assert_eq!(count(&before, "store-test-2"), 0);
+    // Two national register numbers, two dossiers, one record under the old key.
+    assert_eq!(count(&before, "store-test"), 5);
+    assert_eq!(count(&before, sealing::CLEAR_KEY), 1);
+    assert_eq!(
+        records::load(&db, &client).await.unwrap().json,
+        r#"{"a":1}"#
+    );
+
+    let mut moved = 0;
+    for column in sealing::SEALED_COLUMNS {
+        let mut after = String::new();
+        while let Some((last, count)) = sealing::reseal_page(&db, column, &after, 1).await.unwrap()
+        {
+            moved += count;
+            after = last;
+        }
+    }
+    assert_eq!(moved, 6);
+    let after = sealing::census(&db, &ids).await.unwrap();
+    assert_eq!(count(&after, "store-test"), 0);
+    assert_eq!(count(&after, sealing::CLEAR_KEY), 0);
+    assert_eq!(count(&after, "store-test-2"), 6);
+    assert_eq!(
+        records::load(&db, &client).await.unwrap().json,
+        r#"{"a":1}"#
+    );
+    assert_eq!(
+        records::load(&db, &legacy).await.unwrap().json,
+        r#"{"b":2}"#
+    );
+    // Without the old key nothing is lost: nothing needs it any more.
+    let only_new = CipherRing::fixed(FieldCipher::new("store-test-2", &[8; 32]));
+    let db = store.db.clone().with_sealing(Arc::new(only_new));
+    assert_eq!(
+        records::load(&db, &client).await.unwrap().json,
+        r#"{"a":1}"#
+    );
+    // The national register number's row names its key.
+    let key: String = raw(&db, "clients", "encryption_key_id", "client_id", &client).await;
+    assert_eq!(key, "store-test-2");
 }
 
 async fn a_failed_change_leaves_the_rest_of_its_batch(store: Store) {

@@ -4,6 +4,7 @@ mod audit;
 mod config_check;
 mod dev_pki;
 mod events;
+mod keys;
 mod migrate;
 mod retention;
 mod serve;
@@ -54,6 +55,9 @@ enum Command {
     /// Storage limitation: erase what is past its retention period.
     #[command(subcommand)]
     Retention(retention::Command),
+    /// The rotatable keys: rotate, status, migrate, retire.
+    #[command(subcommand)]
+    Keys(keys::Command),
 }
 
 #[derive(Subcommand, Debug)]
@@ -83,6 +87,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Audit(command) => audit::run(config, command),
         Command::Events(command) => events::run(config, command),
         Command::Retention(command) => retention::run(config, command),
+        Command::Keys(command) => keys::run(config, command),
     }
 }
 

@@ -3,6 +3,10 @@
 //! another client's row does not decrypt).
 //!
 //! Layout: `key id length (1) ‖ key id ‖ nonce (12) ‖ ciphertext ‖ tag (16)`.
+//!
+//! A cipher holds every key that is not retired: new values are sealed under the current one,
+//! and a value is opened with whichever key its id names, so a key rotates without making
+//! anything unreadable.
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -10,7 +14,22 @@ use ring::rand::{SecureRandom, SystemRandom};
 pub struct FieldCipher {
     key_id: String,
     key: LessSafeKey,
+    /// Earlier keys, still opening what they sealed until it is sealed again.
+    older: Vec<(String, LessSafeKey)>,
     rng: SystemRandom,
+}
+
+fn aes_key(key: &[u8; 32]) -> LessSafeKey {
+    LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte key is valid for AES-256"),
+    )
+}
+
+/// The id of the key a sealed value names, if it is well formed.
+pub fn sealed_key_id(sealed: &[u8]) -> Option<&str> {
+    let (&id_len, rest) = sealed.split_first()?;
+    let id = rest.get(..id_len as usize)?;
+    std::str::from_utf8(id).ok().filter(|id| !id.is_empty())
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -26,14 +45,28 @@ pub enum CipherError {
 }
 
 impl FieldCipher {
+    /// A cipher sealing under `key`.
     pub fn new(key_id: &str, key: &[u8; 32]) -> Self {
-        let unbound =
-            UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte key is valid for AES-256");
         Self {
             key_id: key_id.to_owned(),
-            key: LessSafeKey::new(unbound),
+            key: aes_key(key),
+            older: Vec::new(),
             rng: SystemRandom::new(),
         }
+    }
+
+    /// Also opens what an earlier key sealed.
+    #[must_use]
+    pub fn with_older(mut self, key_id: &str, key: &[u8; 32]) -> Self {
+        if key_id != self.key_id {
+            self.older.push((key_id.to_owned(), aes_key(key)));
+        }
+        self
+    }
+
+    /// The ids of every key this cipher opens with, the current first.
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.key_id.as_str()).chain(self.older.iter().map(|(id, _)| id.as_str()))
     }
 
     pub fn key_id(&self) -> &str {
@@ -64,18 +97,21 @@ impl FieldCipher {
         let (id, rest) = rest
             .split_at_checked(id_len as usize)
             .ok_or(CipherError::Malformed)?;
-        if id != self.key_id.as_bytes() {
-            return Err(CipherError::UnknownKey(
-                String::from_utf8_lossy(id).into_owned(),
-            ));
-        }
+        let key = if id == self.key_id.as_bytes() {
+            &self.key
+        } else {
+            self.older
+                .iter()
+                .find(|(older, _)| older.as_bytes() == id)
+                .map(|(_, key)| key)
+                .ok_or_else(|| CipherError::UnknownKey(String::from_utf8_lossy(id).into_owned()))?
+        };
         let (nonce, body) = rest
             .split_at_checked(NONCE_LEN)
             .ok_or(CipherError::Malformed)?;
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CipherError::Malformed)?;
         let mut body = body.to_vec();
-        let plain = self
-            .key
+        let plain = key
             .open_in_place(nonce, Aad::from(associated), &mut body)
             .map_err(|_| CipherError::Forged)?;
         Ok(plain.to_vec())
@@ -121,6 +157,18 @@ mod tests {
             other.open(&sealed, b"row"),
             Err(CipherError::UnknownKey("e1".into()))
         );
+    }
+
+    #[test]
+    fn a_rotated_cipher_opens_what_the_earlier_key_sealed_and_seals_under_the_new_one() {
+        let before = FieldCipher::new("e1", &[1; 32]);
+        let sealed = before.seal(b"x", b"row").unwrap();
+        let after = FieldCipher::new("e2", &[2; 32]).with_older("e1", &[1; 32]);
+        assert_eq!(after.open(&sealed, b"row").unwrap(), b"x");
+        let resealed = after.seal(b"x", b"row").unwrap();
+        assert_eq!(sealed_key_id(&sealed), Some("e1"));
+        assert_eq!(sealed_key_id(&resealed), Some("e2"));
+        assert_eq!(after.key_ids().collect::<Vec<_>>(), ["e2", "e1"]);
     }
 
     #[test]

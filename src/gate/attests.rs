@@ -54,16 +54,13 @@ impl Gate {
         );
         let categories = changed_categories(&[Field::Attest], &derived_before, &derived_after);
         let new_client_id = Uuid::new_v4().to_string();
-        let ciphertext = self
-            .cipher
-            .seal(ssin.as_str().as_bytes(), new_client_id.as_bytes())
-            .map_err(|_| GateError::Internal("sealing the national register number failed"))?;
+        let (ciphertext, encryption_key_id) = self.seal_ssin(ssin, &new_client_id)?;
         let registration = Registration {
             pseudonym,
             pseudonym_key_id: self.pseudonyms.key_id().to_owned(),
             new_client_id,
             ciphertext,
-            encryption_key_id: self.cipher.key_id().to_owned(),
+            encryption_key_id,
             party: who.party.id.to_string(),
             party_kind: who.party.kind.as_str().to_owned(),
             role: None,

@@ -249,6 +249,7 @@ impl Gate {
         );
         let mutation = Mutation::DecideInfraction(DecisionRow {
             infraction_id: current.infraction_id.clone(),
+            client_id: current.client_id.clone(),
             decision: decision.decision.as_str().to_owned(),
             decided_on: format_date(decision.decided_on),
             note: decision.note,

@@ -5,9 +5,10 @@
 
 use crate::audit::record::{AuditDraft, AuditRecord, Outcome};
 use crate::auth::principal::Principal;
-use crate::crypto::cipher::FieldCipher;
+use crate::crypto::keyring::CipherRing;
 use crate::crypto::pseudonym::Pseudonymizer;
 use crate::domain::party::{PartyId, PartyKind};
+use crate::domain::ssin::Ssin;
 use crate::gate::log::tree::TreeHandle;
 use crate::policy::Policy;
 use crate::store::Db;
@@ -19,7 +20,7 @@ pub struct Gate {
     db: Db,
     writer: AuditWriter,
     pseudonyms: Pseudonymizer,
-    cipher: FieldCipher,
+    cipher: Arc<CipherRing>,
     pub policy: Arc<Policy>,
     parties: PartyDirectory,
     pub tree: TreeHandle,
@@ -47,6 +48,7 @@ mod door;
 mod error;
 mod feed;
 mod infractions;
+pub mod keys;
 mod links;
 pub mod log;
 mod monitoring;
@@ -71,7 +73,7 @@ impl Gate {
         db: Db,
         writer: AuditWriter,
         pseudonyms: Pseudonymizer,
-        cipher: FieldCipher,
+        cipher: Arc<CipherRing>,
         policy: Arc<Policy>,
         parties: PartyDirectory,
         tree: TreeHandle,
@@ -87,6 +89,16 @@ impl Gate {
             parties,
             tree,
         }
+    }
+
+    /// The national register number sealed for a new client (bound to its id), and the id of
+    /// the key that sealed it.
+    fn seal_ssin(&self, ssin: &Ssin, new_client_id: &str) -> Result<(Vec<u8>, String), GateError> {
+        let cipher = self.cipher.get();
+        let sealed = cipher
+            .seal(ssin.as_str().as_bytes(), new_client_id.as_bytes())
+            .map_err(|_| GateError::Internal("sealing the national register number failed"))?;
+        Ok((sealed, cipher.key_id().to_owned()))
     }
 
     /// Ticks after every commit of the audit log (and so of the outbox): readers of the outbox

@@ -8,7 +8,8 @@
 
 use super::batch::{CHUNK_ROWS, insert_sql};
 use super::mutations::{self, Applied, Mutation};
-use super::{Conn, Db, events};
+use super::sealing::Sealing;
+use super::{Conn, Db, Link, Pool, events};
 use crate::audit::record::{AuditDraft, AuditRecord, micros};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -217,9 +218,10 @@ async fn run(
             })
             .collect();
         let started = std::time::Instant::now();
-        let outcome = match &db {
-            Db::Sqlite(pool) => commit_sqlite(pool, &jobs).await,
-            Db::Postgres(pool) => commit_postgres(pool, &jobs).await,
+        let sealing = &*db.sealing;
+        let outcome = match db.pool() {
+            Pool::Sqlite(pool) => commit_sqlite(pool, sealing, &jobs).await,
+            Pool::Postgres(pool) => commit_postgres(pool, sealing, &jobs).await,
         };
         metrics::histogram!("gateway_audit_commit_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("gateway_audit_batch_records").record(jobs.len() as f64);
@@ -303,6 +305,7 @@ macro_rules! commit_fn {
     ($name:ident, $db:ty, $conn:ident) => {
         async fn $name(
             pool: &sqlx::Pool<$db>,
+            sealing: &dyn Sealing,
             jobs: &[Work],
         ) -> Result<Vec<Applied>, sqlx::Error> {
             use sqlx::Acquire;
@@ -325,7 +328,10 @@ macro_rules! commit_fn {
                     None => Applied::Nothing,
                     Some(mutation) => {
                         let mut savepoint = tx.begin().await?;
-                        let mut conn = Conn::$conn(&mut *savepoint);
+                        let mut conn = Conn {
+                            link: Link::$conn(&mut *savepoint),
+                            sealing,
+                        };
                         let applied = mutations::apply(&mut conn, mutation, now_micros).await;
                         match applied {
                             Ok(applied) => {
@@ -343,7 +349,10 @@ macro_rules! commit_fn {
                     }
                 };
                 if applied.is_success() {
-                    let mut conn = Conn::$conn(&mut *tx);
+                    let mut conn = Conn {
+                        link: Link::$conn(&mut *tx),
+                        sealing,
+                    };
                     for event in &work.events {
                         let client_id = event.client_id.as_deref().or(applied.client_id());
                         events::append(&mut conn, event, client_id, now_micros).await?;

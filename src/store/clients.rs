@@ -1,6 +1,7 @@
 //! The reference directory: clients (by pseudonym) and the parties' links to them.
 
-use super::mutations::{Applied, Registration};
+use super::mutations::{Applied, ChangeError, Registration};
+use super::sealing::DOSSIER;
 use super::{Conn, Db, StoreError};
 use crate::domain::competence::{self, ClaimEffect, LinkRole};
 use crate::with_pool;
@@ -208,7 +209,7 @@ pub(super) async fn register(
     conn: &mut Conn<'_>,
     r: &Registration,
     now: i64,
-) -> Result<Applied, sqlx::Error> {
+) -> Result<Applied, ChangeError> {
     let pseudonym = r.pseudonym.as_slice();
     conn.execute(
         "INSERT INTO clients (client_id, ssin_pseudonym, pseudonym_key_id, ssin_ciphertext, encryption_key_id, created_at) \
@@ -277,13 +278,14 @@ pub(super) async fn link(
     conn: &mut Conn<'_>,
     mut link: NewLink<'_>,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, ChangeError> {
     let taken = competent_other(conn, link.client_id, link.party_kind, link.party).await?;
     link.role = competence::automatic_role(taken);
     insert_link(conn, &link, now).await
 }
 
-async fn insert_link(conn: &mut Conn<'_>, l: &NewLink<'_>, now: i64) -> Result<bool, sqlx::Error> {
+async fn insert_link(conn: &mut Conn<'_>, l: &NewLink<'_>, now: i64) -> Result<bool, ChangeError> {
+    let dossier = conn.seal(DOSSIER, &[l.client_id, l.party], l.dossier_reference)?;
     let inserted = conn
         .execute(
             "INSERT INTO client_links (client_id, party_id, party_kind, role, legal_basis, dossier_reference, linked_at) \
@@ -294,7 +296,7 @@ async fn insert_link(conn: &mut Conn<'_>, l: &NewLink<'_>, now: i64) -> Result<b
                 l.party_kind.into(),
                 l.role.as_str().into(),
                 l.legal_basis.into(),
-                l.dossier_reference.into(),
+                (&dossier).into(),
                 now.into(),
             ],
         )

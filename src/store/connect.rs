@@ -42,7 +42,7 @@ async fn connect_sqlite(config: &DatabaseConfig) -> Result<Db, StoreError> {
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await?;
-    Ok(Db::Sqlite(pool))
+    Ok(Db::sqlite(pool))
 }
 
 /// Creates the database's directory, owner-only (0700), when it does not exist yet.
@@ -105,5 +105,5 @@ async fn connect_postgres(config: &DatabaseConfig) -> Result<Db, StoreError> {
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await?;
-    Ok(Db::Postgres(pool))
+    Ok(Db::postgres(pool))
 }

@@ -1,6 +1,7 @@
 //! Stored consent records.
 
-use super::mutations::{Applied, ConsentRow};
+use super::mutations::{Applied, ChangeError, ConsentRow};
+use super::sealing::CONSENT_EVIDENCE;
 use super::{Conn, Db, StoreError};
 use crate::audit::record::from_micros;
 use crate::domain::consent::{Consent, Withdrawal};
@@ -43,8 +44,18 @@ const COLUMNS: &str = "consent_id, client_id, recipient_party, purpose, categori
     withdrawn_by_party, withdrawn_by_user";
 
 impl Row {
-    /// The consent, if every stored value still parses.
-    fn into_consent(self) -> Option<Consent> {
+    /// The consent, if every stored value still parses; a sealed value that does not open is
+    /// an error.
+    fn into_consent(self, db: &Db) -> Result<Option<Consent>, StoreError> {
+        let evidence_reference = db.open(
+            CONSENT_EVIDENCE,
+            &[&self.consent_id, &self.client_id],
+            &self.evidence_reference,
+        )?;
+        Ok(self.parse(evidence_reference))
+    }
+
+    fn parse(self, evidence_reference: String) -> Option<Consent> {
         Some(Consent {
             consent_id: self.consent_id,
             client_id: self.client_id,
@@ -57,7 +68,7 @@ impl Row {
                 .collect::<Option<Vec<_>>>()?,
             legal_text_version: self.legal_text_version,
             language: self.language,
-            evidence_reference: self.evidence_reference,
+            evidence_reference,
             recorded_by_party: self.recorded_by_party,
             recorded_by_user: self.recorded_by_user,
             recorded_at: from_micros(self.recorded_at),
@@ -92,7 +103,11 @@ pub async fn for_client(db: &Db, client_id: &str) -> Result<Vec<Consent>, StoreE
             .fetch_all(pool)
             .await?
     });
-    Ok(rows.into_iter().filter_map(Row::into_consent).collect())
+    let mut consents = Vec::with_capacity(rows.len());
+    for row in rows {
+        consents.extend(row.into_consent(db)?);
+    }
+    Ok(consents)
 }
 
 pub async fn find(
@@ -108,7 +123,10 @@ pub async fn find(
             .fetch_optional(pool)
             .await?
     });
-    Ok(row.and_then(Row::into_consent))
+    Ok(match row {
+        Some(row) => row.into_consent(db)?,
+        None => None,
+    })
 }
 
 /// The categories `recipient` may read about `client_id` for `purpose` by consent on `today`,
@@ -155,7 +173,12 @@ pub(super) async fn record(
     conn: &mut Conn<'_>,
     consent: &ConsentRow,
     now: i64,
-) -> Result<Applied, sqlx::Error> {
+) -> Result<Applied, ChangeError> {
+    let evidence = conn.seal(
+        CONSENT_EVIDENCE,
+        &[&consent.consent_id, &consent.client_id],
+        &consent.evidence_reference,
+    )?;
     conn
         .execute(
             "INSERT INTO consents (consent_id, client_id, recipient_party, purpose, categories, legal_text_version, \
@@ -169,7 +192,7 @@ pub(super) async fn record(
                 (&consent.categories).into(),
                 (&consent.legal_text_version).into(),
                 (&consent.language).into(),
-                (&consent.evidence_reference).into(),
+                (&evidence).into(),
                 (&consent.recorded_by_party).into(),
                 (&consent.recorded_by_user).into(),
                 now.into(),

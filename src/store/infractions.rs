@@ -1,6 +1,7 @@
 //! Stored infractions (SWO art. 12) and the decisions on them.
 
-use super::mutations::{Applied, DecisionRow, InfractionRow};
+use super::mutations::{Applied, ChangeError, DecisionRow, InfractionRow};
+use super::sealing::{DECISION_NOTE, INFRACTION_DESCRIPTION};
 use super::{Conn, Db, StoreError};
 use crate::with_pool;
 
@@ -55,12 +56,16 @@ struct Row {
     decided_at: Option<i64>,
 }
 
-impl From<Row> for StoredInfraction {
-    fn from(r: Row) -> Self {
+impl Row {
+    fn open(self, db: &Db) -> Result<StoredInfraction, StoreError> {
+        let r = self;
+        let bound = [r.infraction_id.as_str(), r.client_id.as_str()];
+        let description = db.open(INFRACTION_DESCRIPTION, &bound, &r.description)?;
+        let note = db.open_maybe(DECISION_NOTE, &bound, r.decision_note.as_deref())?;
         let decision = match (
             r.decision,
             r.decided_on,
-            r.decision_note,
+            note,
             r.decided_by_party,
             r.decided_by_user,
             r.decided_at,
@@ -77,19 +82,19 @@ impl From<Row> for StoredInfraction {
             }
             _ => None,
         };
-        Self {
+        Ok(StoredInfraction {
             infraction_id: r.infraction_id,
             client_id: r.client_id,
             kind: r.kind,
             occurred_on: r.occurred_on,
-            description: r.description,
+            description,
             routed_to: r.routed_to,
             routed_party: r.routed_party,
             recorded_by_party: r.recorded_by_party,
             recorded_by_user: r.recorded_by_user,
             recorded_at: r.recorded_at,
             decision,
-        }
+        })
     }
 }
 
@@ -108,7 +113,7 @@ pub async fn find(
             .fetch_optional(pool)
             .await?
     });
-    Ok(row.map(StoredInfraction::from))
+    row.map(|r| r.open(db)).transpose()
 }
 
 /// A client's infractions routed to one of `routed_to` that `party` recorded or was routed
@@ -136,7 +141,7 @@ pub async fn list(
             .fetch_all(pool)
             .await?
     });
-    Ok(rows.into_iter().map(StoredInfraction::from).collect())
+    rows.into_iter().map(|r| r.open(db)).collect()
 }
 
 /// Records an infraction, routed as the domain decided.
@@ -144,7 +149,9 @@ pub(super) async fn record(
     conn: &mut Conn<'_>,
     i: &InfractionRow,
     now: i64,
-) -> Result<Applied, sqlx::Error> {
+) -> Result<Applied, ChangeError> {
+    let bound = [i.infraction_id.as_str(), i.client_id.as_str()];
+    let description = conn.seal(INFRACTION_DESCRIPTION, &bound, &i.description)?;
     conn
         .execute(
             "INSERT INTO infractions (infraction_id, client_id, kind, occurred_on, description, routed_to, \
@@ -155,7 +162,7 @@ pub(super) async fn record(
                 (&i.client_id).into(),
                 (&i.kind).into(),
                 (&i.occurred_on).into(),
-                (&i.description).into(),
+                (&description).into(),
                 (&i.routed_to).into(),
                 (&i.party).into(),
                 (&i.user).into(),
@@ -172,19 +179,23 @@ pub(super) async fn decide(
     conn: &mut Conn<'_>,
     d: &DecisionRow,
     now: i64,
-) -> Result<Applied, sqlx::Error> {
+) -> Result<Applied, ChangeError> {
+    let note = conn.seal(DECISION_NOTE, &[&d.infraction_id, &d.client_id], &d.note)?;
+    // The client is in the guard as well: a note sealed for another client's row is never
+    // written to this one.
     let decided = conn
         .execute(
             "UPDATE infractions SET decision = $1, decided_on = $2, decision_note = $3, decided_by_party = $4, \
-             decided_by_user = $5, decided_at = $6 WHERE infraction_id = $7 AND decision IS NULL",
+             decided_by_user = $5, decided_at = $6 WHERE infraction_id = $7 AND client_id = $8 AND decision IS NULL",
             &[
                 (&d.decision).into(),
                 (&d.decided_on).into(),
-                (&d.note).into(),
+                (&note).into(),
                 (&d.party).into(),
                 (&d.user).into(),
                 now.into(),
                 (&d.infraction_id).into(),
+                (&d.client_id).into(),
             ],
         )
         .await?;

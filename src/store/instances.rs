@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 pub async fn register(db: &Db, instance_id: Uuid, version: &str) -> Result<(), StoreError> {
     let now = OffsetDateTime::now_utc();
-    match db {
-        Db::Sqlite(pool) => {
+    match db.pool() {
+        super::Pool::Sqlite(pool) => {
             sqlx::query("INSERT INTO gateway_instances (instance_id, version, started_at) VALUES ($1, $2, $3)")
                 .bind(instance_id.to_string())
                 .bind(version)
@@ -15,7 +15,7 @@ pub async fn register(db: &Db, instance_id: Uuid, version: &str) -> Result<(), S
                 .execute(pool)
                 .await?;
         }
-        Db::Postgres(pool) => {
+        super::Pool::Postgres(pool) => {
             sqlx::query("INSERT INTO gateway_instances (instance_id, version, started_at) VALUES ($1, $2, $3)")
                 .bind(instance_id)
                 .bind(version)

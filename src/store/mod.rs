@@ -13,12 +13,12 @@
 /// name is a `&mut` connection; pass `&mut *name` to each statement.
 macro_rules! with_conn {
     ($conn:expr, |$c:ident| $body:expr) => {
-        match &mut *$conn {
-            $crate::store::Conn::Sqlite($c) => {
+        match &mut $conn.link {
+            $crate::store::Link::Sqlite($c) => {
                 let $c: &mut sqlx::SqliteConnection = &mut **$c;
                 $body
             }
-            $crate::store::Conn::Postgres($c) => {
+            $crate::store::Link::Postgres($c) => {
                 let $c: &mut sqlx::PgConnection = &mut **$c;
                 $body
             }
@@ -42,10 +42,13 @@ pub mod privileges;
 pub mod records;
 pub mod referrals;
 pub mod retention;
+pub mod sealing;
 pub mod webhooks;
 pub mod witness;
 
+use sealing::{SealError, SealedColumn, Sealing, Unkeyed};
 use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
+use std::sync::Arc;
 
 /// Runs the same body on whichever pool `db` holds. The schemas keep to types that both
 /// backends encode alike (TEXT ids, BIGINT microsecond times, BLOB/BYTEA), so one statement
@@ -53,21 +56,42 @@ use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 #[macro_export]
 macro_rules! with_pool {
     ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            $crate::store::Db::Sqlite($pool) => $body,
-            $crate::store::Db::Postgres($pool) => $body,
+        match $db.pool() {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
         }
     };
 }
 
+/// The database, and the keys its personal text is sealed with (`sealing`).
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    sealing: Arc<dyn Sealing>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Clone, Debug)]
-pub enum Db {
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
-/// The connection of the transaction a change is applied in, on either backend.
-pub(crate) enum Conn<'c> {
+/// The connection of the transaction a change is applied in, on either backend, with the keys
+/// the change seals its personal text with.
+pub(crate) struct Conn<'c> {
+    pub(crate) link: Link<'c>,
+    pub(crate) sealing: &'c dyn Sealing,
+}
+
+pub(crate) enum Link<'c> {
     Sqlite(&'c mut SqliteConnection),
     Postgres(&'c mut PgConnection),
 }
@@ -118,6 +142,25 @@ impl<'a> From<&'a Vec<u8>> for Arg<'a> {
 }
 
 impl Conn<'_> {
+    /// Seals `text` for `column` in the row with `values` (see `sealing`).
+    pub(crate) fn seal(
+        &self,
+        column: SealedColumn,
+        values: &[&str],
+        text: &str,
+    ) -> Result<String, SealError> {
+        sealing::seal(self.sealing, column, values, text)
+    }
+
+    pub(crate) fn seal_maybe(
+        &self,
+        column: SealedColumn,
+        values: &[&str],
+        text: Option<&str>,
+    ) -> Result<Option<String>, SealError> {
+        text.map(|t| self.seal(column, values, t)).transpose()
+    }
+
     /// Runs one write with `args` bound to `$1`, `$2`, … in order, on whichever backend this
     /// is; the number of rows it changed.
     pub(crate) async fn execute(
@@ -150,21 +193,50 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("sealed value: {0}")]
+    Sealing(#[from] SealError),
 }
 
 impl Db {
+    /// A database without keys: it reads and writes no personal text (see `with_sealing`).
+    pub fn new(pool: Pool) -> Self {
+        Self {
+            pool,
+            sealing: Arc::new(Unkeyed),
+        }
+    }
+
+    pub fn sqlite(pool: SqlitePool) -> Self {
+        Self::new(Pool::Sqlite(pool))
+    }
+
+    pub fn postgres(pool: PgPool) -> Self {
+        Self::new(Pool::Postgres(pool))
+    }
+
+    /// The same database, sealing and opening personal text with `sealing`.
+    #[must_use]
+    pub fn with_sealing(mut self, sealing: Arc<dyn Sealing>) -> Self {
+        self.sealing = sealing;
+        self
+    }
+
+    pub const fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     pub const fn backend(&self) -> &'static str {
-        match self {
-            Db::Sqlite(_) => "sqlite",
-            Db::Postgres(_) => "postgres",
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
         }
     }
 
     /// Applies the embedded migrations of this backend.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self {
-            Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
+            Pool::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -174,12 +246,12 @@ impl Db {
     pub async fn migration_lag(&self) -> Result<Option<(i64, i64)>, StoreError> {
         const APPLIED: &str =
             "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
-        let (applied, needed): (i64, i64) = match self {
-            Db::Sqlite(pool) => (
+        let (applied, needed): (i64, i64) = match &self.pool {
+            Pool::Sqlite(pool) => (
                 sqlx::query_scalar(APPLIED).fetch_one(pool).await?,
                 newest(&sqlx::migrate!("migrations/sqlite")),
             ),
-            Db::Postgres(pool) => (
+            Pool::Postgres(pool) => (
                 sqlx::query_scalar(APPLIED).fetch_one(pool).await?,
                 newest(&sqlx::migrate!("migrations/postgres")),
             ),
@@ -189,11 +261,11 @@ impl Db {
 
     /// A round trip to the database, for readiness.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match self {
-            Db::Sqlite(pool) => {
+        match &self.pool {
+            Pool::Sqlite(pool) => {
                 sqlx::query("SELECT 1").execute(pool).await?;
             }
-            Db::Postgres(pool) => {
+            Pool::Postgres(pool) => {
                 sqlx::query("SELECT 1").execute(pool).await?;
             }
         }
@@ -201,9 +273,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite(pool) => pool.close().await,
-            Db::Postgres(pool) => pool.close().await,
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
         }
     }
 }

@@ -75,13 +75,19 @@ pub async fn joint_page(
         n + 1,
         n + 2
     );
-    Ok(with_pool!(db, |pool| {
+    let rows: Vec<(String, Option<String>)> = with_pool!(db, |pool| {
         bind_scope!(sqlx::query_as(AssertSqlSafe(sql)), scope)
             .bind(after)
             .bind(limit)
             .fetch_all(pool)
             .await?
-    }))
+    });
+    rows.into_iter()
+        .map(|(client_id, sealed)| {
+            let record = db.open_maybe(super::sealing::RECORD, &[&client_id], sealed.as_deref())?;
+            Ok((client_id, record))
+        })
+        .collect()
 }
 
 /// The joint clients' referrals proposed during the year, counted per direction and status.

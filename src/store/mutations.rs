@@ -121,6 +121,8 @@ pub struct InfractionRow {
 #[derive(Debug, Clone)]
 pub struct DecisionRow {
     pub infraction_id: String,
+    /// The infraction's client, to which the note is bound at rest.
+    pub client_id: String,
     pub decision: String,
     pub decided_on: String,
     pub note: String,
@@ -266,6 +268,9 @@ impl Applied {
 pub(super) enum ChangeError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// A value could not be sealed or a stored one opened.
+    #[error("sealed value: {0}")]
+    Sealing(#[from] super::sealing::SealError),
     /// A change that builds on the stored record found one that does not parse; the record is
     /// never replaced then, as everywhere else an unreadable record is an error.
     #[error("client {client_id}: the stored record is not a JSON object ({source})")]

@@ -28,7 +28,7 @@ fn forbidden(table: &str) -> &'static [&'static str] {
 /// Everything the connected role holds that it must not, in words; empty when it holds
 /// nothing of the kind. SQLite has no roles: nothing to report.
 pub async fn excess_privileges(db: &Db) -> Result<Vec<String>, StoreError> {
-    let Db::Postgres(pool) = db else {
+    let super::Pool::Postgres(pool) = db.pool() else {
         return Ok(Vec::new());
     };
     let mut found = Vec::new();

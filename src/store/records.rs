@@ -3,6 +3,7 @@
 use super::consents::CONSENT_ACTIVE;
 use super::mutations::{Applied, ChangeError};
 use super::referrals::AGENCY_REFERRAL_STANDS;
+use super::sealing::RECORD;
 use super::{Conn, Db, StoreError};
 use crate::domain::purpose::Purpose;
 use crate::domain::record::field::Category;
@@ -10,12 +11,19 @@ use crate::domain::record::values::format_date;
 use crate::with_pool;
 use time::Date;
 
-/// A record as stored; a client nobody has written about yet has the empty record, version 0.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// A record as stored (opened); a client nobody has written about yet has the empty record,
+/// version 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRecord {
-    #[sqlx(rename = "record")]
     pub json: String,
     pub version: i64,
+}
+
+/// A record's row: the record sealed (see `sealing`).
+#[derive(sqlx::FromRow)]
+struct SealedRecord {
+    record: String,
+    version: i64,
 }
 
 impl StoredRecord {
@@ -30,13 +38,19 @@ impl StoredRecord {
 const LOAD: &str = "SELECT record, version FROM client_records WHERE client_id = $1";
 
 pub async fn load(db: &Db, client_id: &str) -> Result<StoredRecord, StoreError> {
-    let row: Option<StoredRecord> = with_pool!(db, |pool| {
+    let row: Option<SealedRecord> = with_pool!(db, |pool| {
         sqlx::query_as(LOAD)
             .bind(client_id)
             .fetch_optional(pool)
             .await?
     });
-    Ok(row.unwrap_or_else(StoredRecord::empty))
+    Ok(match row {
+        Some(row) => StoredRecord {
+            json: db.open(RECORD, &[client_id], &row.record)?,
+            version: row.version,
+        },
+        None => StoredRecord::empty(),
+    })
 }
 
 /// Everything a read of one record needs, fetched in one statement: a read is the gateway's
@@ -103,8 +117,8 @@ pub async fn reading(
         return Ok(None);
     };
     let record = match (&first.record, first.version) {
-        (Some(json), Some(version)) => StoredRecord {
-            json: json.clone(),
+        (Some(sealed), Some(version)) => StoredRecord {
+            json: db.open(RECORD, &[client_id], sealed)?,
             version,
         },
         _ => StoredRecord::empty(),
@@ -134,7 +148,7 @@ pub(super) async fn update(
     expected_version: i64,
     record_json: &str,
     now: i64,
-) -> Result<Applied, sqlx::Error> {
+) -> Result<Applied, ChangeError> {
     Ok(
         if write(conn, client_id, expected_version, record_json, now).await? {
             Applied::RecordUpdated {
@@ -154,13 +168,19 @@ pub(super) async fn set_attest(
     attest: &serde_json::Value,
     now: i64,
 ) -> Result<(), ChangeError> {
-    let stored: Option<StoredRecord> = with_conn!(conn, |c| {
+    let stored: Option<SealedRecord> = with_conn!(conn, |c| {
         sqlx::query_as(LOAD)
             .bind(client_id)
             .fetch_optional(&mut *c)
             .await?
     });
-    let stored = stored.unwrap_or_else(StoredRecord::empty);
+    let stored = match stored {
+        Some(row) => StoredRecord {
+            json: super::sealing::open(conn.sealing, RECORD, &[client_id], &row.record)?,
+            version: row.version,
+        },
+        None => StoredRecord::empty(),
+    };
     let mut record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&stored.json)
         .map_err(|source| ChangeError::UnreadableRecord {
             client_id: client_id.to_owned(),
@@ -182,17 +202,19 @@ async fn write(
     expected_version: i64,
     record_json: &str,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<bool, ChangeError> {
+    let sealed = conn.seal(RECORD, &[client_id], record_json)?;
+    let record: &str = &sealed;
     let written = if expected_version == 0 {
         let insert = "INSERT INTO client_records (client_id, record, version, updated_at) \
              VALUES ($1, $2, 1, $3) ON CONFLICT (client_id) DO NOTHING";
-        let args = [client_id.into(), record_json.into(), now.into()];
+        let args = [client_id.into(), record.into(), now.into()];
         conn.execute(insert, &args).await?
     } else {
         let update = "UPDATE client_records SET record = $1, version = version + 1, updated_at = $2 \
              WHERE client_id = $3 AND version = $4";
         let args = [
-            record_json.into(),
+            record.into(),
             now.into(),
             client_id.into(),
             expected_version.into(),

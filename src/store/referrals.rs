@@ -1,6 +1,7 @@
 //! Stored referrals and their messages.
 
-use super::mutations::{Applied, MessageRow, ReferralRow};
+use super::mutations::{Applied, ChangeError, MessageRow, ReferralRow};
+use super::sealing::{REFERRAL_EVIDENCE, REFERRAL_MESSAGE, REFERRAL_REASON};
 use super::{Conn, Db, StoreError, clients};
 use crate::domain::competence::LinkRole;
 use crate::domain::link::LegalBasis;
@@ -12,7 +13,7 @@ use crate::with_pool;
 pub(super) const AGENCY_REFERRAL_STANDS: &str = "referrals.direction = 'ocmwToAgency' \
     AND referrals.status IN ('proposed', 'accepted', 'completed')";
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredReferral {
     pub referral_id: String,
     pub client_id: String,
@@ -27,14 +28,62 @@ pub struct StoredReferral {
     pub updated_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// A referral's row, its free text sealed.
+#[derive(sqlx::FromRow)]
+struct Row {
+    referral_id: String,
+    client_id: String,
+    from_party: String,
+    to_party: String,
+    direction: String,
+    status: String,
+    reason: String,
+    evidence_reference: Option<String>,
+    created_by: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl Row {
+    fn open(self, db: &Db) -> Result<StoredReferral, StoreError> {
+        let bound = [self.referral_id.as_str(), self.client_id.as_str()];
+        Ok(StoredReferral {
+            reason: db.open(REFERRAL_REASON, &bound, &self.reason)?,
+            evidence_reference: db.open_maybe(
+                REFERRAL_EVIDENCE,
+                &bound,
+                self.evidence_reference.as_deref(),
+            )?,
+            referral_id: self.referral_id,
+            client_id: self.client_id,
+            from_party: self.from_party,
+            to_party: self.to_party,
+            direction: self.direction,
+            status: self.status,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMessage {
     pub kind: String,
     pub party: String,
-    #[sqlx(rename = "user_id")]
     pub user: String,
     pub message: String,
     pub created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRowStored {
+    message_id: String,
+    kind: String,
+    party: String,
+    user_id: String,
+    message: String,
+    created_at: i64,
 }
 
 const COLUMNS: &str = "referral_id, client_id, from_party, to_party, direction, status, reason, evidence_reference, \
@@ -63,13 +112,14 @@ pub async fn find(
          AND ({})",
         not_left("$2")
     );
-    Ok(with_pool!(db, |pool| {
+    let row: Option<Row> = with_pool!(db, |pool| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(referral_id)
             .bind(party)
             .fetch_optional(pool)
             .await?
-    }))
+    });
+    row.map(|r| r.open(db)).transpose()
 }
 
 /// The referrals `party` sent (`outgoing`) or received, newest first, optionally of one status.
@@ -86,26 +136,38 @@ pub async fn list(
          ORDER BY created_at DESC, referral_id DESC LIMIT $3",
         not_left("$1")
     );
-    Ok(with_pool!(db, |pool| {
+    let rows: Vec<Row> = with_pool!(db, |pool| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(party)
             .bind(status.unwrap_or(""))
             .bind(limit)
             .fetch_all(pool)
             .await?
-    }))
+    });
+    rows.into_iter().map(|r| r.open(db)).collect()
 }
 
 pub async fn messages(db: &Db, referral_id: &str) -> Result<Vec<StoredMessage>, StoreError> {
-    Ok(with_pool!(db, |pool| {
+    let rows: Vec<MessageRowStored> = with_pool!(db, |pool| {
         sqlx::query_as(
-            "SELECT kind, party, user_id, message, created_at FROM referral_messages WHERE referral_id = $1 \
-             ORDER BY created_at, message_id",
+            "SELECT message_id, kind, party, user_id, message, created_at FROM referral_messages \
+             WHERE referral_id = $1 ORDER BY created_at, message_id",
         )
         .bind(referral_id)
         .fetch_all(pool)
         .await?
-    }))
+    });
+    rows.into_iter()
+        .map(|m| {
+            Ok(StoredMessage {
+                message: db.open(REFERRAL_MESSAGE, &[&m.message_id, referral_id], &m.message)?,
+                kind: m.kind,
+                party: m.party,
+                user: m.user_id,
+                created_at: m.created_at,
+            })
+        })
+        .collect()
 }
 
 /// Whether a referral of this client to an integration agency stands (SWO art. 4).
@@ -126,7 +188,10 @@ pub(super) async fn create(
     conn: &mut Conn<'_>,
     r: &ReferralRow,
     now: i64,
-) -> Result<Applied, sqlx::Error> {
+) -> Result<Applied, ChangeError> {
+    let bound = [r.referral_id.as_str(), r.client_id.as_str()];
+    let reason = conn.seal(REFERRAL_REASON, &bound, &r.reason)?;
+    let evidence = conn.seal_maybe(REFERRAL_EVIDENCE, &bound, r.evidence_reference.as_deref())?;
     conn
         .execute(
             "INSERT INTO referrals (referral_id, client_id, from_party, to_party, direction, status, reason, \
@@ -138,8 +203,8 @@ pub(super) async fn create(
                 (&r.from_party).into(),
                 (&r.to_party).into(),
                 (&r.direction).into(),
-                (&r.reason).into(),
-                (&r.evidence_reference).into(),
+                (&reason).into(),
+                (&evidence).into(),
                 (&r.created_by).into(),
                 now.into(),
             ],
@@ -159,7 +224,7 @@ pub(super) async fn transition(
     link_receiver: Option<&(String, String, String)>,
     message: Option<&MessageRow>,
     now: i64,
-) -> Result<Applied, sqlx::Error> {
+) -> Result<Applied, ChangeError> {
     let moved = conn
         .execute(
             "UPDATE referrals SET status = $1, updated_at = $2 WHERE referral_id = $3 AND status = $4",
@@ -192,8 +257,9 @@ pub(super) async fn add_message(
     conn: &mut Conn<'_>,
     m: &MessageRow,
     now: i64,
-) -> Result<Applied, sqlx::Error> {
+) -> Result<Applied, ChangeError> {
     let message_id = uuid::Uuid::now_v7().to_string();
+    let sealed = conn.seal(REFERRAL_MESSAGE, &[&message_id, &m.referral_id], &m.message)?;
     conn.execute(
         "INSERT INTO referral_messages (message_id, referral_id, kind, party, user_id, message, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -203,7 +269,7 @@ pub(super) async fn add_message(
             (&m.kind).into(),
             (&m.party).into(),
             (&m.user).into(),
-            (&m.message).into(),
+            (&sealed).into(),
             now.into(),
         ],
     )

@@ -13,6 +13,7 @@ use gateway::audit::merkle::{Frontier, leaf_hash};
 use gateway::audit::record::{AuditDraft, micros};
 use gateway::config::{Config, DatabaseConfig};
 use gateway::crypto::cipher::FieldCipher;
+use gateway::crypto::keyring::{CipherRing, RingKind};
 use gateway::crypto::keys;
 use gateway::crypto::pseudonym::Pseudonymizer;
 use gateway::crypto::secrets;
@@ -61,7 +62,9 @@ struct Job {
 }
 
 pub async fn load(config: &Config, sizes: &Sizes) -> Result<Loaded> {
-    let db = open(&config.database).await?;
+    let cipher = CipherRing::load(config.keys.ring(RingKind::Encryption))
+        .context("keys.encryption_key and its ring")?;
+    let db = open(&config.database).await?.with_sealing(Arc::new(cipher));
     db.migrate().await?;
     ensure!(
         audit::log_size(&db).await? == 0,
@@ -143,7 +146,7 @@ async fn open(config: &DatabaseConfig) -> Result<Db> {
         .max_connections(4)
         .connect_with(options)
         .await?;
-    Ok(Db::Sqlite(pool))
+    Ok(Db::sqlite(pool))
 }
 
 /// Registration `j`: first the OCMW registers every client, then the agency registers the

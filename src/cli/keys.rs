@@ -1,0 +1,102 @@
+//! `gateway keys rotate|status|migrate|retire`: the gateway's rotatable keys. A rotation adds a
+//! key and makes it current (serving instances pick it up within seconds and move what older
+//! keys sealed); the status says how many stored values each key still holds; the migration
+//! moves them now; a key is retired only when it holds nothing.
+
+use super::runtime;
+use crate::config::Config;
+use crate::crypto::keyring::{CipherRing, RingKind};
+use crate::gate::keys;
+use crate::store;
+use anyhow::{Context, Result};
+use std::sync::Arc;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Kind {
+    /// The field-encryption key (AES-256-GCM) of the personal text at rest.
+    Encryption,
+}
+
+impl Kind {
+    const fn ring(self) -> RingKind {
+        match self {
+            Kind::Encryption => RingKind::Encryption,
+        }
+    }
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Add a new key of this kind and make it current.
+    Rotate { kind: Kind },
+    /// Each key of each kind, and how many stored values it still holds.
+    Status,
+    /// Seal again under the current key whatever an older key (or none) sealed.
+    Migrate,
+    /// Take a key that holds nothing any more out of the ring.
+    Retire { kind: Kind, id: String },
+}
+
+pub fn run(config: Config, command: Command) -> Result<()> {
+    config.validate()?;
+    let ring = config.keys.ring(RingKind::Encryption);
+    if let Command::Rotate { kind } = command {
+        let id = config
+            .keys
+            .ring(kind.ring())
+            .rotate(time::OffsetDateTime::now_utc())?;
+        println!(
+            "{}: added key {id}, now current; serving instances take it within seconds and \
+             move what older keys sealed (or run `gateway keys migrate`)",
+            kind.ring().as_str()
+        );
+        return Ok(());
+    }
+    runtime()?.block_on(async {
+        let cipher = Arc::new(CipherRing::load(ring.clone()).context("keys.encryption_key")?);
+        let db = store::connect::connect(&config.database)
+            .await
+            .context("database.url: cannot open the database")?
+            .with_sealing(cipher.clone());
+        let outcome = match command {
+            Command::Rotate { .. } => Ok(()),
+            Command::Status => status(&db, &cipher).await,
+            Command::Migrate => {
+                let moved = keys::migrate(&db, keys::MIGRATION_PAGE).await?;
+                println!("encryption: {moved} stored value(s) sealed again under the current key");
+                status(&db, &cipher).await
+            }
+            Command::Retire { kind, id } => {
+                keys::retire(&db, &config.keys.ring(kind.ring()), &cipher, &id).await?;
+                println!("{}: key {id} retired", kind.ring().as_str());
+                Ok(())
+            }
+        };
+        db.close().await;
+        outcome
+    })
+}
+
+async fn status(db: &store::Db, cipher: &CipherRing) -> Result<()> {
+    let held = cipher.get();
+    let ids: Vec<&str> = held.key_ids().collect();
+    println!("encryption: current {}; keys {}", ids[0], ids.join(", "));
+    let census = keys::census(db, cipher).await?;
+    for id in ids.iter().copied().chain(["clear", "unknown key"]) {
+        let values: i64 = census
+            .iter()
+            .filter(|c| c.key_id == id)
+            .map(|c| c.values)
+            .sum();
+        if values == 0 && (id == "clear" || id == "unknown key") {
+            continue;
+        }
+        let columns: Vec<String> = census
+            .iter()
+            .filter(|c| c.key_id == id)
+            .map(|c| format!("{}.{} {}", c.table, c.column, c.values))
+            .collect();
+        println!("  {id}: {values} value(s) {}", columns.join(", "));
+    }
+    Ok(())
+}
