@@ -5,8 +5,7 @@ use crate::app::AppState;
 use crate::audit::checkpoint::NoteSigner;
 use crate::auth::parties::Parties;
 use crate::config::Config;
-use crate::crypto::keyring::{CipherRing, RingKind};
-use crate::crypto::pseudonym::Pseudonymizer;
+use crate::crypto::keyring::{CipherRing, PseudonymRing, RingKind};
 use crate::crypto::{keys, secrets};
 use crate::gate::log::tree;
 use crate::gate::log::witness::Witnesses;
@@ -142,7 +141,8 @@ async fn open_gate(
     cipher: Arc<CipherRing>,
 ) -> Result<(Gate, FormTokens)> {
     let keys = &config.keys;
-    let pseudonym_key = secrets::read_key32(&keys.pseudonym_key).context("keys.pseudonym_key")?;
+    let pseudonyms = PseudonymRing::load(keys.ring(RingKind::Pseudonym))
+        .context("keys.pseudonym_key and its ring")?;
     let encryption_key =
         secrets::read_key32(&keys.encryption_key).context("keys.encryption_key")?;
     let signing_key = keys::private_key(&config.audit.signing_key).context("audit.signing_key")?;
@@ -164,7 +164,7 @@ async fn open_gate(
     let gate = Gate::new(
         db,
         writer,
-        Pseudonymizer::new(&keys.pseudonym_key_id, &pseudonym_key),
+        Arc::new(pseudonyms),
         cipher,
         Arc::new(policy),
         PartyDirectory {
@@ -304,24 +304,30 @@ async fn watch_revocation_lists(state: AppState) {
     }
 }
 
-/// Follows rotations of the field-encryption key (checked every 10 s, so that an instance
-/// seals under a key another made current within seconds) and moves what older keys sealed
-/// to the current one: at start and after each rotation. The moves are guarded row by row, so
+/// Follows rotations of the field-encryption and pseudonym keys (checked every 10 s, so that
+/// an instance uses a key another made current within seconds) and moves what older keys made
+/// to the current ones: at start and after each rotation. The moves are guarded row by row, so
 /// instances doing it at once do no harm.
 async fn keep_keys_current(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(10));
-    let mut first = true;
+    let (mut first, mut pseudonyms_pending) = (true, false);
     loop {
         tick.tick().await;
-        match state.gate.keep_keys_current(first).await {
-            Ok(Some(moved)) => {
+        match state
+            .gate
+            .keep_keys_current(first, &mut pseudonyms_pending)
+            .await
+        {
+            Ok(done) => {
                 first = false;
-                if moved > 0 {
+                if let Some(moved) = done.sealed_again.filter(|n| *n > 0) {
                     tracing::info!(moved, "stored values sealed again under the current key");
                 }
+                if let Some(moved) = done.pseudonyms_made_again.filter(|n| *n > 0) {
+                    tracing::info!(moved, "pseudonyms made again under the current key");
+                }
             }
-            Ok(None) => {}
-            Err(error) => tracing::error!(%error, "following the key ring failed"),
+            Err(error) => tracing::error!(%error, "following the key rings failed"),
         }
     }
 }

@@ -97,7 +97,7 @@ impl Store {
 
     /// How `party` finds the client of pseudonym `n`.
     async fn presence(&self, n: u8, party: &str) -> Presence {
-        clients::find_by_pseudonym(&self.db, &[n; 32], party)
+        clients::find_by_pseudonym(&self.db, &[[n; 32]], party)
             .await
             .unwrap()
     }
@@ -211,7 +211,7 @@ fn registration(party: &str, n: u8) -> Registration {
         .seal(format!("number-{n}").as_bytes(), new_client_id.as_bytes())
         .unwrap();
     Registration {
-        pseudonym: [n; 32],
+        pseudonyms: vec![[n; 32]],
         pseudonym_key_id: "pseudonym-1".into(),
         new_client_id,
         ciphertext,

@@ -5,7 +5,7 @@
 
 use super::runtime;
 use crate::config::Config;
-use crate::crypto::keyring::{CipherRing, RingKind};
+use crate::crypto::keyring::{CipherRing, PseudonymRing, RingKind};
 use crate::gate::keys;
 use crate::store;
 use anyhow::{Context, Result};
@@ -15,12 +15,15 @@ use std::sync::Arc;
 pub enum Kind {
     /// The field-encryption key (AES-256-GCM) of the personal text at rest.
     Encryption,
+    /// The pseudonym key (HMAC-SHA256) by which a person's number finds their client.
+    Pseudonym,
 }
 
 impl Kind {
     const fn ring(self) -> RingKind {
         match self {
             Kind::Encryption => RingKind::Encryption,
+            Kind::Pseudonym => RingKind::Pseudonym,
         }
     }
 }
@@ -31,7 +34,8 @@ pub enum Command {
     Rotate { kind: Kind },
     /// Each key of each kind, and how many stored values it still holds.
     Status,
-    /// Seal again under the current key whatever an older key (or none) sealed.
+    /// Seal again under the current key whatever an older key (or none) sealed, and make again
+    /// the pseudonyms an older key made (once its rotation is 30 s old).
     Migrate,
     /// Take a key that holds nothing any more out of the ring.
     Retire { kind: Kind, id: String },
@@ -54,20 +58,34 @@ pub fn run(config: Config, command: Command) -> Result<()> {
     }
     runtime()?.block_on(async {
         let cipher = Arc::new(CipherRing::load(ring.clone()).context("keys.encryption_key")?);
+        let pseudonyms = PseudonymRing::load(config.keys.ring(RingKind::Pseudonym))
+            .context("keys.pseudonym_key")?;
         let db = store::connect::connect(&config.database)
             .await
             .context("database.url: cannot open the database")?
             .with_sealing(cipher.clone());
         let outcome = match command {
             Command::Rotate { .. } => Ok(()),
-            Command::Status => status(&db, &cipher).await,
+            Command::Status => status(&db, &cipher, &pseudonyms).await,
             Command::Migrate => {
                 let moved = keys::migrate(&db, keys::MIGRATION_PAGE).await?;
                 println!("encryption: {moved} stored value(s) sealed again under the current key");
-                status(&db, &cipher).await
+                while !keys::rotation_settled(&pseudonyms) {
+                    // Instances still on the old key would miss a client whose pseudonym moved.
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+                let made =
+                    keys::migrate_pseudonyms(&db, &cipher, &pseudonyms.get(), keys::MIGRATION_PAGE)
+                        .await?;
+                println!("pseudonym: {made} pseudonym(s) made again under the current key");
+                status(&db, &cipher, &pseudonyms).await
             }
             Command::Retire { kind, id } => {
-                keys::retire(&db, &config.keys.ring(kind.ring()), &cipher, &id).await?;
+                let ring = config.keys.ring(kind.ring());
+                match kind {
+                    Kind::Encryption => keys::retire(&db, &ring, &cipher, &id).await?,
+                    Kind::Pseudonym => keys::retire_pseudonym(&db, &ring, &id).await?,
+                }
                 println!("{}: key {id} retired", kind.ring().as_str());
                 Ok(())
             }
@@ -77,7 +95,8 @@ pub fn run(config: Config, command: Command) -> Result<()> {
     })
 }
 
-async fn status(db: &store::Db, cipher: &CipherRing) -> Result<()> {
+/// Per key: `  <id>: <n> value(s) <where>`, the current key first.
+async fn status(db: &store::Db, cipher: &CipherRing, pseudonyms: &PseudonymRing) -> Result<()> {
     let held = cipher.get();
     let ids: Vec<&str> = held.key_ids().collect();
     println!("encryption: current {}; keys {}", ids[0], ids.join(", "));
@@ -97,6 +116,17 @@ async fn status(db: &store::Db, cipher: &CipherRing) -> Result<()> {
             .map(|c| format!("{}.{} {}", c.table, c.column, c.values))
             .collect();
         println!("  {id}: {values} value(s) {}", columns.join(", "));
+    }
+    let held = pseudonyms.get();
+    let ids: Vec<&str> = held.key_ids().collect();
+    println!("pseudonym: current {}; keys {}", ids[0], ids.join(", "));
+    let census = store::clients::pseudonym_census(db).await?;
+    for id in ids.iter().copied() {
+        let clients: i64 = census.iter().filter(|(k, _)| k == id).map(|(_, n)| n).sum();
+        println!("  {id}: {clients} value(s) clients.ssin_pseudonym {clients}");
+    }
+    for (id, clients) in census.iter().filter(|(k, _)| !ids.contains(&k.as_str())) {
+        println!("  unknown key {id}: {clients} value(s) clients.ssin_pseudonym {clients}");
     }
     Ok(())
 }

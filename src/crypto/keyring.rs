@@ -9,6 +9,7 @@
 //! one; a key is retired only when nothing uses it any more.
 
 use super::cipher::{CipherError, FieldCipher};
+use super::pseudonym::Pseudonymizer;
 use super::secrets::{SecretError, encode_key32, read_key32};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::collections::BTreeSet;
@@ -261,32 +262,76 @@ fn write_owner_only(path: &Path, bytes: &[u8]) -> Result<(), RingError> {
     std::fs::rename(&temporary, path).map_err(io(path))
 }
 
-/// The field cipher of a ring, reloaded when a rotation (by this or another instance) added a
-/// key: a value sealed under a key this instance has not loaded yet reloads the ring once.
-pub struct CipherRing {
-    ring: Option<Ring>,
-    cipher: std::sync::RwLock<std::sync::Arc<FieldCipher>>,
+/// What a ring's keys are turned into, once loaded.
+pub trait FromKeys: Sized {
+    fn from_keys(loaded: &Loaded) -> Self;
+    /// The id of the key new values are made with.
+    fn current(&self) -> &str;
 }
 
-impl CipherRing {
+impl FromKeys for FieldCipher {
+    fn from_keys(loaded: &Loaded) -> Self {
+        let (current, key) = &loaded.keys[0];
+        loaded
+            .keys
+            .iter()
+            .skip(1)
+            .fold(FieldCipher::new(current, key), |cipher, (id, key)| {
+                cipher.with_older(id, key)
+            })
+    }
+    fn current(&self) -> &str {
+        self.key_id()
+    }
+}
+
+impl FromKeys for Pseudonymizer {
+    fn from_keys(loaded: &Loaded) -> Self {
+        let (current, key) = &loaded.keys[0];
+        loaded
+            .keys
+            .iter()
+            .skip(1)
+            .fold(Pseudonymizer::new(current, key), |p, (id, key)| {
+                p.with_older(id, key)
+            })
+    }
+    fn current(&self) -> &str {
+        self.key_id()
+    }
+}
+
+/// A ring's keys in use, read again when a rotation (by the command line or another
+/// instance) changed the ring.
+pub struct Reloading<T> {
+    ring: Option<Ring>,
+    held: std::sync::RwLock<std::sync::Arc<T>>,
+}
+
+/// The field cipher of the encryption ring.
+pub type CipherRing = Reloading<FieldCipher>;
+/// The pseudonymizer of the pseudonym ring.
+pub type PseudonymRing = Reloading<Pseudonymizer>;
+
+impl<T: FromKeys> Reloading<T> {
     pub fn load(ring: Ring) -> Result<Self, RingError> {
-        let cipher = cipher_of(&ring.load()?);
+        let held = T::from_keys(&ring.load()?);
         Ok(Self {
             ring: Some(ring),
-            cipher: std::sync::RwLock::new(std::sync::Arc::new(cipher)),
+            held: std::sync::RwLock::new(std::sync::Arc::new(held)),
         })
     }
 
-    /// A cipher with no ring on disk behind it (tests and tools).
-    pub fn fixed(cipher: FieldCipher) -> Self {
+    /// Keys with no ring on disk behind them (tests and tools).
+    pub fn fixed(held: T) -> Self {
         Self {
             ring: None,
-            cipher: std::sync::RwLock::new(std::sync::Arc::new(cipher)),
+            held: std::sync::RwLock::new(std::sync::Arc::new(held)),
         }
     }
 
-    pub fn get(&self) -> std::sync::Arc<FieldCipher> {
-        self.cipher
+    pub fn get(&self) -> std::sync::Arc<T> {
+        self.held
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
@@ -297,20 +342,33 @@ impl CipherRing {
         let Some(ring) = &self.ring else {
             return Ok(false);
         };
-        let cipher = cipher_of(&ring.load()?);
+        let fresh = T::from_keys(&ring.load()?);
         let mut held = self
-            .cipher
+            .held
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let changed = held.key_id() != cipher.key_id();
-        *held = std::sync::Arc::new(cipher);
+        let changed = held.current() != fresh.current();
+        *held = std::sync::Arc::new(fresh);
         Ok(changed)
     }
 
+    /// When the current key was made current (the ring's `current` file changed), if it is
+    /// known.
+    pub fn made_current_at(&self) -> Option<std::time::SystemTime> {
+        let ring = self.ring.as_ref()?;
+        std::fs::metadata(ring.kind_dir().join("current"))
+            .and_then(|m| m.modified())
+            .ok()
+    }
+}
+
+impl CipherRing {
     pub fn seal(&self, plaintext: &[u8], associated: &[u8]) -> Result<Vec<u8>, CipherError> {
         self.get().seal(plaintext, associated)
     }
 
+    /// Opens with the key the value names; a key this instance has not loaded yet (another
+    /// instance rotated) reloads the ring once.
     pub fn open(&self, sealed: &[u8], associated: &[u8]) -> Result<Vec<u8>, CipherError> {
         match self.get().open(sealed, associated) {
             Err(CipherError::UnknownKey(id)) => {
@@ -322,17 +380,6 @@ impl CipherRing {
             other => other,
         }
     }
-}
-
-fn cipher_of(loaded: &Loaded) -> FieldCipher {
-    let (current, key) = &loaded.keys[0];
-    loaded
-        .keys
-        .iter()
-        .skip(1)
-        .fold(FieldCipher::new(current, key), |cipher, (id, key)| {
-            cipher.with_older(id, key)
-        })
 }
 
 #[cfg(test)]

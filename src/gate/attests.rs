@@ -31,9 +31,9 @@ impl Gate {
         attest: Attest,
         reference: &DossierReference,
     ) -> Result<AttestRecorded, GateError> {
-        let pseudonym = self.pseudonyms.pseudonym(ssin);
+        let (pseudonyms, pseudonym_key_id) = self.pseudonyms_of(ssin);
         let before =
-            match clients::find_by_pseudonym(&self.db, &pseudonym, who.party.id.as_str()).await? {
+            match clients::find_by_pseudonym(&self.db, &pseudonyms, who.party.id.as_str()).await? {
                 Presence::Unknown => ClientRecord::default(),
                 Presence::NotLinked { client_id } | Presence::Linked { client_id, .. } => {
                     self.stored_record(&client_id).await?.0
@@ -56,8 +56,8 @@ impl Gate {
         let new_client_id = Uuid::new_v4().to_string();
         let (ciphertext, encryption_key_id) = self.seal_ssin(ssin, &new_client_id)?;
         let registration = Registration {
-            pseudonym,
-            pseudonym_key_id: self.pseudonyms.key_id().to_owned(),
+            pseudonym_key_id,
+            pseudonyms,
             new_client_id,
             ciphertext,
             encryption_key_id,

@@ -80,9 +80,10 @@ impl Gate {
         }
         let new_client_id = Uuid::new_v4().to_string();
         let (ciphertext, encryption_key_id) = self.seal_ssin(ssin, &new_client_id)?;
+        let (pseudonyms, pseudonym_key_id) = self.pseudonyms_of(ssin);
         let mutation = Mutation::RegisterClient(Registration {
-            pseudonym: self.pseudonyms.pseudonym(ssin),
-            pseudonym_key_id: self.pseudonyms.key_id().to_owned(),
+            pseudonyms,
+            pseudonym_key_id,
             new_client_id,
             ciphertext,
             encryption_key_id,
@@ -118,10 +119,10 @@ impl Gate {
         ssin: &Ssin,
         draft: &AuditDraft,
     ) -> Result<(), GateError> {
-        let pseudonym = self.pseudonyms.pseudonym(ssin);
+        let (pseudonyms, _) = self.pseudonyms_of(ssin);
         let party = who.party.id.as_str();
         let today = OffsetDateTime::now_utc().date();
-        let client_id = match clients::find_by_pseudonym(&self.db, &pseudonym, party).await? {
+        let client_id = match clients::find_by_pseudonym(&self.db, &pseudonyms, party).await? {
             Presence::Unknown => None,
             Presence::NotLinked { client_id } | Presence::Linked { client_id, .. } => {
                 Some(client_id)
@@ -142,9 +143,9 @@ impl Gate {
 
     /// The client id of the person with `ssin`, only if the caller's party is linked.
     pub async fn lookup_client(&self, who: &Caller, ssin: &Ssin) -> Result<String, GateError> {
-        let pseudonym = self.pseudonyms.pseudonym(ssin);
+        let (pseudonyms, _) = self.pseudonyms_of(ssin);
         let presence =
-            clients::find_by_pseudonym(&self.db, &pseudonym, who.party.id.as_str()).await?;
+            clients::find_by_pseudonym(&self.db, &pseudonyms, who.party.id.as_str()).await?;
         let mut draft = self.draft(who, action::LOOKUP_CLIENT);
         // The caller gets the same answer whether the person is unknown or only not linked.
         // The record keeps the client id of a known person, so that the person's access

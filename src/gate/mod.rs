@@ -5,8 +5,7 @@
 
 use crate::audit::record::{AuditDraft, AuditRecord, Outcome};
 use crate::auth::principal::Principal;
-use crate::crypto::keyring::CipherRing;
-use crate::crypto::pseudonym::Pseudonymizer;
+use crate::crypto::keyring::{CipherRing, PseudonymRing};
 use crate::domain::party::{PartyId, PartyKind};
 use crate::domain::ssin::Ssin;
 use crate::gate::log::tree::TreeHandle;
@@ -19,7 +18,7 @@ use std::sync::Arc;
 pub struct Gate {
     db: Db,
     writer: AuditWriter,
-    pseudonyms: Pseudonymizer,
+    pseudonyms: Arc<PseudonymRing>,
     cipher: Arc<CipherRing>,
     pub policy: Arc<Policy>,
     parties: PartyDirectory,
@@ -72,7 +71,7 @@ impl Gate {
     pub fn new(
         db: Db,
         writer: AuditWriter,
-        pseudonyms: Pseudonymizer,
+        pseudonyms: Arc<PseudonymRing>,
         cipher: Arc<CipherRing>,
         policy: Arc<Policy>,
         parties: PartyDirectory,
@@ -89,6 +88,13 @@ impl Gate {
             parties,
             tree,
         }
+    }
+
+    /// The pseudonyms of `ssin` under every key of the ring (the current first) and the current
+    /// key's id, from one reading of the ring.
+    fn pseudonyms_of(&self, ssin: &Ssin) -> (Vec<[u8; 32]>, String) {
+        let ring = self.pseudonyms.get();
+        (ring.pseudonyms(ssin), ring.key_id().to_owned())
     }
 
     /// The national register number sealed for a new client (bound to its id), and the id of

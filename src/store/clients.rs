@@ -40,21 +40,33 @@ struct PresenceRow {
     legal_basis: Option<String>,
 }
 
+/// `$first, $first+1, …` for `count` values (at least one), for `IN (…)`.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count.max(1))
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The client of a person, by the pseudonym of their number under each key of the ring (the
+/// current first): until a rotation's migration is done a client may still carry an older one.
 pub async fn find_by_pseudonym(
     db: &Db,
-    pseudonym: &[u8; 32],
+    pseudonyms: &[[u8; 32]],
     party: &str,
 ) -> Result<Presence, StoreError> {
+    let sql = format!(
+        "SELECT c.client_id, l.legal_basis FROM clients c \
+         LEFT JOIN client_links l ON l.client_id = c.client_id AND l.party_id = $1 AND l.ended_at IS NULL \
+         WHERE c.ssin_pseudonym IN ({})",
+        placeholders(2, pseudonyms.len())
+    );
     let row: Option<PresenceRow> = with_pool!(db, |pool| {
-        sqlx::query_as(
-            "SELECT c.client_id, l.legal_basis FROM clients c \
-             LEFT JOIN client_links l ON l.client_id = c.client_id AND l.party_id = $2 AND l.ended_at IS NULL \
-             WHERE c.ssin_pseudonym = $1",
-        )
-        .bind(pseudonym.as_slice())
-        .bind(party)
-        .fetch_optional(pool)
-        .await?
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(party);
+        for pseudonym in pseudonyms {
+            query = query.bind(pseudonym.as_slice());
+        }
+        query.fetch_optional(pool).await?
     });
     Ok(match row {
         None => Presence::Unknown,
@@ -210,7 +222,10 @@ pub(super) async fn register(
     r: &Registration,
     now: i64,
 ) -> Result<Applied, ChangeError> {
-    let pseudonym = r.pseudonym.as_slice();
+    if let Some(client_id) = client_of(conn, &r.pseudonyms).await? {
+        return link_registered(conn, r, client_id, now).await;
+    }
+    let pseudonym = r.pseudonyms.first().map_or(&[][..], |p| p.as_slice());
     conn.execute(
         "INSERT INTO clients (client_id, ssin_pseudonym, pseudonym_key_id, ssin_ciphertext, encryption_key_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ssin_pseudonym) DO NOTHING",
@@ -230,6 +245,34 @@ pub(super) async fn register(
             .fetch_one(&mut *c)
             .await?
     });
+    link_registered(conn, r, client_id, now).await
+}
+
+/// The client with any of `pseudonyms`, inside the change's transaction.
+async fn client_of(
+    conn: &mut Conn<'_>,
+    pseudonyms: &[[u8; 32]],
+) -> Result<Option<String>, sqlx::Error> {
+    let sql = format!(
+        "SELECT client_id FROM clients WHERE ssin_pseudonym IN ({})",
+        placeholders(1, pseudonyms.len())
+    );
+    Ok(with_conn!(conn, |c| {
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for pseudonym in pseudonyms {
+            query = query.bind(pseudonym.as_slice());
+        }
+        query.fetch_optional(&mut *c).await?
+    }))
+}
+
+/// Links the registering party to the client found or made for the registration.
+async fn link_registered(
+    conn: &mut Conn<'_>,
+    r: &Registration,
+    client_id: String,
+    now: i64,
+) -> Result<Applied, ChangeError> {
     if let Some(role) = role_in(conn, &client_id, &r.party).await? {
         return Ok(Applied::Registered {
             client_id,
@@ -435,4 +478,68 @@ pub(super) async fn end_link(
         promote_claim(conn, client_id, &kind, None).await?;
     }
     Ok(Applied::LinkEnded)
+}
+
+/// A client whose pseudonym an older key made, with its sealed number.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StalePseudonym {
+    pub client_id: String,
+    pub pseudonym_key_id: String,
+    pub ssin_ciphertext: Vec<u8>,
+}
+
+/// At most `limit` clients after `after` (by id) whose pseudonym is not under `current`.
+pub async fn stale_pseudonyms(
+    db: &Db,
+    current: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<StalePseudonym>, StoreError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT client_id, pseudonym_key_id, ssin_ciphertext FROM clients \
+             WHERE pseudonym_key_id <> $1 AND client_id > $2 ORDER BY client_id LIMIT $3",
+        )
+        .bind(current)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// Replaces a client's pseudonym with the one under key `key_id`, only if it is still under
+/// `old_key_id` (a concurrent migration did it already otherwise). Whether it was replaced.
+pub async fn replace_pseudonym(
+    db: &Db,
+    client_id: &str,
+    old_key_id: &str,
+    (pseudonym, key_id): (&[u8; 32], &str),
+) -> Result<bool, StoreError> {
+    let changed = with_pool!(db, |pool| {
+        sqlx::query(
+            "UPDATE clients SET ssin_pseudonym = $1, pseudonym_key_id = $2 \
+             WHERE client_id = $3 AND pseudonym_key_id = $4",
+        )
+        .bind(pseudonym.as_slice())
+        .bind(key_id)
+        .bind(client_id)
+        .bind(old_key_id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(changed == 1)
+}
+
+/// How many clients' pseudonyms each key made.
+pub async fn pseudonym_census(db: &Db) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT pseudonym_key_id, COUNT(*) FROM clients GROUP BY pseudonym_key_id \
+             ORDER BY pseudonym_key_id",
+        )
+        .fetch_all(pool)
+        .await?
+    }))
 }

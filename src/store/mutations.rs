@@ -159,7 +159,10 @@ pub struct ConsentRow {
 
 #[derive(Debug, Clone)]
 pub struct Registration {
-    pub pseudonym: [u8; 32],
+    /// The pseudonym of the number under each key of the ring, the current first: the client
+    /// is found by any, and a new client gets the first.
+    pub pseudonyms: Vec<[u8; 32]>,
+    /// The current pseudonym key's id.
     pub pseudonym_key_id: String,
     /// Used only if the client is new; its ciphertext is bound to it.
     pub new_client_id: String,

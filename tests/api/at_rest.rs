@@ -1,9 +1,9 @@
 //! Nothing readable at rest: what the API writes is sealed in the database (its bytes hold
 //! none of it, on SQLite with its WAL and in a PostgreSQL dump); the SQLite database and its
 //! WAL are created owner-only; the gateway refuses to start on a secret key file that group or
-//! others may read, naming the file; the encryption key rotates while serving.
+//! others may read, naming the file.
 
-use crate::harness::{Deployment, Endpoint, GENT, generated_ssin, joint_client, with_joint_client};
+use crate::harness::{Deployment, Endpoint, GENT, generated_ssin, joint_client};
 use reqwest::Method;
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
@@ -128,79 +128,4 @@ async fn what_the_api_writes_is_not_in_the_bytes_of_the_database() {
             "{needle:?} is readable at rest in {found:?}"
         );
     }
-}
-
-/// The line of `gateway keys status` about key `id`: how many values it still seals.
-fn values_under(status: &str, id: &str) -> Option<u64> {
-    status.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix(&format!("{id}: "))?;
-        rest.split_whitespace().next()?.parse().ok()
-    })
-}
-
-#[tokio::test]
-async fn the_encryption_key_rotates_while_serving_and_nothing_becomes_unreadable() {
-    let (gw, client, gent, _amal) = with_joint_client(42).await;
-    let before = json!({"receivesLivingWage": true, "livingWageSince": "2024-01-15"});
-    gent.write_record(&client, before).await;
-    let old = gw.config.keys.encryption_key_id.clone();
-    let status = gw.cli(&["keys", "status"]).await;
-    assert!(status.status.success(), "{status}");
-    assert!(
-        values_under(&status.stdout, &old).unwrap_or(0) >= 3,
-        "{status}"
-    );
-
-    let rotated = gw.cli(&["keys", "rotate", "encryption"]).await;
-    assert!(rotated.status.success(), "{rotated}");
-    let new = rotated
-        .stdout
-        .split_whitespace()
-        .skip_while(|w| *w != "key")
-        .nth(1)
-        .expect("the new key's id")
-        .trim_end_matches(',')
-        .to_owned();
-    // A retirement while the old key still seals values is refused.
-    let early = gw.cli(&["keys", "retire", "encryption", &old]).await;
-    assert!(
-        !early.status.success() && early.stderr.contains("run `gateway keys migrate` first"),
-        "{early}"
-    );
-
-    // The serving gateway takes the new key within seconds and moves the old values to it.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
-    loop {
-        let status = gw.cli(&["keys", "status"]).await;
-        assert!(status.status.success(), "{status}");
-        let (on_old, on_new) = (
-            values_under(&status.stdout, &old).unwrap_or(0),
-            values_under(&status.stdout, &new).unwrap_or(0),
-        );
-        if on_old == 0 && on_new >= 3 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not migrated: {status}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    // What was written before reads; what is written now is sealed under the new key.
-    let read = gent.read_record(&client).await;
-    assert_eq!(read.status, 200, "{}", read.body);
-    assert_eq!(read.body["fields"]["livingWageSince"], "2024-01-15");
-    let after = json!({"increasedAllowance": true});
-    gent.write_record(&client, after).await;
-    let other = gent.new_client(&generated_ssin(43)).await;
-    assert_eq!(gent.read_record(&other).await.status, 200);
-
-    // Nothing uses the old key: it is retired, and everything still reads.
-    let retired = gw.cli(&["keys", "retire", "encryption", &old]).await;
-    assert!(retired.status.success(), "{retired}");
-    let status = gw.cli(&["keys", "status"]).await;
-    assert!(!status.stdout.contains(&format!("{old}:")), "{status}");
-    let read = gent.read_record(&client).await;
-    assert_eq!(read.status, 200, "{}", read.body);
-    assert_eq!(read.body["fields"]["increasedAllowance"], true);
 }

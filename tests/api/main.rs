@@ -21,6 +21,7 @@ mod infractions;
 mod insider;
 mod instances;
 mod kbi;
+mod key_rotation;
 mod limits;
 mod links;
 mod logs;

@@ -177,7 +177,7 @@ fn registrations(
             .seal(ssin.as_str().as_bytes(), client_id.as_bytes())
             .map_err(|_| anyhow!("sealing a national register number"))?;
         let mutation = Mutation::RegisterClient(Registration {
-            pseudonym: pseudonyms.pseudonym(&ssin),
+            pseudonyms: pseudonyms.pseudonyms(&ssin),
             pseudonym_key_id: pseudonyms.key_id().to_owned(),
             new_client_id: client_id.clone(),
             ciphertext,
