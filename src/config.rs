@@ -155,24 +155,52 @@ pub struct KeysConfig {
 }
 
 impl KeysConfig {
-    /// The ring of one kind of key: the configured key and the keys rotation added.
+    /// The ring of the encryption or the pseudonym key: the configured key and the keys
+    /// rotation added.
     pub fn ring(&self, kind: RingKind) -> Ring {
+        let (id, file) = match kind {
+            RingKind::Pseudonym => (&self.pseudonym_key_id, &self.pseudonym_key),
+            RingKind::Encryption | RingKind::WebhookSigning => {
+                (&self.encryption_key_id, &self.encryption_key)
+            }
+        };
+        self.ring_of(
+            kind,
+            Configured {
+                id: id.clone(),
+                file: file.clone(),
+            },
+        )
+    }
+
+    fn ring_of(&self, kind: RingKind, configured: Configured) -> Ring {
         let dir = self
             .ring_dir
             .clone()
             .unwrap_or_else(|| self.encryption_key.with_file_name("keyring"));
-        let (id, file) = match kind {
-            RingKind::Encryption => (&self.encryption_key_id, &self.encryption_key),
-            RingKind::Pseudonym => (&self.pseudonym_key_id, &self.pseudonym_key),
-        };
         Ring {
             dir,
             kind,
-            configured: Configured {
-                id: id.clone(),
-                file: file.clone(),
-            },
+            configured,
         }
+    }
+}
+
+impl Config {
+    /// The ring of the webhook signing key, when one is configured: `webhooks.signing_key`
+    /// (its id is the file's name without extension) and the keys rotation added.
+    pub fn webhook_signing_ring(&self) -> Option<Ring> {
+        let file = self.webhooks.signing_key.clone()?;
+        let id = file
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .filter(|stem| crate::crypto::keyring::valid_key_id(stem))
+            .unwrap_or("webhook-signing")
+            .to_owned();
+        Some(
+            self.keys
+                .ring_of(RingKind::WebhookSigning, Configured { id, file }),
+        )
     }
 }
 

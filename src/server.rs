@@ -229,6 +229,7 @@ pub async fn run(
         state.gate.clone(),
         db.clone(),
         &state.config.webhooks,
+        state.config.webhook_signing_ring(),
         &hooks,
     )
     .await?;

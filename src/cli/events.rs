@@ -1,8 +1,6 @@
 use super::runtime;
 use crate::audit::record::{format_time, from_micros, micros};
 use crate::config::Config;
-use crate::crypto::keys;
-use crate::notify::signature::WebhookSigner;
 use crate::store::connect::connect;
 use crate::store::webhooks;
 use anyhow::{Context, Result};
@@ -44,14 +42,11 @@ pub fn run(config: Config, command: Command) -> Result<()> {
 }
 
 fn public_keys(config: &Config) -> Result<()> {
-    let path = config
-        .webhooks
-        .signing_key
-        .as_ref()
+    let ring = config
+        .webhook_signing_ring()
         .context("webhooks.signing_key is not configured")?;
-    let key = keys::private_key(path).context("webhooks.signing_key")?;
-    let signer = WebhookSigner::from_pkcs8(key.secret_der())
-        .context("webhooks.signing_key: not an Ed25519 key")?;
+    let signer = crate::notify::webhooks::signer_of(&ring)?;
+    // Every key that signs deliveries now, the current first (two during a rotation).
     for public in signer.public_keys() {
         println!("{public}");
     }

@@ -5,7 +5,7 @@
 
 use super::runtime;
 use crate::config::Config;
-use crate::crypto::keyring::{CipherRing, PseudonymRing, RingKind};
+use crate::crypto::keyring::{CipherRing, PseudonymRing, Ring, RingKind};
 use crate::gate::keys;
 use crate::store;
 use anyhow::{Context, Result};
@@ -17,13 +17,26 @@ pub enum Kind {
     Encryption,
     /// The pseudonym key (HMAC-SHA256) by which a person's number finds their client.
     Pseudonym,
+    /// The Ed25519 key that signs webhook deliveries: until the older key is retired, each
+    /// delivery carries a signature by both.
+    WebhookSigning,
 }
 
 impl Kind {
-    const fn ring(self) -> RingKind {
+    const fn kind(self) -> RingKind {
         match self {
             Kind::Encryption => RingKind::Encryption,
             Kind::Pseudonym => RingKind::Pseudonym,
+            Kind::WebhookSigning => RingKind::WebhookSigning,
+        }
+    }
+
+    fn ring(self, config: &Config) -> Result<Ring> {
+        match self {
+            Kind::Encryption | Kind::Pseudonym => Ok(config.keys.ring(self.kind())),
+            Kind::WebhookSigning => config
+                .webhook_signing_ring()
+                .context("webhooks.signing_key is not configured"),
         }
     }
 }
@@ -45,14 +58,22 @@ pub fn run(config: Config, command: Command) -> Result<()> {
     config.validate()?;
     let ring = config.keys.ring(RingKind::Encryption);
     if let Command::Rotate { kind } = command {
-        let id = config
-            .keys
-            .ring(kind.ring())
+        let id = kind
+            .ring(&config)?
             .rotate(time::OffsetDateTime::now_utc())?;
+        let next = match kind {
+            Kind::WebhookSigning => {
+                "deliveries are signed with it and with the older keys until those are retired \
+                 (`gateway events public-key` lists them for the receivers)"
+            }
+            Kind::Encryption | Kind::Pseudonym => {
+                "serving instances take it within seconds and move what older keys made \
+                 (or run `gateway keys migrate`)"
+            }
+        };
         println!(
-            "{}: added key {id}, now current; serving instances take it within seconds and \
-             move what older keys sealed (or run `gateway keys migrate`)",
-            kind.ring().as_str()
+            "{}: added key {id}, now current; {next}",
+            kind.kind().as_str()
         );
         return Ok(());
     }
@@ -66,7 +87,18 @@ pub fn run(config: Config, command: Command) -> Result<()> {
             .with_sealing(cipher.clone());
         let outcome = match command {
             Command::Rotate { .. } => Ok(()),
-            Command::Status => status(&db, &cipher, &pseudonyms).await,
+            Command::Status => {
+                status(&db, &cipher, &pseudonyms).await?;
+                if let Some(ring) = config.webhook_signing_ring() {
+                    let ids: Vec<String> = ring.in_use()?.into_iter().map(|(id, _)| id).collect();
+                    println!(
+                        "webhook-signing: current {}; every delivery signed by {}",
+                        ids[0],
+                        ids.join(", ")
+                    );
+                }
+                Ok(())
+            }
             Command::Migrate => {
                 let moved = keys::migrate(&db, keys::MIGRATION_PAGE).await?;
                 println!("encryption: {moved} stored value(s) sealed again under the current key");
@@ -81,12 +113,14 @@ pub fn run(config: Config, command: Command) -> Result<()> {
                 status(&db, &cipher, &pseudonyms).await
             }
             Command::Retire { kind, id } => {
-                let ring = config.keys.ring(kind.ring());
+                let ring = kind.ring(&config)?;
                 match kind {
                     Kind::Encryption => keys::retire(&db, &ring, &cipher, &id).await?,
                     Kind::Pseudonym => keys::retire_pseudonym(&db, &ring, &id).await?,
+                    // Nothing stored depends on a signing key: receivers are told beforehand.
+                    Kind::WebhookSigning => ring.retire(&id)?,
                 }
-                println!("{}: key {id} retired", kind.ring().as_str());
+                println!("{}: key {id} retired", kind.kind().as_str());
                 Ok(())
             }
         };

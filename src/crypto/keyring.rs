@@ -11,6 +11,7 @@
 use super::cipher::{CipherError, FieldCipher};
 use super::pseudonym::Pseudonymizer;
 use super::secrets::{SecretError, encode_key32, read_key32};
+use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -24,6 +25,9 @@ pub enum RingKind {
     Encryption,
     /// The keyed pseudonym of the national register number (HMAC-SHA256).
     Pseudonym,
+    /// The Ed25519 key that signs webhook deliveries (PKCS#8 PEM). Every key of the ring signs
+    /// each delivery until it is retired (Standard Webhooks allows several `v1a` entries).
+    WebhookSigning,
 }
 
 impl RingKind {
@@ -31,6 +35,7 @@ impl RingKind {
         match self {
             Self::Encryption => "encryption",
             Self::Pseudonym => "pseudonym",
+            Self::WebhookSigning => "webhook-signing",
         }
     }
 
@@ -39,6 +44,30 @@ impl RingKind {
         match self {
             Self::Encryption => "e",
             Self::Pseudonym => "p",
+            Self::WebhookSigning => "w",
+        }
+    }
+
+    /// A new key's file contents.
+    fn new_key(self) -> Result<Zeroizing<Vec<u8>>, ()> {
+        let rng = SystemRandom::new();
+        match self {
+            Self::Encryption | Self::Pseudonym => {
+                let mut key = Zeroizing::new([0u8; 32]);
+                rng.fill(key.as_mut()).map_err(|_| ())?;
+                Ok(Zeroizing::new(encode_key32(&key).into_bytes()))
+            }
+            Self::WebhookSigning => {
+                let der = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| ())?;
+                let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+                let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+                for line in body.as_bytes().chunks(64) {
+                    pem.push_str(std::str::from_utf8(line).map_err(|_| ())?);
+                    pem.push('\n');
+                }
+                pem.push_str("-----END PRIVATE KEY-----\n");
+                Ok(Zeroizing::new(pem.into_bytes()))
+            }
         }
     }
 }
@@ -98,7 +127,7 @@ impl Loaded {
 }
 
 impl Ring {
-    fn kind_dir(&self) -> PathBuf {
+    pub fn kind_dir(&self) -> PathBuf {
         self.dir.join(self.kind.as_str())
     }
 
@@ -162,21 +191,34 @@ impl Ring {
             .unwrap_or_else(|| self.configured.id.clone()))
     }
 
-    /// Every usable key, read from its file (refused when group or others may read it), the
-    /// current one first.
-    pub fn load(&self) -> Result<Loaded, RingError> {
+    /// Every key of the ring that is not retired, the current one first, with its file.
+    pub fn in_use(&self) -> Result<Vec<(String, PathBuf)>, RingError> {
         let current = self.current_id()?;
-        let mut keys = Vec::new();
-        for (id, file) in self.members()? {
-            keys.push((id, read_key32(&file)?));
-        }
-        let Some(at) = keys.iter().position(|(id, _)| *id == current) else {
+        let mut members = self.members()?;
+        let Some(at) = members.iter().position(|(id, _)| *id == current) else {
             return Err(RingError::Invalid {
                 path: self.kind_dir().join("current").display().to_string(),
                 message: format!("names key {current}, which the ring does not hold (or retired)"),
             });
         };
-        keys.swap(0, at);
+        members[..=at].rotate_right(1);
+        Ok(members)
+    }
+
+    /// When the ring last changed (a key added, made current or retired), if it is known.
+    pub fn changed_at(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(self.kind_dir())
+            .and_then(|m| m.modified())
+            .ok()
+    }
+
+    /// Every usable key, read from its file (refused when group or others may read it), the
+    /// current one first.
+    pub fn load(&self) -> Result<Loaded, RingError> {
+        let mut keys = Vec::new();
+        for (id, file) in self.in_use()? {
+            keys.push((id, read_key32(&file)?));
+        }
         Ok(Loaded { keys })
     }
 
@@ -205,17 +247,11 @@ impl Ring {
                 path: dir.display().to_string(),
                 message: "too many rotations within one second".to_owned(),
             })?;
-        let mut key = Zeroizing::new([0u8; 32]);
-        SystemRandom::new()
-            .fill(key.as_mut())
-            .map_err(|_| RingError::Invalid {
-                path: dir.display().to_string(),
-                message: "the random generator failed".to_owned(),
-            })?;
-        write_owner_only(
-            &dir.join(format!("{id}.key")),
-            encode_key32(&key).as_bytes(),
-        )?;
+        let key = self.kind.new_key().map_err(|()| RingError::Invalid {
+            path: dir.display().to_string(),
+            message: "the random generator failed".to_owned(),
+        })?;
+        write_owner_only(&dir.join(format!("{id}.key")), &key)?;
         write_owner_only(&dir.join("current"), format!("{id}\n").as_bytes())?;
         Ok(id)
     }

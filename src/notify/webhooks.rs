@@ -15,6 +15,7 @@ use crate::audit::record::micros;
 use crate::auth::parties::Party;
 use crate::auth::principal::Principal;
 use crate::config::{WebhookConfig, WebhooksConfig};
+use crate::crypto::keyring::Ring;
 use crate::crypto::keys;
 use crate::domain::role::{Role, RoleSet};
 use crate::gate::views::EventView;
@@ -46,10 +47,60 @@ struct Shared {
     gate: Arc<Gate>,
     db: Db,
     client: reqwest::Client,
-    signer: WebhookSigner,
+    signer: Signer,
     settings: WebhooksConfig,
     /// This instance's name in the leases.
     owner: String,
+}
+
+/// The signer of the deliveries: every key of the signing ring that is not retired, the
+/// current first; read again when the ring changes (a rotation or retirement, by the command
+/// line, while serving).
+struct Signer {
+    ring: Ring,
+    held: std::sync::Mutex<(Option<SystemTime>, Arc<WebhookSigner>)>,
+}
+
+impl Signer {
+    fn load(ring: Ring) -> Result<Self> {
+        let changed = ring.changed_at();
+        let signer = signer_of(&ring)?;
+        Ok(Self {
+            ring,
+            held: std::sync::Mutex::new((changed, Arc::new(signer))),
+        })
+    }
+
+    fn current(&self) -> Arc<WebhookSigner> {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let changed = self.ring.changed_at();
+        if changed != held.0 {
+            match signer_of(&self.ring) {
+                Ok(signer) => *held = (changed, Arc::new(signer)),
+                Err(error) => tracing::error!(%error, "the webhook signing ring does not load"),
+            }
+        }
+        held.1.clone()
+    }
+}
+
+/// A signer with every key of `ring` in use, the current first.
+pub fn signer_of(ring: &Ring) -> Result<WebhookSigner> {
+    let mut signer: Option<WebhookSigner> = None;
+    for (id, file) in ring.in_use()? {
+        let key = keys::private_key(&file).with_context(|| format!("webhook signing key {id}"))?;
+        let what = || format!("webhook signing key {id}: not an Ed25519 key");
+        signer = Some(match signer {
+            None => WebhookSigner::from_pkcs8(key.secret_der()).with_context(what)?,
+            Some(signer) => signer
+                .with_additional(key.secret_der())
+                .with_context(what)?,
+        });
+    }
+    signer.context("the webhook signing ring holds no key")
 }
 
 /// One party's webhook for one purpose.
@@ -82,6 +133,7 @@ pub async fn start(
     gate: Arc<Gate>,
     db: Db,
     settings: &WebhooksConfig,
+    signing: Option<Ring>,
     parties: &[(Arc<Party>, Vec<WebhookConfig>)],
 ) -> Result<Vec<tokio::task::JoinHandle<()>>> {
     let hooks: Vec<_> = parties
@@ -91,13 +143,7 @@ pub async fn start(
     if hooks.is_empty() {
         return Ok(Vec::new());
     }
-    let key_path = settings
-        .signing_key
-        .as_ref()
-        .context("webhooks.signing_key")?;
-    let key = keys::private_key(key_path).context("webhooks.signing_key")?;
-    let signer = WebhookSigner::from_pkcs8(key.secret_der())
-        .context("webhooks.signing_key: not an Ed25519 key")?;
+    let signer = Signer::load(signing.context("webhooks.signing_key")?)?;
     let client = http_client(settings)?;
     let shared = Arc::new(Shared {
         gate,
@@ -334,7 +380,7 @@ async fn post(shared: &Shared, sub: &Subscription, event: &EventView) -> Result<
     let timestamp = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let signature = shared.signer.sign(&id, timestamp, &body);
+    let signature = shared.signer.current().sign(&id, timestamp, &body);
     let response = shared
         .client
         .post(&sub.url)

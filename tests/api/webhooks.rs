@@ -178,7 +178,12 @@ async fn hooked_for_gent(configure: impl FnOnce(&mut Config)) -> (TestGateway, A
 
 /// The gateway's webhook public key, as a receiver is given it out of band.
 fn public_key(gw: &TestGateway) -> PublicKey {
-    let pem = std::fs::read_to_string(gw.pki().join("webhook-signing.key")).unwrap();
+    public_key_of(&gw.pki().join("webhook-signing.key"))
+}
+
+/// The public key of the Ed25519 private key (PKCS#8 PEM) in `file`.
+fn public_key_of(file: &std::path::Path) -> PublicKey {
+    let pem = std::fs::read_to_string(file).unwrap();
     let der: rustls_pki_types::PrivatePkcs8KeyDer =
         rustls_pki_types::pem::PemObject::from_pem_slice(pem.as_bytes()).unwrap();
     let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der.secret_pkcs8_der())
@@ -190,21 +195,37 @@ fn public_key(gw: &TestGateway) -> PublicKey {
     PublicKey::from_bytes(public)
 }
 
-/// The documented receiver procedure, against the delivery as received.
-fn assert_signed(gw: &TestGateway, delivery: &Delivery) {
+/// Whether `delivery` verifies, by the documented receiver procedure, for a receiver that
+/// trusts `keys`.
+fn verifies_with(keys: &[PublicKey], delivery: &Delivery) -> bool {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
+    let (id, timestamp) = (&delivery.id, &delivery.timestamp);
+    verify_signature(
+        keys,
+        id,
+        timestamp,
+        &delivery.signature,
+        &delivery.body,
+        now,
+        300,
+    )
+    .is_ok()
+}
+
+/// The documented receiver procedure, against the delivery as received and tampered with.
+fn assert_signed(gw: &TestGateway, delivery: &Delivery) {
     let keys = [public_key(gw)];
-    let verified = |body: &[u8]| {
-        let (id, timestamp) = (&delivery.id, &delivery.timestamp);
-        verify_signature(&keys, id, timestamp, &delivery.signature, body, now, 300)
-    };
-    verified(&delivery.body).expect("the signature verifies");
+    assert!(verifies_with(&keys, delivery), "the signature verifies");
     let mut tampered = delivery.body.to_vec();
     tampered[1] ^= 1;
-    assert!(verified(&tampered).is_err());
+    let tampered = Delivery {
+        body: Bytes::from(tampered),
+        ..delivery.clone()
+    };
+    assert!(!verifies_with(&keys, &tampered));
 }
 
 /// Person `n`, registered by Gent; the client id.
@@ -439,4 +460,57 @@ async fn cli(gw: &TestGateway, args: &[&str]) -> String {
     let finished = gw.cli(args).await;
     assert!(finished.status.success(), "{finished}");
     finished.stdout
+}
+
+#[tokio::test]
+async fn while_the_signing_key_rotates_each_delivery_verifies_with_either_key_until_the_old_one_is_retired()
+ {
+    let (gw, inbox) = hooked_for_gent(|_| {}).await;
+    let old = public_key(&gw);
+    let rotated = cli(&gw, &["keys", "rotate", "webhook-signing"]).await;
+    let id = rotated
+        .split_whitespace()
+        .skip_while(|w| *w != "key")
+        .nth(1)
+        .expect("the new key's id")
+        .trim_end_matches(',')
+        .to_owned();
+    let ring = gw.pki().join("keyring").join("webhook-signing");
+    let new = public_key_of(&ring.join(format!("{id}.key")));
+    // The receivers are told both keys.
+    let listed = cli(&gw, &["events", "public-key"]).await;
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+
+    let client = gent_client(&gw, 61).await;
+    write(
+        &gw,
+        &client,
+        json!({"receivesLivingWage": true, "livingWageSince": "2024-01-15"}),
+    )
+    .await;
+    let first = inbox.wait_for(|d| !d.is_empty()).await;
+    let during = first.last().unwrap().clone();
+    assert_eq!(
+        during.signature.split(' ').count(),
+        2,
+        "{}",
+        during.signature
+    );
+    // A receiver that already switched and one that has not both accept it.
+    assert!(verifies_with(std::slice::from_ref(&new), &during));
+    assert!(verifies_with(std::slice::from_ref(&old), &during));
+
+    // The rotation is declared finished: the old key is retired and signs no more.
+    cli(
+        &gw,
+        &["keys", "retire", "webhook-signing", "webhook-signing"],
+    )
+    .await;
+    let before = inbox.all().len();
+    write(&gw, &client, json!({"increasedAllowance": true})).await;
+    let all = inbox.wait_for(|d| d.len() > before).await;
+    let after = all.last().unwrap();
+    assert_eq!(after.signature.split(' ').count(), 1, "{}", after.signature);
+    assert!(verifies_with(std::slice::from_ref(&new), after));
+    assert!(!verifies_with(std::slice::from_ref(&old), after));
 }
