@@ -698,25 +698,25 @@ async fn a_referral_moves_only_from_the_status_it_was_read_in(store: Store) {
     assert_eq!(find("ocmw-eeklo").await, Some(stored.clone()));
     assert_eq!(find("amal").await, None, "only sender and receiver see it");
     assert_eq!(
-        referrals::list(db, "ocmw-gent", true, None, 10)
+        referrals::list(db, "ocmw-gent", (true, None), None, 10)
             .await
             .unwrap(),
         std::slice::from_ref(&stored)
     );
     assert_eq!(
-        referrals::list(db, "ocmw-eeklo", false, Some("proposed"), 10)
+        referrals::list(db, "ocmw-eeklo", (false, Some("proposed")), None, 10)
             .await
             .unwrap(),
         std::slice::from_ref(&stored)
     );
     assert!(
-        referrals::list(db, "ocmw-eeklo", false, Some("accepted"), 10)
+        referrals::list(db, "ocmw-eeklo", (false, Some("accepted")), None, 10)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
-        referrals::list(db, "ocmw-eeklo", true, None, 10)
+        referrals::list(db, "ocmw-eeklo", (true, None), None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -851,16 +851,22 @@ async fn an_infraction_is_decided_once(store: Store) {
     assert_eq!(stored.recorded_by_party, "amal");
     assert_eq!(stored.decision, None);
     assert_eq!(
-        infractions::list(db, &client_id, (&["ocmw-gent"], "ocmw-gent"), 10)
+        infractions::list(db, &client_id, (&["ocmw-gent"], "ocmw-gent"), None, 10)
             .await
             .unwrap(),
         std::slice::from_ref(&stored)
     );
     assert!(
-        infractions::list(db, &client_id, (&["amal", "ocmw-eeklo"], "ocmw-eeklo"), 10)
-            .await
-            .unwrap()
-            .is_empty()
+        infractions::list(
+            db,
+            &client_id,
+            (&["amal", "ocmw-eeklo"], "ocmw-eeklo"),
+            None,
+            10
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
 
     assert_eq!(

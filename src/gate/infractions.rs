@@ -2,6 +2,7 @@
 //! the sanction authority of that moment, decided once by the party it was routed to. Each
 //! step is on record and announced to the parties concerned only.
 
+use super::parameters::{Cursor, Page};
 use super::views::{self, InfractionView};
 use super::{Caller, Gate, GateError, LinkedClient, action};
 use crate::auth::principal::Principal;
@@ -141,8 +142,8 @@ impl Gate {
         &self,
         who: &Caller,
         client: &LinkedClient,
-        limit: i64,
-    ) -> Result<Vec<InfractionView>, GateError> {
+        (after, size): (Option<&Cursor>, i64),
+    ) -> Result<Page<InfractionView>, GateError> {
         let (client_id, draft) = self
             .sanctioning(who, action::LIST_INFRACTIONS, client)
             .await?;
@@ -155,10 +156,15 @@ impl Gate {
             Vec::new()
         } else {
             let party = who.party.id.as_str();
-            stored::list(&self.db, &client_id, (&routed, party), limit).await?
+            let after = after.map(|c| (c.at, c.id.as_str()));
+            stored::list(&self.db, &client_id, (&routed, party), after, size + 1).await?
         };
+        let page = Page::of(found, size, |i| Cursor {
+            at: i.recorded_at,
+            id: i.infraction_id.clone(),
+        });
         self.writer.submit(None, draft).await?;
-        Ok(found.into_iter().map(views::infraction).collect())
+        Ok(page.map(views::infraction))
     }
 
     /// One infraction, if the caller may see it; otherwise it reads as unknown.

@@ -131,6 +131,56 @@ impl<'q> Parameters<'q> {
     }
 }
 
+/// Where a page of a newest-first listing ends: the time (microseconds) and id of its last
+/// item. The next page starts strictly after it, so an item is neither skipped nor repeated
+/// while others are added. Written as `<micros>.<id>` in `next`, read back from `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (at, id) = text.split_once('.')?;
+        let at: i64 = at.parse().ok().filter(|at| *at >= 0)?;
+        let id = uuid::Uuid::parse_str(id).ok()?;
+        Some(Self {
+            at,
+            id: id.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.at, self.id)
+    }
+}
+
+/// A page of a listing and the cursor of the next, if there is more.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Cursor>,
+}
+
+impl<T> Page<T> {
+    /// A page from at most `size + 1` items read: the extra one only says there is more.
+    pub fn of(mut items: Vec<T>, size: i64, cursor: impl Fn(&T) -> Cursor) -> Self {
+        let more = items.len() as i64 > size;
+        items.truncate(usize::try_from(size).unwrap_or(0));
+        let next = if more { items.last().map(cursor) } else { None };
+        Self { items, next }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next: self.next,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +190,33 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn a_cursor_reads_back_what_it_wrote_and_nothing_else() {
+        let id = "0193a1b2-0000-7000-8000-000000000001";
+        let cursor = Cursor::parse(&format!("1700000000000000.{id}")).unwrap();
+        assert_eq!(cursor.to_string(), format!("1700000000000000.{id}"));
+        for bad in [
+            "",
+            "1.2",
+            "x.0193a1b2-0000-7000-8000-000000000001",
+            &format!("-1.{id}"),
+        ] {
+            assert_eq!(Cursor::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_page_says_there_is_more_only_when_an_extra_item_was_read() {
+        let cursor = |n: &i64| Cursor {
+            at: *n,
+            id: String::new(),
+        };
+        let full = Page::of(vec![3, 2, 1], 2, cursor);
+        assert_eq!((full.items, full.next.map(|c| c.at)), (vec![3, 2], Some(2)));
+        let last = Page::of(vec![1], 2, cursor);
+        assert_eq!((last.items, last.next), (vec![1], None));
     }
 
     #[test]

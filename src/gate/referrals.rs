@@ -1,6 +1,7 @@
 //! Referrals through the gate (SWO art. 4): proposed, decided, followed up and completed by
 //! their two parties, each step on record.
 
+use super::parameters::{Cursor, Page};
 use super::views::{self, ReferralDetail, ReferralSummary};
 use super::{Caller, Gate, GateError, LinkedClient, action};
 use crate::audit::record::AuditDraft;
@@ -120,23 +121,27 @@ impl Gate {
         who: &Caller,
         outgoing: bool,
         status: Option<ReferralStatus>,
-        limit: i64,
-    ) -> Result<Vec<ReferralSummary>, GateError> {
+        (after, size): (Option<&Cursor>, i64),
+    ) -> Result<Page<ReferralSummary>, GateError> {
         let found = stored_referrals::list(
             &self.db,
             who.party.id.as_str(),
-            outgoing,
-            status.map(|s| s.as_str()),
-            limit,
+            (outgoing, status.map(|s| s.as_str())),
+            after.map(|c| (c.at, c.id.as_str())),
+            size + 1,
         )
         .await?;
+        let page = Page::of(found, size, |r| Cursor {
+            at: r.created_at,
+            id: r.referral_id.clone(),
+        });
         self.record_shown(
             who,
             action::LIST_REFERRALS,
-            found.iter().map(|r| r.client_id.as_str()),
+            page.items.iter().map(|r| r.client_id.as_str()),
         )
         .await?;
-        Ok(found.into_iter().map(views::summary).collect())
+        Ok(page.map(views::summary))
     }
 
     /// One referral, to its sender or receiver only.

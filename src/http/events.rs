@@ -1,4 +1,4 @@
-//! The change feed (product brief §7): `GET /v1/events?after=&limit=&waitSeconds=`, long-poll,
+//! The change feed (product brief §7): `GET /v1/events?after=&pageSize=&waitSeconds=`, long-poll,
 //! only events about clients the caller is linked to, in position order, each with only the
 //! categories the caller may see when it is delivered. The cursor is a position in the
 //! outbox, so it survives restarts.
@@ -44,11 +44,22 @@ struct FeedQuery {
 fn parse(query: &BTreeMap<String, String>, max_wait: u64) -> Result<FeedQuery, Problem> {
     let mut parameters = Parameters::new(query);
     let after = parameters.integer("after", 0..=i64::MAX, 0);
+    // `pageSize`, as every listing names it; `limit`, as the feed first did, is kept for the
+    // clients written against it. Both given: they must agree.
+    let size = parameters.integer("pageSize", 1..=MAX_LIMIT, DEFAULT_LIMIT);
     let limit = parameters
         .integer("limit", 0..=MAX_LIMIT, DEFAULT_LIMIT)
         .max(1);
+    let limit = match (parameters.text("pageSize"), parameters.text("limit")) {
+        (Some(_), Some(_)) if size != limit => {
+            parameters.issue("limit", "the same as pageSize (limit is its older name)");
+            size
+        }
+        (Some(_), _) => size,
+        _ => limit,
+    };
     let wait = parameters.integer("waitSeconds", 0..=max_wait as i64, 0);
-    parameters.refuse_unknown(&["after", "limit", "waitSeconds"]);
+    parameters.refuse_unknown(&["after", "pageSize", "limit", "waitSeconds"]);
     let wait = Duration::from_secs(wait as u64);
     let query = FeedQuery { after, limit, wait };
     parameters.finish(query).map_err(bad_query)
@@ -58,7 +69,8 @@ fn parse(query: &BTreeMap<String, String>, max_wait: u64) -> Result<FeedQuery, P
 /// for one to arrive.
 #[utoipa::path(get, path = "/v1/events", operation_id = "listEvents", tag = "events",
     params(("after" = Option<i64>, Query, description = "The position of the last event seen (0 from the start)"),
-           ("limit" = Option<i64>, Query, description = "At most this many events (1 to 1000, default 100)"),
+           ("pageSize" = Option<i64>, Query, description = "At most this many events (1 to 1000, default 100)"),
+           ("limit" = Option<i64>, Query, description = "The older name of pageSize, still accepted"),
            ("waitSeconds" = Option<i64>, Query, description = "Wait up to this long for an event (long-poll)")),
     responses((status = 200, description = "The events and the next cursor", body = EventPage)))]
 pub async fn list_events(

@@ -2,7 +2,9 @@
 //! routes it to the party that holds the sanction authority at that moment, and that party
 //! records its decision (for the OCMW, its BCSD's). Handled under the purpose `sanctioning`.
 
-use super::case_work::{client_in_path, created, invalid, path_id, personal, require_purpose};
+use super::case_work::{
+    bad_query, client_in_path, created, invalid, path_id, personal, require_purpose,
+};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -12,6 +14,7 @@ use crate::domain::purpose::Purpose;
 use crate::domain::record::values::parse_date;
 use crate::gate::Caller;
 use crate::gate::action;
+use crate::gate::parameters::{Cursor, Parameters};
 use crate::gate::views::InfractionView;
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
@@ -25,6 +28,8 @@ use utoipa_axum::routes;
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct InfractionList {
     items: Vec<InfractionView>,
+    /// Pass as `after` for the next page; `null` on the last page.
+    next: Option<String>,
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -157,8 +162,9 @@ pub async fn record_infraction(
 /// The client's infractions the caller may see: the agency all of them, an OCMW those routed
 /// to the OCMW. Newest first.
 #[utoipa::path(get, path = "/v1/clients/{clientId}/infractions", operation_id = action::LIST_INFRACTIONS, tag = "infractions",
-    params(("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)")),
-    responses((status = 200, description = "The infractions", body = InfractionList)))]
+    params(("after" = Option<String>, Query, description = "The cursor: the `next` of the page before"),
+           ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)")),
+    responses((status = 200, description = "A page of the infractions, newest first", body = InfractionList)))]
 pub async fn list_infractions(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -167,29 +173,23 @@ pub async fn list_infractions(
 ) -> Result<Response, Problem> {
     let act = action::LIST_INFRACTIONS;
     let client_id = sanctioning_client(&who, act, &client_id)?;
-    let mut issues: Vec<InputIssue> = query
-        .keys()
-        .filter(|k| k.as_str() != "pageSize")
-        .map(|name| InputIssue::new("query", name.clone(), "unknown parameter"))
-        .collect();
-    let page_size = match query.get("pageSize").map(|text| text.parse::<i64>()) {
-        None => 100,
-        Some(Ok(n)) if (1..=500).contains(&n) => n,
-        Some(_) => {
-            let issue = InputIssue::new("query", "pageSize", "an integer from 1 to 500");
-            issues.push(issue);
-            100
-        }
-    };
-    if !issues.is_empty() {
-        return Err(invalid(act, Problem::bad_request(issues)));
-    }
+    let mut parameters = Parameters::new(&query);
+    let size = parameters.integer("pageSize", 1..=500, 100);
+    let after = parameters.optional("after", "a cursor from a page's `next`", Cursor::parse);
+    parameters.refuse_unknown(&["pageSize", "after"]);
+    parameters
+        .finish(())
+        .map_err(|issues| invalid(act, bad_query(issues)))?;
     let client = state.gate.linked(&who, act, &client_id).await?;
-    let items = state
+    let page = state
         .gate
-        .list_infractions(&who, &client, page_size)
+        .list_infractions(&who, &client, (after.as_ref(), size))
         .await?;
-    Ok(personal(StatusCode::OK, Json(InfractionList { items })))
+    let body = InfractionList {
+        items: page.items,
+        next: page.next.map(|c| c.to_string()),
+    };
+    Ok(personal(StatusCode::OK, Json(body)))
 }
 
 /// One infraction of the client, if the caller may see it.

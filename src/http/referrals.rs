@@ -11,7 +11,7 @@ use crate::domain::purpose::Purpose;
 use crate::domain::referral::{ReferralEvent, ReferralStatus};
 use crate::gate::Caller;
 use crate::gate::action;
-use crate::gate::parameters::Parameters;
+use crate::gate::parameters::{Cursor, Parameters};
 use crate::gate::views::{ReferralDetail, ReferralSummary};
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
@@ -63,6 +63,8 @@ pub struct FeedbackRequest {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReferralList {
     items: Vec<ReferralSummary>,
+    /// Pass as `after` for the next page; `null` on the last page.
+    next: Option<String>,
 }
 
 fn detail(view: ReferralDetail, status: StatusCode) -> Response {
@@ -115,8 +117,9 @@ pub async fn create_referral(
 #[utoipa::path(get, path = "/v1/referrals", operation_id = action::LIST_REFERRALS, tag = "referrals",
     params(("direction" = String, Query, description = "incoming or outgoing"),
            ("status" = Option<String>, Query, description = "Only referrals in this status"),
+           ("after" = Option<String>, Query, description = "The cursor: the `next` of the page before"),
            ("pageSize" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)")),
-    responses((status = 200, description = "The referrals", body = ReferralList)))]
+    responses((status = 200, description = "A page of the referrals, newest first", body = ReferralList)))]
 pub async fn list_referrals(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
@@ -132,16 +135,21 @@ pub async fn list_referrals(
     });
     let statuses = "proposed, accepted, refused, completed or withdrawn";
     let status = parameters.optional("status", statuses, ReferralStatus::parse);
-    let limit = parameters.integer("pageSize", 1..=500, 100);
-    parameters.refuse_unknown(&["direction", "status", "pageSize"]);
+    let size = parameters.integer("pageSize", 1..=500, 100);
+    let after = parameters.optional("after", "a cursor from a page's `next`", Cursor::parse);
+    parameters.refuse_unknown(&["direction", "status", "pageSize", "after"]);
     let outgoing = parameters
         .finish(outgoing.unwrap_or_default())
         .map_err(|issues| invalid(act, bad_query(issues)))?;
-    let items = state
+    let page = state
         .gate
-        .list_referrals(&who, outgoing, status, limit)
+        .list_referrals(&who, outgoing, status, (after.as_ref(), size))
         .await?;
-    Ok(personal(StatusCode::OK, Json(ReferralList { items })))
+    let body = ReferralList {
+        items: page.items,
+        next: page.next.map(|c| c.to_string()),
+    };
+    Ok(personal(StatusCode::OK, Json(body)))
 }
 
 /// One referral with its messages (its sender and receiver only).

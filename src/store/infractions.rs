@@ -117,18 +117,23 @@ pub async fn find(
 }
 
 /// A client's infractions routed to one of `routed_to` that `party` recorded or was routed
-/// to, newest first, at most `limit`.
+/// to, newest first, at most `limit`, those strictly after `after` (time in microseconds,
+/// infraction id) when given.
 pub async fn list(
     db: &Db,
     client_id: &str,
     (routed_to, party): (&[&str], &str),
+    after: Option<(i64, &str)>,
     limit: i64,
 ) -> Result<Vec<StoredInfraction>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM infractions WHERE client_id = $1 AND (routed_to = $2 OR routed_to = $3) \
          AND (recorded_by_party = $5 OR routed_party = $5) \
+         AND (recorded_at < $6 OR (recorded_at = $6 AND infraction_id < $7)) \
          ORDER BY recorded_at DESC, infraction_id DESC LIMIT $4"
     );
+    // Without a cursor: everything is before the end of time.
+    let (at, id) = after.unwrap_or((i64::MAX, ""));
     let first = routed_to.first().copied().unwrap_or("");
     let second = routed_to.get(1).copied().unwrap_or(first);
     let rows: Vec<Row> = with_pool!(db, |pool| {
@@ -138,6 +143,8 @@ pub async fn list(
             .bind(second)
             .bind(limit)
             .bind(party)
+            .bind(at)
+            .bind(id)
             .fetch_all(pool)
             .await?
     });

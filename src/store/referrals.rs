@@ -122,25 +122,31 @@ pub async fn find(
     row.map(|r| r.open(db)).transpose()
 }
 
-/// The referrals `party` sent (`outgoing`) or received, newest first, optionally of one status.
+/// The referrals `party` sent (`outgoing`) or received, newest first, optionally of one status,
+/// at most `limit`, those strictly after `after` (time in microseconds, referral id) when given.
 pub async fn list(
     db: &Db,
     party: &str,
-    outgoing: bool,
-    status: Option<&str>,
+    (outgoing, status): (bool, Option<&str>),
+    after: Option<(i64, &str)>,
     limit: i64,
 ) -> Result<Vec<StoredReferral>, StoreError> {
     let side = if outgoing { "from_party" } else { "to_party" };
     let sql = format!(
         "SELECT {COLUMNS} FROM referrals WHERE {side} = $1 AND ($2 = '' OR status = $2) AND ({}) \
+           AND (created_at < $4 OR (created_at = $4 AND referral_id < $5)) \
          ORDER BY created_at DESC, referral_id DESC LIMIT $3",
         not_left("$1")
     );
+    // Without a cursor: everything is before the end of time.
+    let (at, id) = after.unwrap_or((i64::MAX, ""));
     let rows: Vec<Row> = with_pool!(db, |pool| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(party)
             .bind(status.unwrap_or(""))
             .bind(limit)
+            .bind(at)
+            .bind(id)
             .fetch_all(pool)
             .await?
     });

@@ -135,6 +135,9 @@ async fn feed_parameters_are_checked() {
         "limit=0&limit=5000",
         "waitSeconds=999",
         "cursor=1",
+        "pageSize=0",
+        "pageSize=1001",
+        "pageSize=2&limit=3",
     ] {
         let path = format!("/v1/events?{query}");
         let (status, body) = gent.call(Method::GET, &path, None).await;
@@ -150,4 +153,21 @@ async fn feed_parameters_are_checked() {
     let refused = gw.session(&coordinator).get("/v1/events").await;
     problem(refused, 403, "urn:problem-type:belgif:missingScope").await;
     gw.stop().await;
+}
+
+#[tokio::test]
+async fn the_feed_pages_with_page_size_as_every_listing_and_still_takes_limit() {
+    let (_gw, client, gent, _amal) = with_joint_client(57).await;
+    for n in 0..3 {
+        let patch = json!({"increasedAllowance": n % 2 == 0});
+        gent.write_record(&client, patch).await;
+    }
+    for query in ["pageSize=2", "limit=2", "pageSize=2&limit=2"] {
+        let page = gent.feed(&format!("after=0&{query}")).await;
+        assert_eq!(
+            page["events"].as_array().unwrap().len(),
+            2,
+            "{query}: {page}"
+        );
+    }
 }

@@ -3,7 +3,8 @@
 //! acceptance, seen by its two parties only, every step on record.
 
 use crate::harness::{
-    Caller, Endpoint, Session, TestGateway, announced, client_id, generated_ssin,
+    Caller, Endpoint, Session, TestGateway, announced, client_id, generated_ssin, per_user_rate,
+    ssin,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -251,4 +252,60 @@ async fn each_step_of_a_referral_is_announced_to_its_two_sides_only_under_the_pu
         assert!(announced(party, "trajectoryGuidance").await.is_empty());
     }
     assert!(announced(EEKLO, "referral").await.is_empty());
+}
+
+/// Reads `path` page after page through `next`; every item's referral id, in order.
+async fn all_pages(by: &Session, path: &str, size: usize) -> (Vec<String>, usize) {
+    let (mut ids, mut pages, mut after) = (Vec::new(), 0, None::<String>);
+    loop {
+        let url = match &after {
+            Some(cursor) => format!("{path}&pageSize={size}&after={cursor}"),
+            None => format!("{path}&pageSize={size}"),
+        };
+        let (status, page) = by.call(Method::GET, &url, None).await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= size);
+        ids.extend(items.iter().map(id));
+        pages += 1;
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => return (ids, pages),
+        }
+    }
+}
+
+#[tokio::test]
+async fn twelve_hundred_referrals_read_page_by_page_with_next_none_skipped_or_repeated() {
+    let gw = TestGateway::start_with(per_user_rate(100_000, 100_000)).await;
+    let gent = referrer(&gw, GENT);
+    let mut sent = Vec::new();
+    for n in 0..1200 {
+        let client = gw.case_worker((GENT, "cw-1")).new_client(&ssin(n)).await;
+        let (status, referral) = propose(&gent, &client, AMAL, None).await;
+        assert_eq!(status, 201, "{referral}");
+        sent.push(id(&referral));
+    }
+    let amal = referrer(&gw, AMAL);
+    for (by, path) in [
+        (&gent, "/v1/referrals?direction=outgoing"),
+        (&amal, "/v1/referrals?direction=incoming"),
+    ] {
+        let (read, pages) = all_pages(by, path, 500).await;
+        assert_eq!(pages, 3, "{path}");
+        // Newest first, each exactly once.
+        let mut expected = sent.clone();
+        expected.reverse();
+        assert_eq!(read, expected, "{path}");
+    }
+    // A cursor that is not one is named, not guessed at.
+    let (status, problem) = gent
+        .call(
+            Method::GET,
+            "/v1/referrals?direction=outgoing&after=yesterday",
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert!(problem.to_string().contains("after"), "{problem}");
 }
