@@ -490,6 +490,22 @@ impl Config {
         }
         self.validate_limits()?;
         self.validate_keys_and_audit()?;
+        // The development profile's keys and tokens are public knowledge (anyone can mint a
+        // token with them): it must not be reachable from another machine.
+        if self.is_development() {
+            let listeners = [
+                ("server.listen", self.server.listen),
+                ("server.ops_listen", self.server.ops_listen),
+            ];
+            for (key, address) in listeners {
+                if !address.ip().is_loopback() {
+                    return Err(invalid(
+                        key,
+                        "the development profile (dev.generate_pki or dev.pki_dir) listens on a loopback address only",
+                    ));
+                }
+            }
+        }
         let db = &self.database;
         if !(db.url.starts_with("sqlite:")
             || db.url.starts_with("postgres:")
@@ -828,6 +844,29 @@ mod tests {
     #[test]
     fn the_shipped_development_configuration_is_valid() {
         dev().validate().unwrap();
+    }
+
+    #[test]
+    fn the_development_profile_listens_on_loopback_only() {
+        let mut config = dev();
+        config.server.listen = "0.0.0.0:8443".parse().unwrap();
+        let message = config.validate().unwrap_err().to_string();
+        assert!(
+            message.contains("server.listen") && message.contains("loopback"),
+            "{message}"
+        );
+        config.server.listen = "[::1]:8443".parse().unwrap();
+        config.server.ops_listen = "192.0.2.1:9090".parse().unwrap();
+        let message = config.validate().unwrap_err().to_string();
+        assert!(message.contains("server.ops_listen"), "{message}");
+        // A deployment that is not the development profile chooses its own addresses.
+        config.dev = DevConfig::default();
+        let message = config
+            .validate()
+            .map_err(|e| e.to_string())
+            .err()
+            .unwrap_or_default();
+        assert!(!message.contains("loopback"), "{message}");
     }
 
     #[test]

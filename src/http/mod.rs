@@ -85,6 +85,11 @@ pub fn router(state: AppState, pages: Router<AppState>) -> (Router, utoipa::open
             }),
         )
         .nest("/ui", pages)
+        // `/ui/` is the same page as `/ui`, as people type it.
+        .route(
+            "/ui/",
+            get(|| async { axum::response::Redirect::permanent("/ui") }),
+        )
         .route_layer(middleware::from_fn(record_metrics))
         .fallback(|| async {
             problem::Problem::resource_not_found().detail(problem::NO_SUCH_ROUTE)

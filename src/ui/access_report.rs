@@ -70,6 +70,7 @@ pub fn printable(
         html lang="nl" {
             head {
                 meta charset="utf-8";
+                link rel="icon" href="/ui/favicon.svg" type="image/svg+xml";
                 title { (HEADING) }
             }
             body {

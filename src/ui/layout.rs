@@ -28,6 +28,7 @@ pub fn page(title: &str, current: &str, officer: Option<&Officer>, content: Mark
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " — " (PRODUCT) }
                 link rel="stylesheet" href="/ui/style.css";
+                link rel="icon" href="/ui/favicon.svg" type="image/svg+xml";
             }
             body {
                 a class="skip" href="#inhoud" { "Naar de inhoud" }

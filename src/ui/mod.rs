@@ -65,6 +65,7 @@ pub fn router(state: AppState, pages: Pages) -> Router<AppState> {
         .route("/integrity/verify", post(integrity::verify))
         .route("/register", get(register::page))
         .route("/style.css", get(style))
+        .route("/favicon.svg", get(favicon))
         .route_layer(middleware::from_fn_with_state(state, officer::authenticate))
         .layer(Extension(Arc::new(pages)))
         .fallback(not_found)
@@ -148,6 +149,16 @@ async fn style() -> Response {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("style.css"),
+    )
+        .into_response()
+}
+
+/// The pages declare this icon, so that a browser does not ask for `/favicon.ico` (which is
+/// not a page) and log an error on every page.
+async fn favicon() -> Response {
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml")],
+        include_str!("favicon.svg"),
     )
         .into_response()
 }

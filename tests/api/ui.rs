@@ -344,3 +344,28 @@ async fn ui_in_a_browser() {
         "the case worker's attempt is on record"
     );
 }
+
+#[tokio::test]
+async fn the_pages_answer_at_ui_slash_and_declare_an_icon_that_is_served() {
+    let gw = start(|_| {}).await;
+    let (status, home) = get(&gw, OFFICER, "/ui").await;
+    assert_eq!(status, StatusCode::OK, "{home}");
+    // `/ui/` as people type it: the same page (by a permanent redirect).
+    let (status, slash) = get(&gw, OFFICER, "/ui/").await;
+    assert_eq!(
+        (status, slash.contains("<main")),
+        (StatusCode::OK, true),
+        "{slash}"
+    );
+    // The icon the pages declare exists, so a browser asks for no /favicon.ico.
+    assert!(
+        home.contains(r#"rel="icon" href="/ui/favicon.svg""#),
+        "{home}"
+    );
+    let (status, icon) = get(&gw, OFFICER, "/ui/favicon.svg").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(icon.starts_with("<svg"), "{icon}");
+    // Not for anyone else.
+    let (status, _) = get(&gw, CASE_WORKER, "/ui/favicon.svg").await;
+    assert_ne!(status, StatusCode::OK);
+}
