@@ -236,7 +236,10 @@ fn build_party(
     })
 }
 
-fn validation(config: &Config, party: &PartyConfig, algorithm: Algorithm) -> Validation {
+/// What a token of `party` signed with `algorithm` must satisfy: exactly that algorithm, the
+/// gateway's audience, the party's issuer, the leeway. Public so that the token fuzz target
+/// verifies under the same rules as the server.
+pub fn validation(config: &Config, party: &PartyConfig, algorithm: Algorithm) -> Validation {
     let mut validation = Validation::new(algorithm);
     validation.algorithms = vec![algorithm];
     validation.leeway = config.auth.leeway_seconds;

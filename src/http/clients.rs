@@ -57,7 +57,7 @@ pub struct ClientReference {
 }
 
 /// What a registration states.
-struct Registration {
+pub struct Registration {
     ssin: Ssin,
     basis: LegalBasis,
     role: LinkRole,
@@ -65,7 +65,7 @@ struct Registration {
 }
 
 /// The registration's members, or every one that is wrong.
-fn parse_registration(body: &RegisterClientRequest) -> Result<Registration, Vec<InputIssue>> {
+pub fn parse_registration(body: &RegisterClientRequest) -> Result<Registration, Vec<InputIssue>> {
     let ssin = ssin_issue(&body.ssin);
     let basis =
         serde_json::from_value::<LegalBasis>(body.legal_basis.clone().into()).map_err(|_| {

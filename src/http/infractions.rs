@@ -92,7 +92,8 @@ fn both<A, B>(
     }
 }
 
-fn parse_new(body: InfractionRequest) -> Result<NewInfraction, Problem> {
+/// The infraction's members, or both that are wrong.
+pub fn parse_new(body: InfractionRequest) -> Result<NewInfraction, Problem> {
     let (kind, occurred_on) = both(
         (
             InfractionKind::parse(&body.kind),
@@ -112,7 +113,8 @@ fn parse_new(body: InfractionRequest) -> Result<NewInfraction, Problem> {
     })
 }
 
-fn parse_decision(body: SanctionDecisionRequest) -> Result<SanctionDecision, Problem> {
+/// The decision's members, or both that are wrong.
+pub fn parse_decision(body: SanctionDecisionRequest) -> Result<SanctionDecision, Problem> {
     let (decision, decided_on) = both(
         (
             SanctionOutcome::parse(&body.decision),

@@ -37,8 +37,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 }
 
 /// The body as `T`, or the issue naming the member that is wrong as a JSON pointer built from
-/// the deserializer's own path to it.
-fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InputIssue> {
+/// the deserializer's own path to it. Public so that the fuzz targets feed bodies through the
+/// same reader the handlers use.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InputIssue> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe)?;
     deserializer.end().map_err(|error| {

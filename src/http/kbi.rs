@@ -45,7 +45,8 @@ pub struct AttestReceipt {
     reference: String,
 }
 
-fn parse(body: &AttestRequest) -> Result<(Ssin, Attest, DossierReference), Vec<InputIssue>> {
+/// The attest's members, or every one that is wrong.
+pub fn parse(body: &AttestRequest) -> Result<(Ssin, Attest, DossierReference), Vec<InputIssue>> {
     let ssin = Ssin::parse(&body.ssin).map_err(|e| InputIssue::new("body", "/ssin", e.reason()));
     let kind = AttestKind::parse(&body.kind).ok_or_else(|| {
         InputIssue::new("body", "/kind", "integrationAttest or effortAttest")
