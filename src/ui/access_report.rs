@@ -70,7 +70,6 @@ pub fn printable(
         html lang="nl" {
             head {
                 meta charset="utf-8";
-                link rel="icon" href="/ui/favicon.svg" type="image/svg+xml";
                 title { (HEADING) }
             }
             body {
