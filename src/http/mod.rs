@@ -99,14 +99,20 @@ pub fn router(state: AppState, pages: Router<AppState>) -> (Router, utoipa::open
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_millis(limits.request_timeout_ms),
         ))
-        .layer(middleware::map_response(no_sniff))
+        .layer(middleware::map_response(response_headers))
         .layer(middleware::from_fn(context::request_context))
         .with_state(state);
     (router, api)
 }
 
-async fn no_sniff(mut response: Response) -> Response {
+/// Headers every answer carries. `Cache-Control: no-store` unless a handler said otherwise:
+/// almost every answer holds personal or audit data (records, explanations, proofs, the
+/// monitoring), and one a handler forgot must not end up in a cache.
+async fn response_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(header::HeaderValue::from_static("no-store"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),

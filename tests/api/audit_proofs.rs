@@ -306,6 +306,7 @@ impl Reviewer {
     async fn proof(&mut self, path: &str, asked: [(&str, u64); 2]) -> Value {
         let response = self.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
         let body: Value = response.json().await.unwrap();
         for (member, value) in asked {
             assert_eq!(body[member], value, "{body}");

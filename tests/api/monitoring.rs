@@ -10,7 +10,9 @@ use serde_json::Value;
 async fn monitoring(gw: &TestGateway, roles: &[&str], query: &str) -> (u16, Value) {
     let coordinator = gw.session(&Caller::new("amal", roles, "coord-1", "monitoring"));
     let path = format!("/v1/reports/monitoring?{query}");
-    coordinator.call(reqwest::Method::GET, &path, None).await
+    let response = coordinator.get(&path).await;
+    assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    crate::harness::callers::status_and_body(response).await
 }
 
 fn cell(breakdown: &Value, name: &str) -> Value {

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 async fn explain(gw: &TestGateway, officer_party: &str, question: &Value) -> Response {
     let officer = gw.session(&Caller::privacy_officer((officer_party, "dpo-1")));
-    officer.post("/v1/policy/explain", question).await
+    let response = officer.post("/v1/policy/explain", question).await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    response
 }
 
 /// The explanation of `question`, as `officer_party`'s privacy officer is given it.
