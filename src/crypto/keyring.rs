@@ -11,7 +11,6 @@
 use super::cipher::{CipherError, FieldCipher};
 use super::pseudonym::Pseudonymizer;
 use super::secrets::{SecretError, encode_key32, read_key32};
-use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -50,23 +49,16 @@ impl RingKind {
 
     /// A new key's file contents.
     fn new_key(self) -> Result<Zeroizing<Vec<u8>>, ()> {
-        let rng = SystemRandom::new();
         match self {
             Self::Encryption | Self::Pseudonym => {
                 let mut key = Zeroizing::new([0u8; 32]);
-                rng.fill(key.as_mut()).map_err(|_| ())?;
+                SystemRandom::new().fill(key.as_mut()).map_err(|_| ())?;
                 Ok(Zeroizing::new(encode_key32(&key).into_bytes()))
             }
+            // The same kind of key the development PKI makes (rcgen, on ring).
             Self::WebhookSigning => {
-                let der = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| ())?;
-                let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-                let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
-                for line in body.as_bytes().chunks(64) {
-                    pem.push_str(std::str::from_utf8(line).map_err(|_| ())?);
-                    pem.push('\n');
-                }
-                pem.push_str("-----END PRIVATE KEY-----\n");
-                Ok(Zeroizing::new(pem.into_bytes()))
+                let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(|_| ())?;
+                Ok(Zeroizing::new(key.serialize_pem().into_bytes()))
             }
         }
     }
@@ -305,16 +297,23 @@ pub trait FromKeys: Sized {
     fn current(&self) -> &str;
 }
 
+/// The current key made into `T` with `new`, each older key added with `older`.
+fn fold_keys<T>(
+    loaded: &Loaded,
+    new: fn(&str, &[u8; 32]) -> T,
+    older: fn(T, &str, &[u8; 32]) -> T,
+) -> T {
+    let (current, key) = &loaded.keys[0];
+    loaded
+        .keys
+        .iter()
+        .skip(1)
+        .fold(new(current, key), |held, (id, key)| older(held, id, key))
+}
+
 impl FromKeys for FieldCipher {
     fn from_keys(loaded: &Loaded) -> Self {
-        let (current, key) = &loaded.keys[0];
-        loaded
-            .keys
-            .iter()
-            .skip(1)
-            .fold(FieldCipher::new(current, key), |cipher, (id, key)| {
-                cipher.with_older(id, key)
-            })
+        fold_keys(loaded, FieldCipher::new, FieldCipher::with_older)
     }
     fn current(&self) -> &str {
         self.key_id()
@@ -323,14 +322,7 @@ impl FromKeys for FieldCipher {
 
 impl FromKeys for Pseudonymizer {
     fn from_keys(loaded: &Loaded) -> Self {
-        let (current, key) = &loaded.keys[0];
-        loaded
-            .keys
-            .iter()
-            .skip(1)
-            .fold(Pseudonymizer::new(current, key), |p, (id, key)| {
-                p.with_older(id, key)
-            })
+        fold_keys(loaded, Pseudonymizer::new, Pseudonymizer::with_older)
     }
     fn current(&self) -> &str {
         self.key_id()

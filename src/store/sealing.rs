@@ -74,73 +74,56 @@ impl SealedColumn {
     }
 }
 
-pub const RECORD: SealedColumn = SealedColumn {
-    table: "client_records",
-    column: "record",
-    key: "client_id",
-    bound_to: &["client_id"],
-    text: true,
-};
-pub const REFERRAL_REASON: SealedColumn = SealedColumn {
-    table: "referrals",
-    column: "reason",
-    key: "referral_id",
-    bound_to: &["referral_id", "client_id"],
-    text: true,
-};
-pub const REFERRAL_EVIDENCE: SealedColumn = SealedColumn {
-    table: "referrals",
-    column: "evidence_reference",
-    key: "referral_id",
-    bound_to: &["referral_id", "client_id"],
-    text: true,
-};
+pub const RECORD: SealedColumn =
+    SealedColumn::text("client_records", "record", "client_id", &["client_id"]);
+pub const REFERRAL_REASON: SealedColumn = SealedColumn::text(
+    "referrals",
+    "reason",
+    "referral_id",
+    &["referral_id", "client_id"],
+);
+pub const REFERRAL_EVIDENCE: SealedColumn = SealedColumn::text(
+    "referrals",
+    "evidence_reference",
+    "referral_id",
+    &["referral_id", "client_id"],
+);
 /// A message is bound to its referral, which is bound to the client.
-pub const REFERRAL_MESSAGE: SealedColumn = SealedColumn {
-    table: "referral_messages",
-    column: "message",
-    key: "message_id",
-    bound_to: &["message_id", "referral_id"],
-    text: true,
-};
-pub const INFRACTION_DESCRIPTION: SealedColumn = SealedColumn {
-    table: "infractions",
-    column: "description",
-    key: "infraction_id",
-    bound_to: &["infraction_id", "client_id"],
-    text: true,
-};
-pub const DECISION_NOTE: SealedColumn = SealedColumn {
-    table: "infractions",
-    column: "decision_note",
-    key: "infraction_id",
-    bound_to: &["infraction_id", "client_id"],
-    text: true,
-};
-pub const CONSENT_EVIDENCE: SealedColumn = SealedColumn {
-    table: "consents",
-    column: "evidence_reference",
-    key: "consent_id",
-    bound_to: &["consent_id", "client_id"],
-    text: true,
-};
+pub const REFERRAL_MESSAGE: SealedColumn = SealedColumn::text(
+    "referral_messages",
+    "message",
+    "message_id",
+    &["message_id", "referral_id"],
+);
+pub const INFRACTION_DESCRIPTION: SealedColumn = SealedColumn::text(
+    "infractions",
+    "description",
+    "infraction_id",
+    &["infraction_id", "client_id"],
+);
+pub const DECISION_NOTE: SealedColumn = SealedColumn::text(
+    "infractions",
+    "decision_note",
+    "infraction_id",
+    &["infraction_id", "client_id"],
+);
+pub const CONSENT_EVIDENCE: SealedColumn = SealedColumn::text(
+    "consents",
+    "evidence_reference",
+    "consent_id",
+    &["consent_id", "client_id"],
+);
 /// A link's row id is made by the database; the dossier is bound to the client and the party,
 /// of which a client has one active link at a time.
-pub const DOSSIER: SealedColumn = SealedColumn {
-    table: "client_links",
-    column: "dossier_reference",
-    key: "link_id",
-    bound_to: &["client_id", "party_id"],
-    text: true,
-};
+pub const DOSSIER: SealedColumn = SealedColumn::text(
+    "client_links",
+    "dossier_reference",
+    "link_id",
+    &["client_id", "party_id"],
+);
 /// The national register number, bound to its client's id alone (as it was from the start).
-pub const SSIN: SealedColumn = SealedColumn {
-    table: "clients",
-    column: "ssin_ciphertext",
-    key: "client_id",
-    bound_to: &["client_id"],
-    text: false,
-};
+pub const SSIN: SealedColumn =
+    SealedColumn::bytes("clients", "ssin_ciphertext", "client_id", &["client_id"]);
 
 /// Every sealed column, for the key census and the migration to the current key.
 pub const SEALED_COLUMNS: [SealedColumn; 9] = [
@@ -156,8 +139,37 @@ pub const SEALED_COLUMNS: [SealedColumn; 9] = [
 ];
 
 impl SealedColumn {
+    /// A text column: `<key id>.<base64>`, bound to table, column and `bound_to`.
+    const fn text(
+        table: &'static str,
+        column: &'static str,
+        key: &'static str,
+        bound_to: &'static [&'static str],
+    ) -> Self {
+        Self {
+            table,
+            column,
+            key,
+            bound_to,
+            text: true,
+        }
+    }
+
+    /// The byte column of the national register number, bound to its row's first value alone.
+    const fn bytes(
+        table: &'static str,
+        column: &'static str,
+        key: &'static str,
+        bound_to: &'static [&'static str],
+    ) -> Self {
+        Self {
+            text: false,
+            ..Self::text(table, column, key, bound_to)
+        }
+    }
+
     fn associated(&self, values: &[&str]) -> Vec<u8> {
-        if self.table == SSIN.table && self.column == SSIN.column {
+        if !self.text {
             values.first().copied().unwrap_or("").as_bytes().to_vec()
         } else {
             self.binding(values)
