@@ -7,14 +7,13 @@
 //! `cargo bench --bench audit_log [-- --records N --seconds S --concurrency C]`
 //! Uses SQLite in a temporary directory with `synchronous=FULL`, as the gateway does.
 
-use gateway::audit::checkpoint::NoteSigner;
 use gateway::audit::record::{AuditDraft, Outcome};
 use gateway::config::{AuditConfig, DatabaseConfig};
-use gateway::gate::log::{tree, verify};
+use gateway::crypto::keyring::{Configured, Ring, RingKind};
+use gateway::gate::log::{signing, tree, verify};
 use gateway::store::audit_writer::AuditWriter;
 use gateway::store::connect::connect;
-use ring::rand::SystemRandom;
-use ring::signature::Ed25519KeyPair;
+use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -164,13 +163,23 @@ async fn main() {
         total
     );
 
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("key");
-    let signer =
-        Arc::new(NoteSigner::from_pkcs8("bench.invalid/audit", pkcs8.as_ref()).expect("signer"));
-    let verifier = signer.verifier();
+    let key_file = dir.path().join("audit-signing.key");
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).expect("key");
+    std::fs::write(&key_file, key.serialize_pem()).expect("key file");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).expect("mode");
+    let ring = Ring {
+        dir: dir.path().join("keyring"),
+        kind: RingKind::AuditSigning,
+        configured: Configured {
+            id: "audit-signing".into(),
+            file: key_file.clone(),
+        },
+    };
+    let signing = Arc::new(signing::follow(ring, "bench.invalid/audit").expect("signer"));
+    let verifiers = signing.current().verifiers().to_vec();
     let config = AuditConfig {
         log_name: "bench.invalid/audit".into(),
-        signing_key: "unused".into(),
+        signing_key: key_file,
         checkpoint_every_records: 100_000,
         checkpoint_every_ms: 3_600_000,
         max_batch: 4096,
@@ -178,7 +187,7 @@ async fn main() {
         state_file: Some(dir.path().join("audit-state.checkpoint")),
     };
     let hashing_started = Instant::now();
-    let handle = tree::start(db.clone(), signer, &config, appended, writer.clone())
+    let handle = tree::start(db.clone(), signing, &config, appended, writer.clone())
         .await
         .expect("tree");
     handle.checkpoint().await.expect("checkpoint");
@@ -189,7 +198,7 @@ async fn main() {
     );
 
     let verify_started = Instant::now();
-    let verified = verify::verify(&db, &verifier, "bench.invalid/audit")
+    let verified = verify::verify(&db, &verifiers, "bench.invalid/audit")
         .await
         .expect("the log verifies");
     let seconds = verify_started.elapsed().as_secs_f64();

@@ -155,22 +155,34 @@ pub struct KeysConfig {
 }
 
 impl KeysConfig {
-    /// The ring of the encryption or the pseudonym key: the configured key and the keys
-    /// rotation added.
-    pub fn ring(&self, kind: RingKind) -> Ring {
-        let (id, file) = match kind {
-            RingKind::Pseudonym => (&self.pseudonym_key_id, &self.pseudonym_key),
-            RingKind::Encryption | RingKind::WebhookSigning => {
-                (&self.encryption_key_id, &self.encryption_key)
-            }
+    /// The ring of the field-encryption key: the configured key and the keys rotation added.
+    pub fn encryption_ring(&self) -> Ring {
+        let configured = Configured {
+            id: self.encryption_key_id.clone(),
+            file: self.encryption_key.clone(),
         };
-        self.ring_of(
-            kind,
-            Configured {
-                id: id.clone(),
-                file: file.clone(),
-            },
-        )
+        self.ring_of(RingKind::Encryption, configured)
+    }
+
+    /// The ring of the pseudonym key: the configured key and the keys rotation added.
+    pub fn pseudonym_ring(&self) -> Ring {
+        let configured = Configured {
+            id: self.pseudonym_key_id.clone(),
+            file: self.pseudonym_key.clone(),
+        };
+        self.ring_of(RingKind::Pseudonym, configured)
+    }
+
+    /// The ring of a key configured by its file only: its id is the file's name without
+    /// extension (or the kind's name when that is no key id).
+    fn ring_of_file(&self, kind: RingKind, file: PathBuf) -> Ring {
+        let id = file
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .filter(|stem| crate::crypto::keyring::valid_key_id(stem))
+            .unwrap_or(kind.as_str())
+            .to_owned();
+        self.ring_of(kind, Configured { id, file })
     }
 
     fn ring_of(&self, kind: RingKind, configured: Configured) -> Ring {
@@ -188,19 +200,16 @@ impl KeysConfig {
 
 impl Config {
     /// The ring of the webhook signing key, when one is configured: `webhooks.signing_key`
-    /// (its id is the file's name without extension) and the keys rotation added.
+    /// and the keys rotation added.
     pub fn webhook_signing_ring(&self) -> Option<Ring> {
         let file = self.webhooks.signing_key.clone()?;
-        let id = file
-            .file_stem()
-            .and_then(|stem| stem.to_str())
-            .filter(|stem| crate::crypto::keyring::valid_key_id(stem))
-            .unwrap_or("webhook-signing")
-            .to_owned();
-        Some(
-            self.keys
-                .ring_of(RingKind::WebhookSigning, Configured { id, file }),
-        )
+        Some(self.keys.ring_of_file(RingKind::WebhookSigning, file))
+    }
+
+    /// The ring of the checkpoint signing key: `audit.signing_key` and the keys rotation added.
+    pub fn audit_signing_ring(&self) -> Ring {
+        self.keys
+            .ring_of_file(RingKind::AuditSigning, self.audit.signing_key.clone())
     }
 }
 

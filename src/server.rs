@@ -2,13 +2,12 @@
 //! integration tests, which bind their own listeners on free ports.
 
 use crate::app::AppState;
-use crate::audit::checkpoint::NoteSigner;
 use crate::auth::parties::Parties;
 use crate::config::Config;
-use crate::crypto::keyring::{CipherRing, PseudonymRing, RingKind};
-use crate::crypto::{keys, secrets};
-use crate::gate::log::tree;
+use crate::crypto::keyring::{CipherRing, PseudonymRing};
+use crate::crypto::secrets;
 use crate::gate::log::witness::Witnesses;
+use crate::gate::log::{signing, tree};
 use crate::gate::{Gate, PartyDirectory};
 use crate::notify::webhooks;
 use crate::policy::Policy;
@@ -90,7 +89,7 @@ pub async fn prepare(config: Config) -> Result<Prepared> {
         .context("recording the party kind of links made before competence")?;
     store::instances::register(&db, uuid::Uuid::new_v4(), env!("CARGO_PKG_VERSION")).await?;
     let cipher = Arc::new(
-        CipherRing::load(config.keys.ring(RingKind::Encryption))
+        CipherRing::load(config.keys.encryption_ring())
             .context("keys.encryption_key and its ring")?,
     );
     let db = db.with_sealing(cipher.clone());
@@ -141,19 +140,18 @@ async fn open_gate(
     cipher: Arc<CipherRing>,
 ) -> Result<(Gate, FormTokens)> {
     let keys = &config.keys;
-    let pseudonyms = PseudonymRing::load(keys.ring(RingKind::Pseudonym))
-        .context("keys.pseudonym_key and its ring")?;
+    let pseudonyms =
+        PseudonymRing::load(keys.pseudonym_ring()).context("keys.pseudonym_key and its ring")?;
     let encryption_key =
         secrets::read_key32(&keys.encryption_key).context("keys.encryption_key")?;
-    let signing_key = keys::private_key(&config.audit.signing_key).context("audit.signing_key")?;
-    let signer = NoteSigner::from_pkcs8(&config.audit.log_name, signing_key.secret_der())
-        .context("audit.signing_key: not an Ed25519 key usable for checkpoints")?;
+    let signing = signing::follow(config.audit_signing_ring(), &config.audit.log_name)
+        .context("audit.signing_key and its ring: no Ed25519 key usable for checkpoints")?;
     let policy = Policy::load(&config.policy_file)?;
     let appended = Arc::new(Notify::new());
     let writer = AuditWriter::spawn(db.clone(), config.audit.max_batch, appended.clone());
     let tree = tree::start(
         db.clone(),
-        Arc::new(signer),
+        Arc::new(signing),
         &config.audit,
         appended,
         writer.clone(),

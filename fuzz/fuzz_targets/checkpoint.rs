@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     let (signer, verifier) = keys();
 
     // As a note: the signature is checked before the body is read.
-    if let Ok(found) = open_checkpoint(text, verifier, ORIGIN) {
+    if let Ok(found) = open_checkpoint(text, std::slice::from_ref(verifier), ORIGIN) {
         assert_eq!(found.origin, ORIGIN);
     }
     let _ = checkpoint::open(text, verifier);
@@ -44,6 +44,6 @@ fuzz_target!(|data: &[u8]| {
         .sign_checkpoint(&parsed)
         .expect("a parsed origin is signable");
     assert_eq!(checkpoint::open(&note, verifier).as_ref(), Ok(&parsed));
-    let mine = open_checkpoint(&note, verifier, ORIGIN);
+    let mine = open_checkpoint(&note, std::slice::from_ref(verifier), ORIGIN);
     assert_eq!(mine.is_ok(), parsed.origin == ORIGIN);
 });

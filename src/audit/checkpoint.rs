@@ -122,8 +122,11 @@ impl NoteSigner {
 ///
 /// The signature is checked before the body is parsed: signed-note requires
 /// the text to be ignored unless a trusted signature verifies.
-pub fn open(note: &str, verifier: &NoteVerifier) -> Result<Checkpoint, CheckpointError> {
-    Checkpoint::parse(open_note(note, verifier)?)
+pub fn open<T>(note: &str, trusted: &T) -> Result<Checkpoint, CheckpointError>
+where
+    T: AsRef<[NoteVerifier]> + ?Sized,
+{
+    Checkpoint::parse(open_note(note, trusted)?)
 }
 
 #[cfg(test)]

@@ -322,19 +322,27 @@ pub fn signature_lines(note: &str) -> Result<(&str, Vec<SignatureLine<'_>>), Not
     Ok((text, lines))
 }
 
-/// Verifies a signed note against `verifier` and returns its text.
+/// Verifies a signed note against the trusted keys and returns its text.
 ///
 /// Follows signed-note §"Signatures": lines from other keys (same name or
 /// same ID, but not both) are ignored, so witnesses can cosign and keys can
-/// rotate; every line whose name and key ID both match is verified and any
-/// failure rejects the whole note; at least one must verify.
-pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, NoteError> {
+/// rotate; every line whose name and key ID both match a trusted key is
+/// verified and any failure rejects the whole note; at least one must verify.
+/// `trusted` is one key or several (a log's current and earlier keys).
+pub fn open_note<'a, T>(note: &'a str, trusted: &T) -> Result<&'a str, NoteError>
+where
+    T: AsRef<[NoteVerifier]> + ?Sized,
+{
+    let trusted = trusted.as_ref();
     let (text, lines) = signature_lines(note)?;
     let mut verified = false;
     for line in lines {
-        if line.name != verifier.name || line.key_id != verifier.key_hash {
+        let Some(verifier) = trusted
+            .iter()
+            .find(|v| line.name == v.name && line.key_id == v.key_hash)
+        else {
             continue;
-        }
+        };
         let ok = line.payload.len() == ED25519_SIGNATURE_LEN
             && UnparsedPublicKey::new(&signature::ED25519, &verifier.public_key)
                 .verify(text.as_bytes(), &line.payload)
@@ -345,9 +353,19 @@ pub fn open_note<'a>(note: &'a str, verifier: &NoteVerifier) -> Result<&'a str, 
         verified = true;
     }
     if !verified {
-        return Err(verifier.no_matching_signature());
+        return Err(match trusted.first() {
+            Some(verifier) => verifier.no_matching_signature(),
+            None => NoteError::MalformedVerifierKey("no trusted key"),
+        });
     }
     Ok(text)
+}
+
+/// One key is a set of trusted keys of one.
+impl AsRef<[NoteVerifier]> for NoteVerifier {
+    fn as_ref(&self) -> &[NoteVerifier] {
+        std::slice::from_ref(self)
+    }
 }
 
 #[cfg(test)]
@@ -558,6 +576,37 @@ mod tests {
             open_note(SPEC_NOTE, &spec).unwrap(),
             "This is an example message.\n"
         );
+    }
+
+    #[test]
+    fn a_note_opens_against_any_of_a_logs_keys_and_a_bad_line_of_any_rejects_it() {
+        // A log that rotated its key keeps its earlier key to verify what that key signed.
+        let old = signer_from_seed(NAME, &[0x42; 32]);
+        let new = signer_from_seed(NAME, &[0x43; 32]);
+        let keys = [new.verifier(), old.verifier()];
+        let by_old = old.sign_text(GO_TEXT);
+        let by_new = new.sign_text(GO_TEXT);
+        assert_eq!(open_note(&by_old, &keys).unwrap(), GO_TEXT);
+        assert_eq!(open_note(&by_new, &keys[..]).unwrap(), GO_TEXT);
+        assert!(matches!(
+            open_note(&by_old, &new.verifier()),
+            Err(NoteError::NoMatchingSignature { .. })
+        ));
+        // A forged line by a trusted key rejects the note though another trusted key signed.
+        let forged = by_new.replace(
+            by_new.rsplit(' ').next().unwrap(),
+            &format!(
+                "{}\n",
+                STANDARD.encode([old.key_hash().as_slice(), &[0; 64]].concat())
+            ),
+        );
+        let both = format!("{}{}", by_new, forged.rsplit_once("\n\n").unwrap().1);
+        assert!(matches!(
+            open_note(&both, &keys),
+            Err(NoteError::InvalidSignature { .. })
+        ));
+        let none: [NoteVerifier; 0] = [];
+        assert!(open_note(&by_old, &none).is_err());
     }
 
     #[test]

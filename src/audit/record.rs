@@ -46,6 +46,9 @@ impl Outcome {
     }
 }
 
+/// The party the gateway's own records name.
+pub const GATEWAY_PARTY: &str = "gateway";
+
 /// What a request contributes; the writer adds the sequence number and the time at commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditDraft {
@@ -69,6 +72,26 @@ pub struct AuditDraft {
 }
 
 impl AuditDraft {
+    /// A record of what the gateway itself does, on its own or by an operator's command (an
+    /// erasure, a key rotation): party `gateway`, role `system`.
+    pub fn by_the_gateway(
+        user: &str,
+        purpose: &str,
+        action: &'static str,
+        policy_version: &str,
+    ) -> Self {
+        let mut draft = Self::unattended(
+            GATEWAY_PARTY,
+            user,
+            purpose,
+            action,
+            uuid::Uuid::now_v7().to_string(),
+            policy_version,
+        );
+        draft.roles = vec!["system".to_owned()];
+        draft
+    }
+
     /// A record of what the gateway itself does or decides before any caller is known (a
     /// refusal at the door, an erasure): no user's claims, no client, no fields yet.
     pub fn unattended(

@@ -1,9 +1,9 @@
 use super::runtime;
-use crate::audit::checkpoint::{NoteSigner, NoteVerifier};
+use crate::audit::checkpoint::NoteVerifier;
 use crate::config::Config;
-use crate::crypto::keys;
 use crate::gate::log::anchor::{Anchor, open_checkpoint};
 use crate::gate::log::export::{self, Format};
+use crate::gate::log::signing::{self, ListedKey, LogKeys};
 use crate::gate::log::verify::{self, Anchored};
 use crate::gate::log::witness::{self, Witnesses};
 use crate::store::connect::connect;
@@ -16,9 +16,11 @@ pub enum Command {
     /// Recompute the tree from the database, check every record and checkpoint signature, and
     /// name the first record that does not match.
     Verify {
-        /// Verify against this note verifier key instead of the configured signing key's.
+        /// Verify against this note verifier key instead of the keys of the signing ring
+        /// (`audit.signing_key` and the keys rotation added). May be repeated: a log whose key
+        /// was rotated is verified with its current and earlier keys.
         #[arg(long)]
-        verifier_key: Option<String>,
+        verifier_key: Vec<String>,
         /// A checkpoint held outside the database (a signed note, cosignatures allowed): the
         /// log must contain it and extend it. May be repeated.
         #[arg(long, value_name = "FILE")]
@@ -36,38 +38,49 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: Format,
     },
-    /// Print the note verifier key of the checkpoint signing key.
+    /// Print the note verifier keys of the checkpoints, the current first, each with the tree
+    /// sizes it signed.
     VerifierKey,
 }
 
-fn signer(config: &Config) -> Result<NoteSigner> {
-    let key = keys::private_key(&config.audit.signing_key).context("audit.signing_key")?;
-    NoteSigner::from_pkcs8(&config.audit.log_name, key.secret_der()).context("audit.signing_key")
+/// The keys of the signing ring.
+fn log_keys(config: &Config) -> Result<LogKeys> {
+    LogKeys::of_ring(&config.audit_signing_ring(), &config.audit.log_name)
+        .context("audit.signing_key and its ring")
 }
 
 pub fn run(config: Config, command: Command) -> Result<()> {
     config.validate()?;
     match command {
-        Command::VerifierKey => {
-            println!("{}", signer(&config)?.verifier_key());
+        Command::VerifierKey => runtime()?.block_on(async {
+            let keys = log_keys(&config)?;
+            let db = connect(&config.database).await?;
+            let listed = signing::listing(&db, &keys).await;
+            db.close().await;
+            for key in listed? {
+                println!("{}", listing_line(&key));
+            }
             Ok(())
-        }
+        }),
         Command::Verify {
             verifier_key,
             checkpoint,
             witnesses,
             strict,
         } => {
-            let verifier = match verifier_key {
-                Some(text) => NoteVerifier::parse(&text).context("--verifier-key")?,
-                None => signer(&config)?.verifier(),
+            let verifiers = if verifier_key.is_empty() {
+                log_keys(&config)?.verifiers().to_vec()
+            } else {
+                (verifier_key.iter())
+                    .map(|text| NoteVerifier::parse(text).context("--verifier-key"))
+                    .collect::<Result<_>>()?
             };
             let options = VerifyOptions {
                 checkpoints: checkpoint,
                 witnesses,
                 strict,
             };
-            runtime()?.block_on(verify_command(&config, &verifier, options))
+            runtime()?.block_on(verify_command(&config, &verifiers, options))
         }
         Command::Export { format } => runtime()?.block_on(async {
             let db = connect(&config.database).await?;
@@ -90,20 +103,47 @@ struct VerifyOptions {
 
 /// The checkpoints held outside the database: the files given, and this gateway's state file
 /// when it is there.
-fn anchors(config: &Config, verifier: &NoteVerifier, files: &[PathBuf]) -> Result<Vec<Anchored>> {
+/// `<verifier key>\t<what it is>`: the key first, alone in its column, for scripts.
+fn listing_line(key: &ListedKey) -> String {
+    let what = match (key.current, key.signed) {
+        (true, None) => "current; has signed no checkpoint yet".to_owned(),
+        (current, Some((first, last, n))) => format!(
+            "{}signed tree sizes {first} to {last} ({n} checkpoints)",
+            if current {
+                "current; "
+            } else {
+                "earlier key; "
+            }
+        ),
+        (false, None) => "earlier key; signed no checkpoint".to_owned(),
+    };
+    match (&key.verifier_key, &key.id) {
+        (Some(verifier_key), Some(id)) => format!("{verifier_key}\t{what}; ring id {id}"),
+        _ => format!(
+            "unknown key {:08x}\t{what}; not in the signing ring",
+            u32::from_be_bytes(key.key_hash)
+        ),
+    }
+}
+
+fn anchors(
+    config: &Config,
+    verifiers: &[NoteVerifier],
+    files: &[PathBuf],
+) -> Result<Vec<Anchored>> {
     let origin = &config.audit.log_name;
     let mut anchors = Vec::new();
     for file in files {
         let note = std::fs::read_to_string(file)
             .with_context(|| format!("--checkpoint {}", file.display()))?;
-        let checkpoint = open_checkpoint(&note, verifier, origin)
+        let checkpoint = open_checkpoint(&note, verifiers, origin)
             .map_err(|problem| anyhow::anyhow!("--checkpoint {}: {problem}", file.display()))?;
         anchors.push(Anchored {
             label: format!("checkpoint {}", file.display()),
             checkpoint,
         });
     }
-    let state = Anchor::new(config.audit.state_file(), verifier.clone(), origin);
+    let state = Anchor::new(config.audit.state_file(), verifiers.to_vec(), origin);
     if let Some(checkpoint) = state.load()? {
         anchors.push(Anchored {
             label: format!("the state file {}", state.path().display()),
@@ -115,10 +155,10 @@ fn anchors(config: &Config, verifier: &NoteVerifier, files: &[PathBuf]) -> Resul
 
 async fn verify_command(
     config: &Config,
-    verifier: &NoteVerifier,
+    verifiers: &[NoteVerifier],
     options: VerifyOptions,
 ) -> Result<()> {
-    let mut anchors = anchors(config, verifier, &options.checkpoints)?;
+    let mut anchors = anchors(config, verifiers, &options.checkpoints)?;
     // The witness keys are read only when a quorum is asked for.
     let witnesses = match options.witnesses {
         0 => Witnesses::default(),
@@ -145,7 +185,7 @@ async fn verify_command(
     let db = connect(&config.database).await?;
     let started = std::time::Instant::now();
     let outcome =
-        verify::verify_anchored(&db, verifier, &config.audit.log_name, &mut anchors).await;
+        verify::verify_anchored(&db, verifiers, &config.audit.log_name, &mut anchors).await;
     let quorum = match (&outcome, options.witnesses) {
         (Ok(_), needed) if needed > 0 => Some(witness::quorum(&db, &witnesses).await),
         _ => None,

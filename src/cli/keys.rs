@@ -7,8 +7,9 @@ use super::runtime;
 use crate::config::Config;
 use crate::crypto::keyring::{CipherRing, PseudonymRing, Ring, RingKind};
 use crate::gate::keys;
+use crate::gate::log::signing::{self, LogKeys};
 use crate::store;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use std::sync::Arc;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -20,6 +21,9 @@ pub enum Kind {
     /// The Ed25519 key that signs webhook deliveries: until the older key is retired, each
     /// delivery carries a signature by both.
     WebhookSigning,
+    /// The Ed25519 key that signs the audit log's checkpoints: the new key signs from the next
+    /// checkpoint; the earlier keys stay to verify what they signed.
+    AuditSigning,
 }
 
 impl Kind {
@@ -28,15 +32,18 @@ impl Kind {
             Kind::Encryption => RingKind::Encryption,
             Kind::Pseudonym => RingKind::Pseudonym,
             Kind::WebhookSigning => RingKind::WebhookSigning,
+            Kind::AuditSigning => RingKind::AuditSigning,
         }
     }
 
     fn ring(self, config: &Config) -> Result<Ring> {
         match self {
-            Kind::Encryption | Kind::Pseudonym => Ok(config.keys.ring(self.kind())),
+            Kind::Encryption => Ok(config.keys.encryption_ring()),
+            Kind::Pseudonym => Ok(config.keys.pseudonym_ring()),
             Kind::WebhookSigning => config
                 .webhook_signing_ring()
                 .context("webhooks.signing_key is not configured"),
+            Kind::AuditSigning => Ok(config.audit_signing_ring()),
         }
     }
 }
@@ -56,39 +63,46 @@ pub enum Command {
 
 pub fn run(config: Config, command: Command) -> Result<()> {
     config.validate()?;
-    let ring = config.keys.ring(RingKind::Encryption);
+    let ring = config.keys.encryption_ring();
     if let Command::Rotate { kind } = command {
-        let id = kind
-            .ring(&config)?
-            .rotate(time::OffsetDateTime::now_utc())?;
-        let next = match kind {
-            Kind::WebhookSigning => {
-                "deliveries are signed with it and with the older keys until those are retired \
-                 (`gateway events public-key` lists them for the receivers)"
-            }
-            Kind::Encryption | Kind::Pseudonym => {
-                "serving instances take it within seconds and move what older keys made \
-                 (or run `gateway keys migrate`)"
-            }
-        };
-        println!(
-            "{}: added key {id}, now current; {next}",
-            kind.kind().as_str()
+        return rotate(config, kind);
+    }
+    if let Command::Retire {
+        kind: Kind::AuditSigning,
+        ..
+    } = command
+    {
+        bail!(
+            "audit-signing keys are not retired: the checkpoints a key signed must stay \
+             verifiable (rotate to stop a key from signing)"
         );
-        return Ok(());
     }
     runtime()?.block_on(async {
         let cipher = Arc::new(CipherRing::load(ring.clone()).context("keys.encryption_key")?);
-        let pseudonyms = PseudonymRing::load(config.keys.ring(RingKind::Pseudonym))
-            .context("keys.pseudonym_key")?;
+        let pseudonyms =
+            PseudonymRing::load(config.keys.pseudonym_ring()).context("keys.pseudonym_key")?;
         let db = store::connect::connect(&config.database)
             .await
             .context("database.url: cannot open the database")?
             .with_sealing(cipher.clone());
         let outcome = match command {
-            Command::Rotate { .. } => Ok(()),
+            Command::Rotate { .. } => unreachable!("handled above"),
             Command::Status => {
                 status(&db, &cipher, &pseudonyms).await?;
+                let log_keys =
+                    LogKeys::of_ring(&config.audit_signing_ring(), &config.audit.log_name)
+                        .context("audit.signing_key and its ring")?;
+                for key in signing::listing(&db, &log_keys).await? {
+                    let id = key.id.unwrap_or_else(|| "unknown key".to_owned());
+                    let what = match key.signed {
+                        Some((first, last, n)) => {
+                            format!("signed tree sizes {first} to {last} ({n} checkpoints)")
+                        }
+                        None => "signed no checkpoint yet".to_owned(),
+                    };
+                    let role = if key.current { "current" } else { "earlier" };
+                    println!("audit-signing: {role} {id}: {what}");
+                }
                 if let Some(ring) = config.webhook_signing_ring() {
                     let ids: Vec<String> = ring.in_use()?.into_iter().map(|(id, _)| id).collect();
                     println!(
@@ -119,6 +133,7 @@ pub fn run(config: Config, command: Command) -> Result<()> {
                     Kind::Pseudonym => keys::retire_pseudonym(&db, &ring, &id).await?,
                     // Nothing stored depends on a signing key: receivers are told beforehand.
                     Kind::WebhookSigning => ring.retire(&id)?,
+                    Kind::AuditSigning => unreachable!("refused above"),
                 }
                 println!("{}: key {id} retired", kind.kind().as_str());
                 Ok(())
@@ -127,6 +142,50 @@ pub fn run(config: Config, command: Command) -> Result<()> {
         db.close().await;
         outcome
     })
+}
+
+/// Adds a key of `kind` and makes it current, then puts the rotation on record in the audit log
+/// (for the checkpoint key, with its verifier key: under checkpoints the earlier key signs).
+fn rotate(config: Config, kind: Kind) -> Result<()> {
+    let ring = kind.ring(&config)?;
+    let id = ring.rotate(time::OffsetDateTime::now_utc())?;
+    let next = match kind {
+        Kind::WebhookSigning => {
+            "deliveries are signed with it and with the older keys until those are retired \
+             (`gateway events public-key` lists them for the receivers)"
+        }
+        Kind::Encryption | Kind::Pseudonym => {
+            "serving instances take it within seconds and move what older keys made \
+             (or run `gateway keys migrate`)"
+        }
+        Kind::AuditSigning => {
+            "serving instances sign their next checkpoint with it; the earlier keys still verify \
+             (`gateway audit verifier-key` lists them for auditors and witnesses)"
+        }
+    };
+    println!(
+        "{}: added key {id}, now current; {next}",
+        kind.kind().as_str()
+    );
+    let verifier_key = match kind {
+        Kind::AuditSigning => {
+            let keys = LogKeys::of_ring(&ring, &config.audit.log_name)?;
+            Some(keys.signer().verifier_key())
+        }
+        _ => None,
+    };
+    runtime()?.block_on(async {
+        let prepared = crate::server::prepare(config).await?;
+        let recorded = prepared
+            .state
+            .gate
+            .record_key_rotation(kind.kind().as_str(), &id, verifier_key.as_deref())
+            .await;
+        prepared.close().await;
+        recorded.context("the rotation is made but could not be put on record in the audit log")
+    })?;
+    println!("the rotation is on record in the audit log (action rotateKey)");
+    Ok(())
 }
 
 /// Per key: `  <id>: <n> value(s) <where>`, the current key first.

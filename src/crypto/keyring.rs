@@ -27,6 +27,10 @@ pub enum RingKind {
     /// The Ed25519 key that signs webhook deliveries (PKCS#8 PEM). Every key of the ring signs
     /// each delivery until it is retired (Standard Webhooks allows several `v1a` entries).
     WebhookSigning,
+    /// The Ed25519 key that signs the audit log's checkpoints (PKCS#8 PEM). Only the current
+    /// key signs; every earlier key stays in the ring (never retired) so that what it signed
+    /// stays verifiable.
+    AuditSigning,
 }
 
 impl RingKind {
@@ -35,6 +39,7 @@ impl RingKind {
             Self::Encryption => "encryption",
             Self::Pseudonym => "pseudonym",
             Self::WebhookSigning => "webhook-signing",
+            Self::AuditSigning => "audit-signing",
         }
     }
 
@@ -44,6 +49,7 @@ impl RingKind {
             Self::Encryption => "e",
             Self::Pseudonym => "p",
             Self::WebhookSigning => "w",
+            Self::AuditSigning => "a",
         }
     }
 
@@ -56,7 +62,7 @@ impl RingKind {
                 Ok(Zeroizing::new(encode_key32(&key).into_bytes()))
             }
             // The same kind of key the development PKI makes (rcgen, on ring).
-            Self::WebhookSigning => {
+            Self::WebhookSigning | Self::AuditSigning => {
                 let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(|_| ())?;
                 Ok(Zeroizing::new(key.serialize_pem().into_bytes()))
             }
@@ -288,6 +294,57 @@ fn write_owner_only(path: &Path, bytes: &[u8]) -> Result<(), RingError> {
     file.write_all(bytes).map_err(io(&temporary))?;
     file.sync_all().map_err(io(&temporary))?;
     std::fs::rename(&temporary, path).map_err(io(path))
+}
+
+/// How a ring's keys are made into what uses them.
+type Make<T> = dyn Fn(&Ring) -> anyhow::Result<T> + Send + Sync;
+
+/// What is made from a ring's keys (a signer of every key in use, say), made again when the
+/// ring changed on disk: a rotation or retirement by the command line or another instance.
+pub struct Following<T> {
+    ring: Ring,
+    make: Box<Make<T>>,
+    held: std::sync::Mutex<(Option<std::time::SystemTime>, std::sync::Arc<T>)>,
+}
+
+impl<T> Following<T> {
+    pub fn load(
+        ring: Ring,
+        make: impl Fn(&Ring) -> anyhow::Result<T> + Send + Sync + 'static,
+    ) -> anyhow::Result<Self> {
+        let changed = ring.changed_at();
+        let made = make(&ring)?;
+        Ok(Self {
+            ring,
+            make: Box::new(make),
+            held: std::sync::Mutex::new((changed, std::sync::Arc::new(made))),
+        })
+    }
+
+    /// What the ring's keys make now. A ring that changed but no longer loads keeps what it
+    /// made before (and says so in the log): a half-written rotation must not stop signing.
+    pub fn current(&self) -> std::sync::Arc<T> {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let changed = self.ring.changed_at();
+        if changed != held.0 {
+            match (self.make)(&self.ring) {
+                Ok(made) => *held = (changed, std::sync::Arc::new(made)),
+                Err(error) => tracing::error!(
+                    ring = self.ring.kind.as_str(),
+                    error = format!("{error:#}"),
+                    "the key ring does not load"
+                ),
+            }
+        }
+        held.1.clone()
+    }
+
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
 }
 
 /// What a ring's keys are turned into, once loaded.

@@ -3,6 +3,7 @@
 //! still holds, the migration seals them again under the current key (resumable: it picks up
 //! whatever is not under the current key yet), and a key is retired only when it holds nothing.
 
+use crate::audit::record::AuditDraft;
 use crate::crypto::cipher::CipherError;
 use crate::crypto::keyring::{CipherRing, PseudonymRing, Ring, RingError};
 use crate::crypto::pseudonym::Pseudonymizer;
@@ -194,5 +195,29 @@ pub async fn migrate_pseudonyms(
             .await?;
             moved += u64::from(replaced);
         }
+    }
+}
+
+/// The action of the record a key rotation appends.
+pub const ROTATE_KEY: &str = "rotateKey";
+
+impl super::Gate {
+    /// Puts a key rotation on record, by the gateway: which kind, the new key's id and, for
+    /// the checkpoint key, its verifier key. Appended under checkpoints the earlier key signs,
+    /// the record has the earlier key vouch for the new one.
+    pub async fn record_key_rotation(
+        &self,
+        kind: &str,
+        id: &str,
+        verifier_key: Option<&str>,
+    ) -> Result<(), super::GateError> {
+        let mut draft =
+            AuditDraft::by_the_gateway("keys", "security", ROTATE_KEY, self.policy.version());
+        draft.reason = Some(match verifier_key {
+            Some(verifier_key) => format!("{kind} key {id} made current: {verifier_key}"),
+            None => format!("{kind} key {id} made current"),
+        });
+        self.writer.submit(None, draft).await?;
+        Ok(())
     }
 }

@@ -12,7 +12,6 @@ use time::OffsetDateTime;
 
 pub const ERASE_CLIENT: &str = "eraseClient";
 /// Who the erasure records name: the gateway itself, under the retention rule.
-const SYSTEM_PARTY: &str = "gateway";
 const SYSTEM_USER: &str = "retention";
 const SYSTEM_PURPOSE: &str = "storageLimitation";
 
@@ -72,15 +71,8 @@ impl Gate {
 }
 
 fn system_draft(client_id: &str, policy_version: &str) -> AuditDraft {
-    let mut draft = AuditDraft::unattended(
-        SYSTEM_PARTY,
-        SYSTEM_USER,
-        SYSTEM_PURPOSE,
-        ERASE_CLIENT,
-        uuid::Uuid::now_v7().to_string(),
-        policy_version,
-    );
-    draft.roles = vec!["system".to_owned()];
+    let mut draft =
+        AuditDraft::by_the_gateway(SYSTEM_USER, SYSTEM_PURPOSE, ERASE_CLIENT, policy_version);
     draft.legal_basis = Some("legalObligation".to_owned());
     draft.client = Some(client_id.to_owned());
     draft

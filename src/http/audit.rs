@@ -8,10 +8,10 @@ use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
 use crate::audit::record::AuditRecord;
 use crate::domain::purpose::Purpose;
-use crate::gate::Caller;
 use crate::gate::action;
 use crate::gate::log::proofs::ProofError;
 use crate::gate::parameters::Parameters;
+use crate::gate::{Caller, GateError};
 use axum::Json;
 use axum::extract::{Extension, Query, State};
 use axum::http::header;
@@ -108,22 +108,69 @@ pub async fn get_audit_checkpoint(
     Ok((headers, note).into_response())
 }
 
-/// The note verifier key of the checkpoint signer: `<name>+<hex keyhash>+<base64(0x01‖key)>`.
+/// The keys that sign and signed the log's checkpoints.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifierKeys {
+    /// The note verifier key of the key that signs new checkpoints:
+    /// `<name>+<hex keyhash>+<base64(0x01‖key)>`.
+    current: String,
+    /// The current key first, then the earlier ones, most recently used first.
+    keys: Vec<VerifierKeyEntry>,
+}
+
+/// One key of the log and the checkpoints it signed.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifierKeyEntry {
+    /// The note verifier key; `null` for a key that signed checkpoints but that the gateway
+    /// does not hold any more.
+    verifier_key: Option<String>,
+    /// The key hash (signed-note key ID), 8 hex digits.
+    key_hash: String,
+    current: bool,
+    /// The smallest tree size it signed a checkpoint for; `null` if it signed none yet.
+    first_tree_size: Option<u64>,
+    /// The largest tree size it signed a checkpoint for; `null` if it signed none yet.
+    last_tree_size: Option<u64>,
+    /// How many checkpoints it signed.
+    checkpoints: u64,
+}
+
+/// The note verifier keys of the log: the current key and every earlier one (a rotation keeps
+/// what the earlier key signed verifiable), with the tree sizes each signed.
 #[utoipa::path(get, path = "/v1/audit/verifier-key", operation_id = "getAuditVerifierKey", tag = "audit",
-    responses((status = 200, description = "The verifier key", body = String, content_type = "text/plain")))]
+    responses((status = 200, description = "The verifier keys", body = VerifierKeys)))]
 pub async fn get_audit_verifier_key(
     State(state): State<AppState>,
     Extension(who): Extension<Caller>,
-) -> Response {
+) -> Result<Json<VerifierKeys>, Problem> {
     if who.purpose != Purpose::AuditReview {
-        return Problem::missing_scope("the audit log is reviewed with the purpose auditReview")
-            .into_response();
+        return Err(Problem::missing_scope(
+            "the audit log is reviewed with the purpose auditReview",
+        ));
     }
-    (
-        [(header::CONTENT_TYPE, TEXT)],
-        format!("{}\n", state.gate.verifier_key()),
-    )
-        .into_response()
+    let listed = state
+        .gate
+        .signing_keys()
+        .await
+        .map_err(|e| Problem::from(GateError::from(e)))?;
+    let keys: Vec<VerifierKeyEntry> = listed
+        .into_iter()
+        .map(|key| VerifierKeyEntry {
+            verifier_key: key.verifier_key,
+            key_hash: format!("{:08x}", u32::from_be_bytes(key.key_hash)),
+            current: key.current,
+            first_tree_size: key.signed.map(|(first, _, _)| first),
+            last_tree_size: key.signed.map(|(_, last, _)| last),
+            checkpoints: key.signed.map_or(0, |(_, _, n)| n),
+        })
+        .collect();
+    let current = (keys.iter())
+        .find(|k| k.current)
+        .and_then(|k| k.verifier_key.clone())
+        .unwrap_or_else(|| state.gate.verifier_key());
+    Ok(Json(VerifierKeys { current, keys }))
 }
 
 /// The inclusion proof of record `index` in the tree of size `treeSize` (RFC 9162 §2.1.3).

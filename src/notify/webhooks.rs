@@ -15,7 +15,7 @@ use crate::audit::record::micros;
 use crate::auth::parties::Party;
 use crate::auth::principal::Principal;
 use crate::config::{WebhookConfig, WebhooksConfig};
-use crate::crypto::keyring::Ring;
+use crate::crypto::keyring::{Following, Ring};
 use crate::crypto::keys;
 use crate::domain::role::{Role, RoleSet};
 use crate::gate::views::EventView;
@@ -54,38 +54,9 @@ struct Shared {
 }
 
 /// The signer of the deliveries: every key of the signing ring that is not retired, the
-/// current first; read again when the ring changes (a rotation or retirement, by the command
+/// current first; made again when the ring changes (a rotation or retirement, by the command
 /// line, while serving).
-struct Signer {
-    ring: Ring,
-    held: std::sync::Mutex<(Option<SystemTime>, Arc<WebhookSigner>)>,
-}
-
-impl Signer {
-    fn load(ring: Ring) -> Result<Self> {
-        let changed = ring.changed_at();
-        let signer = signer_of(&ring)?;
-        Ok(Self {
-            ring,
-            held: std::sync::Mutex::new((changed, Arc::new(signer))),
-        })
-    }
-
-    fn current(&self) -> Arc<WebhookSigner> {
-        let mut held = self
-            .held
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let changed = self.ring.changed_at();
-        if changed != held.0 {
-            match signer_of(&self.ring) {
-                Ok(signer) => *held = (changed, Arc::new(signer)),
-                Err(error) => tracing::error!(%error, "the webhook signing ring does not load"),
-            }
-        }
-        held.1.clone()
-    }
-}
+type Signer = Following<WebhookSigner>;
 
 /// A signer with every key of `ring` in use, the current first.
 pub fn signer_of(ring: &Ring) -> Result<WebhookSigner> {
@@ -143,7 +114,7 @@ pub async fn start(
     if hooks.is_empty() {
         return Ok(Vec::new());
     }
-    let signer = Signer::load(signing.context("webhooks.signing_key")?)?;
+    let signer = Signer::load(signing.context("webhooks.signing_key")?, signer_of)?;
     let client = http_client(settings)?;
     let shared = Arc::new(Shared {
         gate,

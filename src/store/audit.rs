@@ -140,15 +140,20 @@ pub struct StoredCheckpoint {
     pub note: String,
 }
 
+/// Keeps a signed checkpoint, and counts it to the key that signed it (`signer`, its key
+/// hash), in one transaction. Several instances sign the same checkpoint: only the first
+/// stored counts.
 pub async fn put_checkpoint(
     db: &Db,
     size: u64,
     root: &Hash,
     note: &str,
+    signer: [u8; 4],
     at_micros: i64,
 ) -> Result<(), StoreError> {
     with_pool!(db, |pool| {
-        sqlx::query(
+        let mut tx = pool.begin().await?;
+        let stored = sqlx::query(
             "INSERT INTO audit_checkpoints (tree_size, root_hash, note, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (tree_size) DO NOTHING",
         )
@@ -156,8 +161,74 @@ pub async fn put_checkpoint(
         .bind(root.as_slice())
         .bind(note)
         .bind(at_micros)
-        .execute(pool)
-        .await?;
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if stored == 1 {
+            sqlx::query(COUNT_SIGNED)
+                .bind(signer.as_slice())
+                .bind(size as i64)
+                .bind(size as i64)
+                .bind(1_i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Adds checkpoints signed by a key between two tree sizes to its row.
+const COUNT_SIGNED: &str = "INSERT INTO audit_signers (key_hash, first_tree_size, last_tree_size, checkpoints) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (key_hash) DO UPDATE SET \
+     first_tree_size = CASE WHEN excluded.first_tree_size < audit_signers.first_tree_size \
+         THEN excluded.first_tree_size ELSE audit_signers.first_tree_size END, \
+     last_tree_size = CASE WHEN excluded.last_tree_size > audit_signers.last_tree_size \
+         THEN excluded.last_tree_size ELSE audit_signers.last_tree_size END, \
+     checkpoints = audit_signers.checkpoints + excluded.checkpoints";
+
+/// A key that signed checkpoints: its key hash, the first and last tree size it signed and
+/// how many checkpoints.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Signer {
+    pub key_hash: Vec<u8>,
+    pub first_tree_size: i64,
+    pub last_tree_size: i64,
+    pub checkpoints: i64,
+}
+
+/// Every key that signed checkpoints, in the order they started signing.
+pub async fn signers(db: &Db) -> Result<Vec<Signer>, StoreError> {
+    Ok(with_pool!(db, |pool| {
+        sqlx::query_as(
+            "SELECT key_hash, first_tree_size, last_tree_size, checkpoints FROM audit_signers \
+             ORDER BY first_tree_size",
+        )
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// Fills the signers from the checkpoints (a deployment from before they were kept), once:
+/// only while nothing is counted yet.
+pub async fn fill_signers(db: &Db, signers: &[Signer]) -> Result<(), StoreError> {
+    with_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let counted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_signers")
+            .fetch_one(&mut *tx)
+            .await?;
+        if counted == 0 {
+            for signer in signers {
+                sqlx::query(COUNT_SIGNED)
+                    .bind(signer.key_hash.as_slice())
+                    .bind(signer.first_tree_size)
+                    .bind(signer.last_tree_size)
+                    .bind(signer.checkpoints)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
     });
     Ok(())
 }

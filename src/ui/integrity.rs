@@ -62,6 +62,7 @@ pub async fn page(
         return gate_error(&officer, error);
     }
     let checkpoint = state.gate.checkpoint().await;
+    let keys = state.gate.signing_keys().await.unwrap_or_default();
     let status = pages.verification.status();
     let token = pages.forms.issue(
         &officer.certificate_sha256,
@@ -80,6 +81,19 @@ pub async fn page(
             Err(_) => p class="error" role="alert" { "Er kon nu geen controlepunt worden ondertekend." },
         }
         p { "Sleutel om het na te gaan: " code class="key" { (state.gate.verifier_key()) } }
+        @if keys.len() > 1 {
+            p { "Eerdere sleutels ondertekenden eerdere controlepunten; ze blijven geldig om die na te gaan:" }
+            ul {
+                @for key in keys.iter().filter(|k| !k.current) {
+                    li {
+                        code class="key" { (key.verifier_key.as_deref().unwrap_or("(onbekende sleutel)")) }
+                        @if let Some((first, last, _)) = key.signed {
+                            " — boomgrootte " (first) " tot " (last)
+                        }
+                    }
+                }
+            }
+        }
         h2 id="nagaan" { "Het hele logboek nagaan" }
         p {
             "Leest elk record opnieuw, rekent de boom opnieuw uit en controleert elke "

@@ -169,8 +169,10 @@ fn the_verifier_here_agrees_with_the_rfc_on_a_hand_built_tree() {
 // --- C2SP signed notes -----------------------------------------------------------------------
 
 pub(crate) struct VerifierKey {
+    /// The key as written: `<name>+<hash>+<key>`.
+    pub(crate) text: String,
     name: String,
-    key_hash: [u8; 4],
+    pub(crate) key_hash: [u8; 4],
     public_key: [u8; 32],
 }
 
@@ -189,6 +191,7 @@ pub(crate) fn parse_verifier_key(text: &str) -> VerifierKey {
     let computed = sha256(&[name.as_bytes(), b"\n", &[0x01], &public_key]);
     assert_eq!(key_hash, computed[..4], "the key hash matches the key");
     VerifierKey {
+        text: text.trim_end_matches('\n').to_owned(),
         name,
         key_hash,
         public_key,
@@ -299,7 +302,10 @@ impl Reviewer {
     }
 
     async fn verifier_key(&mut self) -> VerifierKey {
-        parse_verifier_key(&self.text("/v1/audit/verifier-key").await)
+        let response = self.get("/v1/audit/verifier-key").await;
+        assert_eq!(response.status(), 200);
+        let keys: Value = response.json().await.unwrap();
+        parse_verifier_key(keys["current"].as_str().unwrap())
     }
 
     /// The proof at `path`, after checking that it is served and names what was asked for.
@@ -429,7 +435,7 @@ async fn a_checkpoint_is_a_signed_note_over_the_root_of_the_records_as_stored() 
     assert!(!signed_by(&bad_signature, &key));
     let other_key = VerifierKey {
         public_key: flipped(&key.public_key, 9),
-        ..parse_verifier_key(&officer.text("/v1/audit/verifier-key").await)
+        ..officer.verifier_key().await
     };
     assert!(!signed_by(&note, &other_key));
 

@@ -1,9 +1,11 @@
 //! Every key rotates while the gateway serves, and nothing is lost: what an older key sealed
 //! reads and moves to the new key; the same person finds the same client before, during and
-//! after a pseudonym rotation; a key is retired only when nothing uses it.
+//! after a pseudonym rotation; a key is retired only when nothing uses it; the checkpoints an
+//! earlier audit-signing key signed stay verifiable.
 
-use crate::harness::{TestGateway, client_id, generated_ssin, with_joint_client};
-use serde_json::json;
+use crate::audit_proofs::{Note, parse_note, parse_verifier_key, signed_by};
+use crate::harness::{Caller, Endpoint, TestGateway, client_id, generated_ssin, with_joint_client};
+use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// The line of `gateway keys status` about key `id`: how many values it still holds.
@@ -116,4 +118,100 @@ async fn the_pseudonym_key_rotates_while_serving_and_nobody_is_split_in_two() {
     assert!(again.status().is_success(), "{}", again.status());
     assert_eq!(client_id(again).await, client);
     assert_eq!(same_client(ssin).await, client);
+}
+
+/// The key hash of the first signature of a checkpoint note.
+fn signing_key_hash(note: &Note) -> Vec<u8> {
+    note.signatures[0].1[..4].to_vec()
+}
+
+#[tokio::test]
+async fn the_checkpoint_key_rotates_while_serving_and_every_earlier_checkpoint_still_verifies() {
+    let (gw, client, gent, _amal) = with_joint_client(46).await;
+    gent.write_record(&client, json!({"receivesLivingWage": true}))
+        .await;
+    let officer = gw.session(&Caller::privacy_officer(("ocmw-gent", "po-gent-1")));
+    let checkpoint = || async {
+        let response = officer.get("/v1/audit/checkpoint").await;
+        assert_eq!(response.status(), 200);
+        parse_note(&response.text().await.unwrap())
+    };
+    let verifier_keys = || async {
+        let response = officer.get("/v1/audit/verifier-key").await;
+        assert_eq!(response.status(), 200);
+        response.json::<Value>().await.unwrap()
+    };
+    let before = checkpoint().await;
+    let old_key = parse_verifier_key(verifier_keys().await["current"].as_str().unwrap());
+    assert!(signed_by(&before, &old_key));
+
+    let new_id = rotate(&gw, "audit-signing").await;
+    // The serving gateway signs its next checkpoint with the new key.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let after = loop {
+        gent.write_record(&client, json!({"increasedAllowance": true}))
+            .await;
+        let note = checkpoint().await;
+        if signing_key_hash(&note) != old_key.key_hash {
+            break note;
+        }
+        assert!(Instant::now() < deadline, "still signed by the old key");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(after.size > before.size);
+
+    // The listing names the new key current and keeps the earlier one with what it signed.
+    let listed = verifier_keys().await;
+    let new_key = parse_verifier_key(listed["current"].as_str().unwrap());
+    assert!(signed_by(&after, &new_key), "{listed}");
+    assert!(!signed_by(&after, &old_key));
+    let keys = listed["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{listed}");
+    assert_eq!(keys[0]["current"], true);
+    assert_eq!(
+        keys[1]["verifierKey"].as_str(),
+        Some(old_key.text.as_str()),
+        "{listed}"
+    );
+    let old_last = keys[1]["lastTreeSize"].as_u64().unwrap();
+    assert!(old_last >= before.size, "{listed}");
+    assert!(
+        keys[0]["firstTreeSize"].as_u64().unwrap() > old_last,
+        "{listed}"
+    );
+    // What the earlier key signed still verifies with the key the listing gives for it.
+    assert!(signed_by(
+        &before,
+        &parse_verifier_key(keys[1]["verifierKey"].as_str().unwrap())
+    ));
+
+    // The rotation is on record, by the gateway, naming the new verifier key.
+    let rotations = gw.audit_of_action("rotateKey").await;
+    assert_eq!(rotations.len(), 1);
+    assert_eq!(rotations[0].party_id, "gateway");
+    let reason = rotations[0].record.reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains(&new_id) && reason.contains(&new_key.text),
+        "{reason}"
+    );
+
+    // `audit verify` checks every checkpoint, each with the key that signed it.
+    let verified = gw.cli(&["audit", "verify"]).await;
+    assert!(verified.status.success(), "{verified}");
+    let listing = gw.cli(&["audit", "verifier-key"]).await;
+    assert!(listing.status.success(), "{listing}");
+    let lines: Vec<&str> = listing.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{listing}");
+    assert!(lines[0].starts_with(&new_key.text) && lines[0].contains("current"));
+    assert!(lines[1].starts_with(&old_key.text) && lines[1].contains("earlier key"));
+    // Against the new key alone, the earlier checkpoints do not verify.
+    let alone = gw
+        .cli(&["audit", "verify", "--verifier-key", &new_key.text])
+        .await;
+    assert!(!alone.status.success(), "{alone}");
+    // An earlier checkpoint key is never retired.
+    let retire = gw
+        .cli(&["keys", "retire", "audit-signing", "audit-signing"])
+        .await;
+    assert!(!retire.status.success(), "{retire}");
 }

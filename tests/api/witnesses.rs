@@ -13,6 +13,7 @@ use crate::harness::{Caller, Endpoint, Session, TestGateway, problem};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde_json::Value;
 
 const COSIGNATURES: &str = "/v1/audit/checkpoints/cosignatures";
 const REFUSED: &str = "urn:problem-type:gateway:cosignatureRefused";
@@ -71,8 +72,14 @@ impl Cosigner {
     /// Fetches the current checkpoint, checks it is the gateway's and consistent with the
     /// last one seen (the consistency proof), and returns its text.
     async fn observe(&mut self) -> String {
-        let key = self.session.get("/v1/audit/verifier-key").await;
-        let key = parse_verifier_key(&key.text().await.unwrap());
+        let keys: Value = self
+            .session
+            .get("/v1/audit/verifier-key")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let key = parse_verifier_key(keys["current"].as_str().unwrap());
         let response = self.session.get("/v1/audit/checkpoint").await;
         assert_eq!(response.status(), 200);
         let text = response.text().await.unwrap();

@@ -13,7 +13,7 @@ use gateway::audit::merkle::{Frontier, leaf_hash};
 use gateway::audit::record::{AuditDraft, micros};
 use gateway::config::{Config, DatabaseConfig};
 use gateway::crypto::cipher::FieldCipher;
-use gateway::crypto::keyring::{CipherRing, RingKind};
+use gateway::crypto::keyring::CipherRing;
 use gateway::crypto::keys;
 use gateway::crypto::pseudonym::Pseudonymizer;
 use gateway::crypto::secrets;
@@ -62,7 +62,7 @@ struct Job {
 }
 
 pub async fn load(config: &Config, sizes: &Sizes) -> Result<Loaded> {
-    let cipher = CipherRing::load(config.keys.ring(RingKind::Encryption))
+    let cipher = CipherRing::load(config.keys.encryption_ring())
         .context("keys.encryption_key and its ring")?;
     let db = open(&config.database).await?.with_sealing(Arc::new(cipher));
     db.migrate().await?;
@@ -324,6 +324,6 @@ async fn put_checkpoint(db: &Db, signer: &NoteSigner, size: u64, root: [u8; 32])
     };
     let note = signer.sign_checkpoint(&checkpoint)?;
     let now = micros(OffsetDateTime::now_utc());
-    audit::put_checkpoint(db, size, &root, &note, now).await?;
+    audit::put_checkpoint(db, size, &root, &note, signer.key_hash(), now).await?;
     Ok(())
 }

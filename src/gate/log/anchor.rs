@@ -29,20 +29,26 @@ pub enum AnchorError {
     Store(#[from] StoreError),
 }
 
-/// The state file and the key its checkpoints are signed with.
+/// The state file and the keys its checkpoints are signed with (the log's current and
+/// earlier keys).
 pub struct Anchor {
     path: PathBuf,
-    verifier: NoteVerifier,
+    verifiers: Vec<NoteVerifier>,
     origin: String,
 }
 
 impl Anchor {
-    pub fn new(path: PathBuf, verifier: NoteVerifier, origin: &str) -> Self {
+    pub fn new(path: PathBuf, verifiers: Vec<NoteVerifier>, origin: &str) -> Self {
         Self {
             path,
-            verifier,
+            verifiers,
             origin: origin.to_owned(),
         }
+    }
+
+    /// Trusts these keys from now on (the signing ring changed).
+    pub fn trust(&mut self, verifiers: Vec<NoteVerifier>) {
+        self.verifiers = verifiers;
     }
 
     pub fn path(&self) -> &Path {
@@ -63,7 +69,7 @@ impl Anchor {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(self.problem(error.to_string())),
         };
-        open_checkpoint(&note, &self.verifier, &self.origin)
+        open_checkpoint(&note, &self.verifiers, &self.origin)
             .map(Some)
             .map_err(|problem| self.problem(problem))
     }
@@ -111,10 +117,10 @@ impl Anchor {
 /// held by someone else must be.
 pub fn open_checkpoint(
     note: &str,
-    verifier: &NoteVerifier,
+    verifiers: &[NoteVerifier],
     origin: &str,
 ) -> Result<Checkpoint, String> {
-    let checkpoint = checkpoint::open(note, verifier)
+    let checkpoint = checkpoint::open(note, verifiers)
         .map_err(|e| format!("not a checkpoint signed by this gateway's key: {e}"))?;
     if checkpoint.origin != origin {
         return Err(format!(
@@ -203,7 +209,7 @@ mod tests {
     fn the_file_keeps_the_largest_checkpoint_signed_and_is_replaced_whole() {
         let dir = tempfile::tempdir().unwrap();
         let key = signer(1);
-        let anchor = Anchor::new(dir.path().join("state"), key.verifier(), ORIGIN);
+        let anchor = Anchor::new(dir.path().join("state"), vec![key.verifier()], ORIGIN);
         assert_eq!(anchor.load().unwrap(), None);
         let (note, seven) = signed(&key, 7);
         anchor.save(&note, &seven).unwrap();
@@ -223,7 +229,7 @@ mod tests {
         let path = dir.path().join("state");
         let (note, _) = signed(&signer(2), 7);
         std::fs::write(&path, note).unwrap();
-        let anchor = Anchor::new(path, signer(1).verifier(), ORIGIN);
+        let anchor = Anchor::new(path, vec![signer(1).verifier()], ORIGIN);
         let message = anchor.load().unwrap_err().to_string();
         assert!(
             message.contains("audit.state_file") && message.contains("not a checkpoint signed"),

@@ -5,6 +5,7 @@
 pub mod anchor;
 pub mod export;
 pub mod proofs;
+pub mod signing;
 pub mod tree;
 pub mod verify;
 pub mod witness;
@@ -31,6 +32,11 @@ impl Gate {
         self.tree.verifier_key()
     }
 
+    /// The log's keys, the current first, with the tree sizes each signed.
+    pub async fn signing_keys(&self) -> Result<Vec<signing::ListedKey>, crate::store::StoreError> {
+        signing::listing(&self.db, &self.tree.keys()).await
+    }
+
     /// Record `index` (its canonical bytes) and its inclusion proof in the tree of `size`.
     pub async fn inclusion_proof(
         &self,
@@ -49,8 +55,8 @@ impl Gate {
     /// the checkpoint in its state file. (A state file that does not load stopped the start or
     /// the signing already, with what was wrong.)
     pub async fn verify_log(&self, origin: &str) -> Result<Verified, VerifyError> {
-        let verifier = self.tree.verifier();
-        let state = anchor::Anchor::new(self.tree.state_file().into(), verifier.clone(), origin);
+        let verifiers = self.tree.verifiers();
+        let state = anchor::Anchor::new(self.tree.state_file().into(), verifiers.clone(), origin);
         let mut anchors: Vec<Anchored> = (state.load().ok().flatten())
             .map(|checkpoint| Anchored {
                 label: "the state file".into(),
@@ -58,6 +64,6 @@ impl Gate {
             })
             .into_iter()
             .collect();
-        verify::verify_anchored(&self.db, &verifier, origin, &mut anchors).await
+        verify::verify_anchored(&self.db, &verifiers, origin, &mut anchors).await
     }
 }

@@ -4,7 +4,8 @@
 //! checkpoints, so whichever stores first wins and the others agree.
 
 use super::anchor::{Anchor, AnchorError};
-use crate::audit::checkpoint::{Checkpoint, NoteSigner, NoteVerifier};
+use super::signing::{LogKeys, LogSigning, signed_by};
+use crate::audit::checkpoint::{Checkpoint, NoteVerifier};
 use crate::audit::merkle::{Frontier, Hash, empty_root, leaf_hash};
 use crate::audit::record::micros;
 use crate::config::AuditConfig;
@@ -39,7 +40,7 @@ type Reply = oneshot::Sender<Result<String, TreeError>>;
 #[derive(Clone)]
 pub struct TreeHandle {
     requests: mpsc::Sender<Reply>,
-    signer: Arc<NoteSigner>,
+    signing: Arc<LogSigning>,
     state_file: PathBuf,
 }
 
@@ -56,7 +57,12 @@ impl TreeHandle {
 
     /// The C2SP note verifier key of the checkpoint signer.
     pub fn verifier_key(&self) -> String {
-        self.signer.verifier_key()
+        self.signing.current().signer().verifier_key()
+    }
+
+    /// The log's keys: the current one signs, every one verifies.
+    pub fn keys(&self) -> Arc<LogKeys> {
+        self.signing.current()
     }
 
     /// Where the last checkpoint signed is kept outside the database.
@@ -64,15 +70,15 @@ impl TreeHandle {
         &self.state_file
     }
 
-    /// The verifier of the checkpoints this signer signs.
-    pub fn verifier(&self) -> NoteVerifier {
-        self.signer.verifier()
+    /// The keys that verify this log's checkpoints, the current first.
+    pub fn verifiers(&self) -> Vec<NoteVerifier> {
+        self.signing.current().verifiers().to_vec()
     }
 }
 
 struct Follower {
     db: Db,
-    signer: Arc<NoteSigner>,
+    signing: Arc<LogSigning>,
     origin: String,
     frontier: Frontier,
     checkpointed: u64,
@@ -91,12 +97,17 @@ struct Follower {
 /// rewritten, truncated or restored log refuses to start rather than sign over it.
 pub async fn start(
     db: Db,
-    signer: Arc<NoteSigner>,
+    signing: Arc<LogSigning>,
     config: &AuditConfig,
     appended: Arc<Notify>,
     writer: AuditWriter,
 ) -> Result<TreeHandle, TreeError> {
-    let anchor = Anchor::new(config.state_file(), signer.verifier(), &config.log_name);
+    let keys = signing.current();
+    let anchor = Anchor::new(
+        config.state_file(),
+        keys.verifiers().to_vec(),
+        &config.log_name,
+    );
     let anchored = anchor.load()?;
     match &anchored {
         Some(checkpoint) => anchor.check(&db, checkpoint).await?,
@@ -105,6 +116,7 @@ pub async fn start(
             "no checkpoint signed by this gateway is on record outside the database yet; the next one will be"
         ),
     }
+    count_signers(&db, &config.log_name).await?;
     let frontier = stored_frontier(&db, audit::tree_size(&db).await?).await?;
     let checkpointed = audit::latest_checkpoint(&db)
         .await?
@@ -112,7 +124,7 @@ pub async fn start(
     let (requests, receiver) = mpsc::channel(64);
     let follower = Follower {
         db,
-        signer: signer.clone(),
+        signing: signing.clone(),
         origin: config.log_name.clone(),
         frontier,
         checkpointed,
@@ -126,9 +138,38 @@ pub async fn start(
     tokio::spawn(follower.run(appended, receiver));
     Ok(TreeHandle {
         requests,
-        signer,
+        signing,
         state_file: config.state_file(),
     })
+}
+
+/// Counts the checkpoints of a deployment from before the signers were kept to the keys that
+/// signed them, once.
+async fn count_signers(db: &Db, origin: &str) -> Result<(), TreeError> {
+    if !audit::signers(db).await?.is_empty() || audit::latest_checkpoint(db).await?.is_none() {
+        return Ok(());
+    }
+    let mut signers: Vec<audit::Signer> = Vec::new();
+    for stored in audit::checkpoints(db).await? {
+        let Some(key_hash) = signed_by(&stored.note, origin) else {
+            continue;
+        };
+        let size = stored.tree_size as i64;
+        match signers.iter_mut().find(|s| s.key_hash == key_hash) {
+            Some(signer) => {
+                signer.last_tree_size = size;
+                signer.checkpoints += 1;
+            }
+            None => signers.push(audit::Signer {
+                key_hash: key_hash.to_vec(),
+                first_tree_size: size,
+                last_tree_size: size,
+                checkpoints: 1,
+            }),
+        }
+    }
+    audit::fill_signers(db, &signers).await?;
+    Ok(())
 }
 
 /// The tree of the first `size` leaves as the stored perfect subtrees give it: O(log n) rows.
@@ -229,12 +270,16 @@ impl Follower {
             size: self.frontier.size(),
             root: self.frontier.root(),
         };
-        let note = self
-            .signer
+        // The key current now (a rotation is taken here); the state file trusts every key.
+        let keys = self.signing.current();
+        self.anchor.trust(keys.verifiers().to_vec());
+        let signer = keys.signer();
+        let note = signer
             .sign_checkpoint(&checkpoint)
             .map_err(|e| TreeError::Sign(e.to_string()))?;
         let now = micros(OffsetDateTime::now_utc());
-        audit::put_checkpoint(&self.db, checkpoint.size, &checkpoint.root, &note, now).await?;
+        let (size, root) = (checkpoint.size, &checkpoint.root);
+        audit::put_checkpoint(&self.db, size, root, &note, signer.key_hash(), now).await?;
         self.checkpointed = checkpoint.size;
         self.checkpointed_at = Instant::now();
         self.anchor.save(&note, &checkpoint)?;
@@ -253,7 +298,9 @@ impl Follower {
             size: 0,
             root,
         };
-        self.signer
+        self.signing
+            .current()
+            .signer()
             .sign_checkpoint(&checkpoint)
             .map_err(|e| TreeError::Sign(e.to_string()))
     }

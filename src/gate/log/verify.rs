@@ -58,16 +58,16 @@ impl Anchored {
 
 pub async fn verify(
     db: &Db,
-    verifier: &NoteVerifier,
+    verifiers: &[NoteVerifier],
     origin: &str,
 ) -> Result<Verified, VerifyError> {
-    verify_anchored(db, verifier, origin, &mut []).await
+    verify_anchored(db, verifiers, origin, &mut []).await
 }
 
 /// Verifies the log, and that it contains and extends each of `anchors`.
 pub async fn verify_anchored(
     db: &Db,
-    verifier: &NoteVerifier,
+    verifiers: &[NoteVerifier],
     origin: &str,
     anchors: &mut [Anchored],
 ) -> Result<Verified, VerifyError> {
@@ -107,7 +107,7 @@ pub async fn verify_anchored(
         for hash in hashes {
             frontier.push(hash);
             while let Some(stored) = pending.next_if(|c| c.tree_size == frontier.size()) {
-                check_checkpoint(stored, &frontier, verifier, origin)?;
+                check_checkpoint(stored, &frontier, verifiers, origin)?;
                 checked += 1;
             }
             while let Some(anchor) = anchors.next_if(|a| a.checkpoint.size == frontier.size()) {
@@ -265,14 +265,14 @@ fn check_row(seq: u64, row: &Row) -> Result<[u8; 32], VerifyError> {
 fn check_checkpoint(
     stored: &audit::StoredCheckpoint,
     frontier: &Frontier,
-    verifier: &NoteVerifier,
+    verifiers: &[NoteVerifier],
     origin: &str,
 ) -> Result<(), VerifyError> {
     let fail = |problem: String| VerifyError::Checkpoint {
         size: stored.tree_size,
         problem,
     };
-    let opened = checkpoint::open(&stored.note, verifier).map_err(|e| fail(e.to_string()))?;
+    let opened = checkpoint::open(&stored.note, verifiers).map_err(|e| fail(e.to_string()))?;
     if opened.origin != origin {
         return Err(fail(format!("signed for the log {:?}", opened.origin)));
     }

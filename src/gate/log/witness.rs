@@ -81,8 +81,9 @@ impl Gate {
         let party = who.party.id.to_string();
         let witness = (self.parties.witnesses.0.get(&party))
             .ok_or_else(|| CosignError::NotAWitness(party.clone()))?;
-        let verifier = self.tree.verifier();
-        let checkpoint = super::anchor::open_checkpoint(note, &verifier, verifier.name())
+        let keys = self.tree.keys();
+        let origin = keys.signer().name();
+        let checkpoint = super::anchor::open_checkpoint(note, keys.verifiers(), origin)
             .map_err(CosignError::NotOurCheckpoint)?;
         self.require_signed(&checkpoint).await?;
         let cosignatures = witness.cosignatures(note)?;
