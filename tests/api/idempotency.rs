@@ -387,7 +387,7 @@ async fn an_expired_key_is_new_and_the_retention_run_removes_it() {
 
     // The clock moves past the key's period (24 hours by default).
     let db = deployment.database().await;
-    db.execute("UPDATE idempotency_keys SET expires_at = expires_at - 86400000001")
+    db.execute("UPDATE idempotency_keys SET created_at = created_at - 86400000001")
         .await
         .unwrap();
     let dry = deployment.cli(&["retention", "run", "--dry-run"]);
@@ -405,7 +405,7 @@ async fn an_expired_key_is_new_and_the_retention_run_removes_it() {
     assert_eq!(second.status, 201);
     assert_ne!(second.body["referralId"], first.body["referralId"]);
     // Expired but not yet removed: new as well.
-    db.execute("UPDATE idempotency_keys SET expires_at = 0")
+    db.execute("UPDATE idempotency_keys SET created_at = 0")
         .await
         .unwrap();
     let third = seen(keyed(&gent, "/v1/referrals", &key, &body).await).await;
