@@ -66,7 +66,12 @@ impl IdempotencyKey {
     /// Where the key is kept: a digest of the key under its owner, the party and the user.
     /// One caller's key never finds another's answer, and the stored name reveals no key.
     pub fn scoped_digest(&self, party: &str, user: &str) -> String {
-        digest_of(&[b"idempotency-key", party.as_bytes(), user.as_bytes(), self.0.as_bytes()])
+        digest_of(&[
+            b"idempotency-key",
+            party.as_bytes(),
+            user.as_bytes(),
+            self.0.as_bytes(),
+        ])
     }
 }
 
@@ -116,7 +121,10 @@ mod tests {
             Err(KeyError::NotAString)
         );
         assert_eq!(IdempotencyKey::parse(br#""a\""#), Err(KeyError::NotAString));
-        assert_eq!(IdempotencyKey::parse(br#""a"b""#), Err(KeyError::NotAString));
+        assert_eq!(
+            IdempotencyKey::parse(br#""a"b""#),
+            Err(KeyError::NotAString)
+        );
     }
 
     #[test]
@@ -155,9 +163,21 @@ mod tests {
     #[test]
     fn requests_differing_in_any_part_have_other_fingerprints() {
         let base = fingerprint("POST", "/v1/referrals", "referral", b"{}");
-        assert_ne!(base, fingerprint("POST", "/v1/referral", "sreferral", b"{}"));
-        assert_ne!(base, fingerprint("POST", "/v1/referrals", "referral", b"{ }"));
-        assert_ne!(base, fingerprint("POST", "/v1/referrals", "monitoring", b"{}"));
-        assert_eq!(base, fingerprint("POST", "/v1/referrals", "referral", b"{}"));
+        assert_ne!(
+            base,
+            fingerprint("POST", "/v1/referral", "sreferral", b"{}")
+        );
+        assert_ne!(
+            base,
+            fingerprint("POST", "/v1/referrals", "referral", b"{ }")
+        );
+        assert_ne!(
+            base,
+            fingerprint("POST", "/v1/referrals", "monitoring", b"{}")
+        );
+        assert_eq!(
+            base,
+            fingerprint("POST", "/v1/referrals", "referral", b"{}")
+        );
     }
 }

@@ -79,35 +79,41 @@ impl Gate {
             now.saturating_add(micros(terms.lease)),
             now.saturating_sub(micros(terms.period)),
         );
-        Ok(match keys::claim(&self.db, &digest, fingerprint, times).await? {
-            Claimed::Fresh(claim) => Begun::Fresh(claim),
-            Claimed::OtherRequest => Begun::OtherRequest,
-            Claimed::InFlight => Begun::InFlight,
-            Claimed::Unanswered => Begun::Unanswered,
-            Claimed::Answered {
-                response,
-                client_id,
-                ..
-            } => {
-                let answer: KeptAnswer = serde_json::from_str(&response)
-                    .map_err(|_| GateError::Internal("a kept answer does not parse"))?;
-                let mut draft = self.draft(who, action);
-                draft.client = client_id;
-                draft = if answer.status < 400 {
-                    draft.reason = Some(REPLAY.to_owned());
-                    draft
-                } else {
-                    draft.deny(REPLAY)
-                };
-                self.writer.submit(None, draft).await?;
-                Begun::Replay(answer)
-            }
-        })
+        Ok(
+            match keys::claim(&self.db, &digest, fingerprint, times).await? {
+                Claimed::Fresh(claim) => Begun::Fresh(claim),
+                Claimed::OtherRequest => Begun::OtherRequest,
+                Claimed::InFlight => Begun::InFlight,
+                Claimed::Unanswered => Begun::Unanswered,
+                Claimed::Answered {
+                    response,
+                    client_id,
+                    ..
+                } => {
+                    let answer: KeptAnswer = serde_json::from_str(&response)
+                        .map_err(|_| GateError::Internal("a kept answer does not parse"))?;
+                    let mut draft = self.draft(who, action);
+                    draft.client = client_id;
+                    draft = if answer.status < 400 {
+                        draft.reason = Some(REPLAY.to_owned());
+                        draft
+                    } else {
+                        draft.deny(REPLAY)
+                    };
+                    self.writer.submit(None, draft).await?;
+                    Begun::Replay(answer)
+                }
+            },
+        )
     }
 
     /// Runs `serve` as the request that holds `claim`: a change it makes marks the key in the
     /// change's own transaction, so that it is never made twice under the key.
-    pub fn under_claim<F: Future>(&self, claim: &Claim, serve: F) -> impl Future<Output = F::Output> {
+    pub fn under_claim<F: Future>(
+        &self,
+        claim: &Claim,
+        serve: F,
+    ) -> impl Future<Output = F::Output> {
         keys::CURRENT.scope(claim.clone(), serve)
     }
 

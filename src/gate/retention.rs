@@ -7,8 +7,8 @@
 use super::{Gate, GateError};
 use crate::audit::record::AuditDraft;
 use crate::config::RetentionConfig;
-use crate::store::mutations::{Applied, Mutation};
 use crate::store::idempotency;
+use crate::store::mutations::{Applied, Mutation};
 use crate::store::retention::{self, Counts};
 use time::OffsetDateTime;
 

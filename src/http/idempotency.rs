@@ -13,9 +13,9 @@
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
 use crate::domain::idempotency::{IdempotencyKey, fingerprint};
+use crate::gate::Caller;
 use crate::gate::action;
 use crate::gate::idempotency::{Begun, KeptAnswer, KeyTerms};
-use crate::gate::Caller;
 use axum::body::{Body, to_bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -31,7 +31,10 @@ pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-ke
 /// signature however often it is sent.
 pub const COVERED: [(&str, &str); 13] = [
     ("/v1/clients", action::REGISTER_CLIENT),
-    ("/v1/clients/{clientId}/competence", action::CLAIM_COMPETENCE),
+    (
+        "/v1/clients/{clientId}/competence",
+        action::CLAIM_COMPETENCE,
+    ),
     (
         "/v1/clients/{clientId}/competence/handover",
         action::HAND_OVER_COMPETENCE,
@@ -41,23 +44,40 @@ pub const COVERED: [(&str, &str); 13] = [
         "/v1/clients/{clientId}/consents/{consentId}/withdrawal",
         action::WITHDRAW_CONSENT,
     ),
-    ("/v1/clients/{clientId}/infractions", action::RECORD_INFRACTION),
+    (
+        "/v1/clients/{clientId}/infractions",
+        action::RECORD_INFRACTION,
+    ),
     (
         "/v1/clients/{clientId}/infractions/{infractionId}/decision",
         action::DECIDE_INFRACTION,
     ),
     ("/v1/kbi/attests", action::REGISTER_ATTEST),
     ("/v1/referrals", action::CREATE_REFERRAL),
-    ("/v1/referrals/{referralId}/decision", action::DECIDE_REFERRAL),
-    ("/v1/referrals/{referralId}/completion", action::COMPLETE_REFERRAL),
-    ("/v1/referrals/{referralId}/withdrawal", action::WITHDRAW_REFERRAL),
-    ("/v1/referrals/{referralId}/feedback", action::REFERRAL_FEEDBACK),
+    (
+        "/v1/referrals/{referralId}/decision",
+        action::DECIDE_REFERRAL,
+    ),
+    (
+        "/v1/referrals/{referralId}/completion",
+        action::COMPLETE_REFERRAL,
+    ),
+    (
+        "/v1/referrals/{referralId}/withdrawal",
+        action::WITHDRAW_REFERRAL,
+    ),
+    (
+        "/v1/referrals/{referralId}/feedback",
+        action::REFERRAL_FEEDBACK,
+    ),
 ];
 
 /// The action of a covered operation, by its route template.
 fn covered(method: &Method, route: &str) -> Option<&'static str> {
     let found = COVERED.iter().find(|(path, _)| *path == route);
-    found.filter(|_| method == Method::POST).map(|(_, act)| *act)
+    found
+        .filter(|_| method == Method::POST)
+        .map(|(_, act)| *act)
 }
 
 pub async fn idempotent(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -182,7 +202,8 @@ fn replay(answer: KeptAnswer) -> Response {
     response
 }
 
-const IN_FLIGHT: &str = "A request with this Idempotency-Key is being served; retry when it is answered";
+const IN_FLIGHT: &str =
+    "A request with this Idempotency-Key is being served; retry when it is answered";
 const UNANSWERED: &str = "The request with this Idempotency-Key was carried out but its answer was \
     lost; it will not be carried out again. Read the resource to see its result";
 

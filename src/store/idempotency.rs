@@ -125,12 +125,7 @@ pub async fn claim(
 
 /// Keeps `response` (sealed, bound to the key's row) as the answer of `claim` with `status`,
 /// and ends its lease; nothing if another attempt holds the key by now.
-pub async fn keep(
-    db: &Db,
-    claim: &Claim,
-    status: u16,
-    response: &str,
-) -> Result<bool, StoreError> {
+pub async fn keep(db: &Db, claim: &Claim, status: u16, response: &str) -> Result<bool, StoreError> {
     let sealed = sealing::seal(
         &*db.sealing,
         IDEMPOTENT_RESPONSE,

@@ -95,7 +95,7 @@ async fn a_retried_referral_is_created_once_answered_alike_and_the_replay_is_on_
         let again = seen(keyed(&gent, "/v1/referrals", &key, &body).await).await;
         assert_eq!(again, first, "a retry answers the first answer again");
     }
-    assert_eq!(outgoing(&gent).await, [id.clone()]);
+    assert_eq!(outgoing(&gent).await, std::slice::from_ref(&id));
     let db = gw.db().await;
     assert_eq!(db.count("SELECT COUNT(*) FROM referrals").await, 1);
     db.close().await;
@@ -145,7 +145,10 @@ async fn consents_feedback_and_registrations_replay_as_well() {
     let key = fresh_key();
     let first = seen(keyed(&gent, &feedback, &key, &message).await).await;
     assert_eq!(first.status, 200, "{:?}", first.body);
-    assert_eq!(seen(keyed(&gent, &feedback, &key, &message).await).await, first);
+    assert_eq!(
+        seen(keyed(&gent, &feedback, &key, &message).await).await,
+        first
+    );
     assert_eq!(first.body["messages"].as_array().unwrap().len(), 1);
 
     let eeklo = gw.case_worker(crate::harness::EEKLO);
@@ -243,8 +246,16 @@ async fn a_key_is_the_callers_own() {
     assert_ne!(colleague.body["referralId"], first.body["referralId"]);
     // Another party with the same key and user name is not answered with Gent's referral.
     let amal = gw.session(&Caller::case_worker((AMAL.0, "cw-1")));
-    let other = seen(keyed(&amal, "/v1/clients", &key, &registration(&generated_ssin(707))).await)
-        .await;
+    let other = seen(
+        keyed(
+            &amal,
+            "/v1/clients",
+            &key,
+            &registration(&generated_ssin(707)),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(other.status, 201, "{:?}", other.body);
     assert!(other.body.get("referralId").is_none());
     assert_eq!(outgoing(&referrer(&gw, "cw-1")).await.len(), 2);
@@ -274,7 +285,10 @@ async fn a_malformed_key_is_refused_without_its_value() {
         assert_eq!(refused["issues"][0]["in"], "header", "{refused}");
         assert_eq!(refused["issues"][0]["name"], HEADER, "{refused}");
         let text = refused.to_string();
-        assert!(!text.contains("85073003328") && !text.contains("kkkk"), "{text}");
+        assert!(
+            !text.contains("85073003328") && !text.contains("kkkk"),
+            "{text}"
+        );
     }
     // Two keys on one request are as malformed as one bad one.
     let request = gent.request(Method::POST, "/v1/referrals");
@@ -414,4 +428,46 @@ async fn an_expired_key_is_new_and_the_retention_run_removes_it() {
     assert_eq!(outgoing(&gent).await.len(), 3);
     gateway.stop().await;
     db.close().await;
+}
+
+#[tokio::test]
+async fn a_request_whose_answer_was_lost_after_its_change_is_not_carried_out_again() {
+    let gw = TestGateway::start().await;
+    let client = joint_client(&gw, 712).await;
+    let gent = referrer(&gw, "cw-1");
+    let key = fresh_key();
+    let body = proposal(&client, "Antwoord verloren.");
+    assert_eq!(
+        keyed(&gent, "/v1/referrals", &key, &body).await.status(),
+        201
+    );
+    // As a crash after the commit leaves it: the change marked, no answer kept, the lease over.
+    let db = gw.db().await;
+    db.execute("UPDATE idempotency_keys SET status = NULL, response = NULL, lease_until = 0")
+        .await
+        .unwrap();
+    let retry = keyed(&gent, "/v1/referrals", &key, &body).await;
+    let refused = problem(retry, 409, IN_USE).await;
+    assert!(
+        refused["detail"].as_str().unwrap().contains("carried out"),
+        "{refused}"
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM referrals").await, 1);
+    // A crashed attempt that changed nothing frees its key once its lease is over.
+    let other = fresh_key();
+    db.execute("DELETE FROM idempotency_keys").await.unwrap();
+    assert_eq!(
+        keyed(&gent, "/v1/referrals", &other, &body).await.status(),
+        201
+    );
+    db.execute("UPDATE idempotency_keys SET status = NULL, response = NULL, applied_at = NULL, lease_until = 0")
+        .await
+        .unwrap();
+    assert_eq!(
+        keyed(&gent, "/v1/referrals", &other, &body).await.status(),
+        201
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM referrals").await, 3);
+    db.close().await;
+    gw.stop().await;
 }
