@@ -278,10 +278,18 @@ pub struct RetentionConfig {
     pub events_days: u32,
     /// Withdrawn or expired consents are removed this many days after they stopped.
     pub consent_history_days: u32,
+    /// An `Idempotency-Key` and the answer kept for it last this many hours after the first
+    /// request with it; a later request with the key is new, and the retention run removes it.
+    #[serde(default = "default_idempotency_key_hours")]
+    pub idempotency_key_hours: u32,
     /// The erasure job in `gateway serve` runs this often (hours; 0: never in serve).
     pub run_every_hours: u32,
     /// Clients one run erases at most; the rest wait for the next run.
     pub max_clients_per_run: u32,
+}
+
+const fn default_idempotency_key_hours() -> u32 {
+    24
 }
 
 impl RetentionConfig {
@@ -298,6 +306,11 @@ impl RetentionConfig {
                 data: "events and undelivered webhook notifications",
                 days: self.events_days,
                 ground: "after they were written: notifications, not a record",
+            },
+            StorageLimit {
+                data: "answers kept for requests sent with an Idempotency-Key",
+                days: self.idempotency_key_hours.div_ceil(24),
+                ground: "after the first request with the key: a retry must not make a second referral, consent or infraction, and needs the answer no longer than a caller retries",
             },
             StorageLimit {
                 data: "withdrawn or expired consents",
@@ -498,6 +511,10 @@ impl Config {
             return Err(invalid("auth.token_cache_entries", "at most 10000000"));
         }
         self.validate_limits()?;
+        // At least an hour: under that, a retry a caller makes after a time-out finds its key
+        // gone and makes the referral again.
+        let hours = u64::from(self.retention.idempotency_key_hours);
+        within_ranges(&[("retention.idempotency_key_hours", hours, 1, 8760)])?;
         self.validate_keys_and_audit()?;
         // The development profile's keys and tokens are public knowledge (anyone can mint a
         // token with them): it must not be reachable from another machine.

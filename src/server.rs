@@ -364,6 +364,7 @@ async fn retention_job(state: AppState, db: store::Db) {
                 events = report.events,
                 dead_letters = report.dead_letters,
                 consents = report.consents,
+                idempotency_keys = report.idempotency_keys,
                 "retention run"
             ),
             Err(error) => tracing::error!(%error, "the retention run failed"),

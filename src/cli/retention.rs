@@ -29,8 +29,13 @@ pub fn run(config: Config, command: Command) -> Result<()> {
         let report = report?;
         let verb = if dry_run { "would erase" } else { "erased" };
         println!(
-            "retention: {verb} {} client(s), {} event(s), {} dead letter(s), {} ended consent(s)",
-            report.clients, report.events, report.dead_letters, report.consents
+            "retention: {verb} {} client(s), {} event(s), {} dead letter(s), {} ended consent(s), \
+             {} idempotency key(s)",
+            report.clients,
+            report.events,
+            report.dead_letters,
+            report.consents,
+            report.idempotency_keys
         );
         Ok(())
     })

@@ -4,6 +4,7 @@ pub mod client_id;
 pub mod competence;
 pub mod consent;
 pub mod event;
+pub mod idempotency;
 pub mod infraction;
 pub mod link;
 pub mod monitoring;

@@ -46,6 +46,7 @@ mod consents;
 mod door;
 mod error;
 mod feed;
+pub mod idempotency;
 mod infractions;
 pub mod keys;
 mod links;

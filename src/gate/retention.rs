@@ -1,11 +1,13 @@
 //! Storage limitation through the gate (GDPR art. 5(1)(e)): clients whose last link ended
 //! longer ago than the retention period are erased one by one, each erasure with its audit
 //! record (action `eraseClient`, by the system) in the same transaction; events, dead letters
-//! and consent history past their periods are removed. A dry run only counts.
+//! and consent history past their periods are removed, and so are idempotency keys (with the
+//! answers kept for them) past theirs. A dry run only counts.
 
 use super::{Gate, GateError};
 use crate::audit::record::AuditDraft;
 use crate::config::RetentionConfig;
+use crate::store::idempotency;
 use crate::store::mutations::{Applied, Mutation};
 use crate::store::retention::{self, Counts};
 use time::OffsetDateTime;
@@ -19,6 +21,7 @@ const SYSTEM_PURPOSE: &str = "storageLimitation";
 pub type RetentionReport = Counts;
 
 const DAY_MICROS: i64 = 86_400_000_000;
+pub(super) const HOUR_MICROS: i64 = 3_600_000_000;
 
 impl Gate {
     /// One retention run at `now`: erases the clients that are due (at most
@@ -38,6 +41,7 @@ impl Gate {
             - time::Duration::days(i64::from(rules.consent_history_days)))
         .date()
         .to_string();
+        let keys_before = now_micros - i64::from(rules.idempotency_key_hours) * HOUR_MICROS;
         let due = retention::due(&self.db, cutoff, i64::from(rules.max_clients_per_run)).await?;
         if dry_run {
             let mut counts = retention::expired(
@@ -48,6 +52,7 @@ impl Gate {
             )
             .await?;
             counts.clients = due.len() as i64;
+            counts.idempotency_keys = idempotency::expired(&self.db, keys_before).await?;
             return Ok(counts);
         }
         let mut erased = 0;
@@ -66,6 +71,7 @@ impl Gate {
         )
         .await?;
         counts.clients = erased;
+        counts.idempotency_keys = idempotency::remove_expired(&self.db, keys_before).await?;
         Ok(counts)
     }
 }

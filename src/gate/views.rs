@@ -43,6 +43,13 @@ pub struct ReferralDetail {
     messages: Vec<MessageView>,
 }
 
+impl ReferralDetail {
+    /// The referral's id, for its `Location`.
+    pub fn id(&self) -> &str {
+        &self.referral.referral_id
+    }
+}
+
 fn time_text(micros: i64) -> String {
     format_time(from_micros(micros))
 }

@@ -10,6 +10,7 @@ pub mod consents;
 pub mod context;
 pub mod events;
 pub mod gate_error;
+pub mod idempotency;
 pub mod infractions;
 pub mod json;
 pub mod kbi;
@@ -59,6 +60,11 @@ pub fn router(state: AppState, pages: Router<AppState>) -> (Router, utoipa::open
         .merge(audit::router())
         .merge(audit_review::router())
         .merge(witness::router())
+        // Inside the refusals' layer: a key refused or found in use is on record as well.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotent,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             refusals::record_refusals,
@@ -69,6 +75,7 @@ pub fn router(state: AppState, pages: Router<AppState>) -> (Router, utoipa::open
         ));
     let (v1, mut api) = v1.split_for_parts();
     openapi::add_shared_responses(&mut api);
+    openapi::add_idempotency_keys(&mut api, &idempotency::COVERED);
     let document: Arc<str> = serde_json::to_string(&api).unwrap_or_default().into();
     let router = Router::new()
         .merge(v1)

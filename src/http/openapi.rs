@@ -206,6 +206,63 @@ pub fn add_shared_responses(api: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// The 409 and 422 a keyed request may answer, added to what the operation says of them.
+const KEY_ANSWERS: [(&str, &str); 2] = [
+    (
+        "409",
+        "A request with the same Idempotency-Key is being served, or was carried out and its \
+         answer lost (`urn:problem-type:gateway:idempotencyKeyInUse`)",
+    ),
+    (
+        "422",
+        "The Idempotency-Key was used for another request (`urn:problem-type:gateway:idempotencyKeyReused`)",
+    ),
+];
+
+/// Documents `Idempotency-Key` on the operations that take it (`covered`: route template and
+/// action), with the answers it adds.
+pub fn add_idempotency_keys(api: &mut utoipa::openapi::OpenApi, covered: &[(&str, &str)]) {
+    for (path, _) in covered {
+        let Some(operation) = api
+            .paths
+            .paths
+            .get_mut(*path)
+            .and_then(|item| item.post.as_mut())
+        else {
+            continue;
+        };
+        let parameter = ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "A structured-field string (draft-ietf-httpapi-idempotency-key-header), 1 to 255 \
+                 printable ASCII characters between double quotes, e.g. a UUID. A retry of the \
+                 same request (method, path, purpose, body) with the same key, by the same party \
+                 and user, within the key's period (24 hours by default) gets the first answer \
+                 again and changes nothing; server errors are not kept and may be retried.",
+            ))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build();
+        operation
+            .parameters
+            .get_or_insert_with(Vec::new)
+            .push(RefOr::T(parameter));
+        for (status, description) in KEY_ANSWERS {
+            let responses = &mut operation.responses.responses;
+            match responses.get_mut(status) {
+                Some(RefOr::T(response)) => {
+                    response.description = format!("{}; or: {description}", response.description);
+                }
+                _ => {
+                    let response = problem_response(description, false);
+                    responses.insert(status.to_owned(), RefOr::T(response));
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! linked to the client, answered by the receiver (a refusal with a written reason), completed
 //! or withdrawn, with feedback ("terugkoppeling") from either side. Seen by its two parties only.
 
-use super::case_work::{bad_query, invalid, path_id, personal, require_purpose};
+use super::case_work::{bad_query, created, invalid, path_id, personal, require_purpose};
 use super::json::JsonBody;
 use super::problem::{InputIssue, Problem};
 use crate::app::AppState;
@@ -80,7 +80,7 @@ fn require_referral_purpose(who: &Caller, act: &'static str) -> Result<(), Probl
 /// Proposes a referral of a client the caller's party is linked to.
 #[utoipa::path(post, path = "/v1/referrals", operation_id = action::CREATE_REFERRAL, tag = "referrals",
     request_body = ReferralRequest,
-    responses((status = 201, description = "Proposed", body = ReferralDetail),
+    responses((status = 201, description = "Proposed; `Location` is the referral", body = ReferralDetail),
               (status = 400, description = "Invalid input or a referral the agreement does not provide for", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "Unknown client, or not linked to the caller", body = Problem, content_type = "application/problem+json")))]
 pub async fn create_referral(
@@ -110,7 +110,8 @@ pub async fn create_referral(
         .gate
         .create_referral(&who, &client, to, body.reason, body.evidence_reference)
         .await?;
-    Ok(detail(view, StatusCode::CREATED))
+    let location = format!("/v1/referrals/{}", view.id());
+    Ok(created(&location, Json(view)))
 }
 
 /// The referrals the caller's party received (`incoming`) or sent (`outgoing`), newest first.

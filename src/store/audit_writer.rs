@@ -7,6 +7,7 @@
 //! requests answered, so no response leaves before its record is durable.
 
 use super::batch::{CHUNK_ROWS, insert_sql};
+use super::idempotency::{self, Claim};
 use super::mutations::{self, Applied, Mutation};
 use super::sealing::Sealing;
 use super::{Conn, Db, Link, Pool, events};
@@ -100,6 +101,7 @@ struct Job {
     mutation: Option<Mutation>,
     events: Vec<NewEvent>,
     draft: AuditDraft,
+    claim: Option<Claim>,
     reply: oneshot::Sender<Result<Applied, AuditUnavailable>>,
 }
 
@@ -186,11 +188,16 @@ impl AuditWriter {
             return Err(AuditUnavailable);
         }
         let (reply, answer) = oneshot::channel();
+        // A change made under an idempotency key marks the key in its own transaction.
+        let claim = mutation
+            .as_ref()
+            .and_then(|_| idempotency::CURRENT.try_with(Claim::clone).ok());
         self.sender
             .send(Job {
                 mutation,
                 events,
                 draft,
+                claim,
                 reply,
             })
             .await
@@ -215,6 +222,7 @@ async fn run(
                 mutation: job.mutation.take(),
                 events: std::mem::take(&mut job.events),
                 draft: job.draft.clone(),
+                claim: job.claim.take(),
             })
             .collect();
         let started = std::time::Instant::now();
@@ -251,6 +259,8 @@ struct Work {
     mutation: Option<Mutation>,
     events: Vec<NewEvent>,
     draft: AuditDraft,
+    /// The idempotency key the change was made under, marked if the change applies.
+    claim: Option<Claim>,
 }
 
 /// The audit draft as the mutation's result completes it.
@@ -348,6 +358,7 @@ macro_rules! commit_fn {
                         }
                     }
                 };
+                let draft = complete(work.draft.clone(), &applied);
                 if applied.is_success() {
                     let mut conn = Conn {
                         link: Link::$conn(&mut *tx),
@@ -357,8 +368,11 @@ macro_rules! commit_fn {
                         let client_id = event.client_id.as_deref().or(applied.client_id());
                         events::append(&mut conn, event, client_id, now_micros).await?;
                     }
+                    if let Some(claim) = &work.claim {
+                        let client_id = draft.client.as_deref();
+                        idempotency::mark_applied(&mut conn, claim, client_id, now_micros).await?;
+                    }
                 }
-                let draft = complete(work.draft.clone(), &applied);
                 records.push(AuditRecord::new(draft, (first + offset as i64) as u64, now));
                 results.push(applied);
             }

@@ -34,6 +34,7 @@ pub mod clients;
 pub mod connect;
 pub mod consents;
 pub mod events;
+pub mod idempotency;
 pub mod infractions;
 pub mod instances;
 pub mod monitoring;

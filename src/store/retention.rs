@@ -32,6 +32,8 @@ pub struct Counts {
     pub events: i64,
     pub dead_letters: i64,
     pub consents: i64,
+    /// Idempotency keys past their period, with the answers kept for them.
+    pub idempotency_keys: i64,
 }
 
 /// The events, dead letters and ended consents older than their periods.
@@ -55,10 +57,10 @@ pub async fn expired(
         .await?
     });
     Ok(Counts {
-        clients: 0,
         events,
         dead_letters,
         consents,
+        ..Counts::default()
     })
 }
 
@@ -94,10 +96,10 @@ pub async fn remove_expired(
         (events, dead_letters, consents)
     });
     Ok(Counts {
-        clients: 0,
         events: removed.0 as i64,
         dead_letters: removed.1 as i64,
         consents: removed.2 as i64,
+        ..Counts::default()
     })
 }
 
@@ -122,8 +124,10 @@ pub(super) async fn erase(
     if still_due == 0 {
         return Ok(Applied::NotDue);
     }
-    // Children before parents: the foreign keys hold at every statement.
-    const ERASE: [&str; 10] = [
+    // Children before parents: the foreign keys hold at every statement. The answers kept for
+    // idempotency keys go too: they hold the client's referrals, consents and infractions.
+    const ERASE: [&str; 11] = [
+        "DELETE FROM idempotency_keys WHERE client_id = $1",
         "DELETE FROM referral_messages WHERE referral_id IN \
              (SELECT referral_id FROM referrals WHERE client_id = $1)",
         "DELETE FROM referrals WHERE client_id = $1",

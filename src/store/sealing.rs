@@ -121,12 +121,20 @@ pub const DOSSIER: SealedColumn = SealedColumn::text(
     "link_id",
     &["client_id", "party_id"],
 );
+/// The kept answer of a request with an `Idempotency-Key`, bound to its key's row: a kept
+/// answer copied onto another key does not open.
+pub const IDEMPOTENT_RESPONSE: SealedColumn = SealedColumn::text(
+    "idempotency_keys",
+    "response",
+    "key_digest",
+    &["key_digest"],
+);
 /// The national register number, bound to its client's id alone (as it was from the start).
 pub const SSIN: SealedColumn =
     SealedColumn::bytes("clients", "ssin_ciphertext", "client_id", &["client_id"]);
 
 /// Every sealed column, for the key census and the migration to the current key.
-pub const SEALED_COLUMNS: [SealedColumn; 9] = [
+pub const SEALED_COLUMNS: [SealedColumn; 10] = [
     RECORD,
     REFERRAL_REASON,
     REFERRAL_EVIDENCE,
@@ -135,6 +143,7 @@ pub const SEALED_COLUMNS: [SealedColumn; 9] = [
     DECISION_NOTE,
     CONSENT_EVIDENCE,
     DOSSIER,
+    IDEMPOTENT_RESPONSE,
     SSIN,
 ];
 

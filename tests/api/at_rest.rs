@@ -63,7 +63,7 @@ const RARE_REASON: &str = "Zeldzame reden Q7731";
 
 /// Every occurrence of `needle` in the database's bytes: the SQLite file and its WAL, or a
 /// dump of the deployment's PostgreSQL schema.
-fn found_at_rest(config: &gateway::config::Config, needle: &str) -> Vec<String> {
+pub(crate) fn found_at_rest(config: &gateway::config::Config, needle: &str) -> Vec<String> {
     let url = &config.database.url;
     let mut found = Vec::new();
     if let Some(file) = url.strip_prefix("sqlite://") {

@@ -17,6 +17,7 @@ mod disclosures;
 mod door;
 mod events;
 mod fail_closed;
+mod idempotency;
 mod infractions;
 mod insider;
 mod instances;
