@@ -282,6 +282,11 @@ pub struct RetentionConfig {
     /// request with it; a later request with the key is new, and the retention run removes it.
     #[serde(default = "default_idempotency_key_hours")]
     pub idempotency_key_hours: u32,
+    /// Audit records are reduced to their leaf hashes this many days after they were
+    /// appended (up to the last checkpoint signed before then; 0: every record a checkpoint
+    /// covers, at the next run).
+    #[serde(default = "default_audit_log_days")]
+    pub audit_log_days: u32,
     /// The erasure job in `gateway serve` runs this often (hours; 0: never in serve).
     pub run_every_hours: u32,
     /// Clients one run erases at most; the rest wait for the next run.
@@ -290,6 +295,11 @@ pub struct RetentionConfig {
 
 const fn default_idempotency_key_hours() -> u32 {
     24
+}
+
+/// Ten years, as MAGDA keeps its logs.
+const fn default_audit_log_days() -> u32 {
+    3653
 }
 
 impl RetentionConfig {
@@ -311,6 +321,11 @@ impl RetentionConfig {
                 data: "answers kept for requests sent with an Idempotency-Key",
                 days: self.idempotency_key_hours.div_ceil(24),
                 ground: "after the first request with the key: a retry must not make a second referral, consent or infraction, and needs the answer no longer than a caller retries",
+            },
+            StorageLimit {
+                data: "the audit log's records (reduced to their leaf hashes afterwards, so that every checkpoint and proof stays valid)",
+                days: self.audit_log_days,
+                ground: "after they were appended: the accountability of every access (GDPR art. 5(2)) for as long as a claim about an access can be brought",
             },
             StorageLimit {
                 data: "withdrawn or expired consents",

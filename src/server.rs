@@ -365,6 +365,7 @@ async fn retention_job(state: AppState, db: store::Db) {
                 dead_letters = report.dead_letters,
                 consents = report.consents,
                 idempotency_keys = report.idempotency_keys,
+                audit_records_reduced = report.audit_records,
                 "retention run"
             ),
             Err(error) => tracing::error!(%error, "the retention run failed"),

@@ -103,6 +103,13 @@ struct VerifyOptions {
 
 /// The checkpoints held outside the database: the files given, and this gateway's state file
 /// when it is there.
+/// A time in microseconds, as RFC 3339.
+fn reduced_time(micros: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .map(crate::audit::record::format_time)
+        .unwrap_or_else(|_| micros.to_string())
+}
+
 /// `<verifier key>\t<what it is>`: the key first, alone in its column, for scripts.
 fn listing_line(key: &ListedKey) -> String {
     let what = match (key.current, key.signed) {
@@ -202,6 +209,23 @@ async fn verify_command(
         verified.checkpoints,
         verified.records as f64 / seconds.max(1e-9)
     );
+    if verified.reduced > 0 {
+        println!(
+            "records 0 to {} are reduced to their leaf hashes (appended before {})",
+            verified.reduced - 1,
+            reduced_time(verified.reduced_before)
+        );
+        // The log's own retention ran early if its cutoff is later than the period allows.
+        let period = i64::from(config.retention.audit_log_days) * 86_400_000_000;
+        let latest = crate::audit::record::micros(time::OffsetDateTime::now_utc()) - period;
+        if verified.reduced_before > latest {
+            bail!(
+                "audit log verification FAILED: records were reduced before \
+                 retention.audit_log_days ({} days) had passed",
+                config.retention.audit_log_days
+            );
+        }
+    }
     for anchor in &anchors {
         println!(
             "extends {} (tree size {})",

@@ -30,12 +30,14 @@ pub fn run(config: Config, command: Command) -> Result<()> {
         let verb = if dry_run { "would erase" } else { "erased" };
         println!(
             "retention: {verb} {} client(s), {} event(s), {} dead letter(s), {} ended consent(s), \
-             {} idempotency key(s)",
+             {} idempotency key(s); {} {} audit record(s) to their leaf hashes",
             report.clients,
             report.events,
             report.dead_letters,
             report.consents,
-            report.idempotency_keys
+            report.idempotency_keys,
+            if dry_run { "would reduce" } else { "reduced" },
+            report.audit_records
         );
         Ok(())
     })

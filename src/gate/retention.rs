@@ -53,6 +53,9 @@ impl Gate {
             .await?;
             counts.clients = due.len() as i64;
             counts.idempotency_keys = idempotency::expired(&self.db, keys_before).await?;
+            counts.audit_records = self
+                .reduce_audit_log(rules.audit_log_days, now, true)
+                .await?;
             return Ok(counts);
         }
         let mut erased = 0;
@@ -72,6 +75,9 @@ impl Gate {
         .await?;
         counts.clients = erased;
         counts.idempotency_keys = idempotency::remove_expired(&self.db, keys_before).await?;
+        counts.audit_records = self
+            .reduce_audit_log(rules.audit_log_days, now, false)
+            .await?;
         Ok(counts)
     }
 }

@@ -77,6 +77,14 @@ fn proof_problem(error: ProofError, parameter: &str, act: &'static str) -> Probl
         ProofError::Range(detail) => {
             Problem::bad_request(vec![InputIssue::new("query", parameter, detail)])
         }
+        ProofError::Reduced => {
+            return Problem::resource_not_found()
+                .detail(
+                    "the record is past the audit log's retention period: only its leaf hash \
+                     is kept (consistency proofs over it still hold)",
+                )
+                .on_record(act, "notFound");
+        }
         other => Problem::internal().caused_by(format!("a proof could not be computed: {other}")),
     };
     problem.on_record(act, "invalidInput")

@@ -28,6 +28,7 @@ macro_rules! with_conn {
 
 mod attests;
 pub mod audit;
+pub mod audit_reduction;
 pub mod audit_writer;
 pub mod batch;
 pub mod clients;

@@ -5,14 +5,16 @@
 
 use super::{Db, StoreError};
 
-/// The tables of the audit log, its tree, its checkpoints, their witnesses and its head.
-pub const LOG_TABLES: [&str; 6] = [
+/// The tables of the audit log, its tree, its checkpoints, their witnesses, its head and its
+/// reduced prefix.
+pub const LOG_TABLES: [&str; 7] = [
     "audit_log",
     "audit_record_clients",
     "audit_nodes",
     "audit_checkpoints",
     "audit_cosignatures",
     "audit_head",
+    "audit_reduced",
 ];
 
 /// The table privileges that would let the serving role change or remove what the log holds.

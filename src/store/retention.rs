@@ -34,6 +34,8 @@ pub struct Counts {
     pub consents: i64,
     /// Idempotency keys past their period, with the answers kept for them.
     pub idempotency_keys: i64,
+    /// Audit records reduced to their leaf hashes.
+    pub audit_records: i64,
 }
 
 /// The events, dead letters and ended consents older than their periods.

@@ -74,7 +74,7 @@ async fn the_effective_policy_and_the_register_of_processing_are_published() {
     );
     // The retention periods are the deployment's own, from its configuration.
     let limits = register["storageLimits"].as_array().unwrap();
-    assert_eq!(limits.len(), 4, "{register}");
+    assert_eq!(limits.len(), 5, "{register}");
     assert_eq!(
         limits[0]["days"], gw.config.retention.after_last_link_days,
         "{register}"
@@ -87,6 +87,15 @@ async fn the_effective_policy_and_the_register_of_processing_are_published() {
             .is_some_and(|d| d.contains("Idempotency-Key"))
     });
     assert_eq!(kept.unwrap()["days"], hours.div_ceil(24), "{register}");
+    // The audit log's own period.
+    let log = limits
+        .iter()
+        .find(|l| l["data"].as_str().is_some_and(|d| d.contains("audit log")));
+    assert_eq!(
+        log.unwrap()["days"],
+        gw.config.retention.audit_log_days,
+        "{register}"
+    );
     // The register states the rule of competence, and names each recipient's link role.
     assert!(
         register["authority"]

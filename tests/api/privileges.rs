@@ -20,14 +20,14 @@ BEGIN
     FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema()
              AND tablename NOT IN ('audit_log', 'audit_record_clients', 'audit_nodes',
                                    'audit_checkpoints', 'audit_cosignatures', 'audit_head',
-                                   '_sqlx_migrations') LOOP
+                                   'audit_reduced', '_sqlx_migrations') LOOP
         EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO gateway_test_serve', t);
     END LOOP;
     EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO gateway_test_serve', current_schema());
 END $$;
 GRANT SELECT, INSERT ON audit_log, audit_record_clients, audit_nodes, audit_checkpoints, audit_cosignatures TO gateway_test_serve;
 GRANT SELECT, UPDATE ON audit_head TO gateway_test_serve;
-GRANT SELECT ON _sqlx_migrations TO gateway_test_serve;
+GRANT SELECT ON _sqlx_migrations, audit_reduced TO gateway_test_serve;
 "#;
 
 /// The database URL with the serving role as the user.

@@ -3,6 +3,7 @@
 //! log still verifies, and the same person registered again is a new client. A dry run only
 //! counts; a client still linked somewhere is kept.
 
+use crate::audit_proofs::parse_note;
 use crate::harness::{
     AMAL, Caller, Deployment, Endpoint, GENT, client_id, consent_for_gent, generated_ssin,
     verify_ok,
@@ -115,5 +116,145 @@ async fn a_client_no_party_is_linked_to_is_erased_and_comes_back_as_a_new_client
     let gateway = deployment.start().await;
     let again = client_id(gateway.case_worker(GENT).register(&gone).await).await;
     assert_ne!(again, client);
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn audit_records_past_the_logs_own_retention_are_reduced_to_leaf_hashes_and_every_proof_holds()
+ {
+    let mut deployment = Deployment::new();
+    deployment.change(|config| {
+        config.retention.audit_log_days = 0;
+        config.retention.run_every_hours = 0;
+    });
+    let gateway = deployment.start().await;
+    let gent = gateway.case_worker(GENT);
+    let officer = gateway.session(&Caller::privacy_officer((GENT.0, "po-gent-1")));
+    let checkpoint = || async {
+        let response = officer.get("/v1/audit/checkpoint").await;
+        assert_eq!(response.status(), 200);
+        parse_note(&response.text().await.unwrap())
+    };
+    let mut clients = Vec::new();
+    for n in 961..965 {
+        let client = client_id(gent.register(&generated_ssin(n)).await).await;
+        gent.write_record(&client, json!({"receivesLivingWage": true}))
+            .await;
+        clients.push(client);
+    }
+    let first = checkpoint().await;
+    let kept_client = client_id(gent.register(&generated_ssin(965)).await).await;
+    gateway.stop().await;
+
+    let db = deployment.database().await;
+    let before = db.audit_rows().await;
+    let dry = deployment.cli(&["retention", "run", "--dry-run"]);
+    assert!(dry.status.success(), "{dry}");
+    let would = first.size;
+    assert!(
+        dry.stdout
+            .contains(&format!("would reduce {would} audit record(s)")),
+        "{dry}"
+    );
+    assert_eq!(
+        db.audit_rows().await.len(),
+        before.len(),
+        "a dry run changes nothing"
+    );
+
+    let run = deployment.cli(&["retention", "run"]);
+    assert!(run.status.success(), "{run}");
+    assert!(
+        run.stdout
+            .contains(&format!("reduced {would} audit record(s)")),
+        "{run}"
+    );
+    // The records below the checkpoint are gone from the database; their index rows too.
+    let after = db.audit_rows().await;
+    assert!(after.iter().all(|row| row.seq as u64 >= first.size));
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM audit_record_clients WHERE seq < (SELECT below FROM audit_reduced)")
+            .await,
+        0
+    );
+    // The reduction is on record, by the gateway.
+    let reduction = after
+        .iter()
+        .find(|row| row.action == "reduceAuditLog")
+        .expect("the reduction is on the log");
+    assert_eq!(reduction.party_id, "gateway");
+    // A record above the reduced prefix cannot be removed, whatever the statement.
+    assert!(
+        db.execute("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)")
+            .await
+            .is_err()
+    );
+    assert!(
+        db.execute("UPDATE audit_reduced SET below = below - 1")
+            .await
+            .is_err()
+    );
+    db.close().await;
+
+    // The log verifies over the whole tree and says what is reduced.
+    let verified = deployment.cli(&["audit", "verify"]);
+    assert!(verified.status.success(), "{verified}");
+    assert!(
+        verified
+            .stdout
+            .contains(&format!("records 0 to {} are reduced", first.size - 1)),
+        "{verified}"
+    );
+
+    // Serving again: the consistency proof from the early checkpoint still holds, a kept
+    // record still has its inclusion proof, a reduced one has none.
+    let gateway = deployment.start().await;
+    let officer = gateway.session(&Caller::privacy_officer((GENT.0, "po-gent-1")));
+    let now = {
+        let response = officer.get("/v1/audit/checkpoint").await;
+        parse_note(&response.text().await.unwrap())
+    };
+    let consistency = officer
+        .get(&format!(
+            "/v1/audit/proofs/consistency?from={}&to={}",
+            first.size, now.size
+        ))
+        .await;
+    assert_eq!(consistency.status(), 200);
+    let gents = after
+        .iter()
+        .find(|row| row.party_id == GENT.0 && (row.seq as u64) < now.size)
+        .expect("a record of Gent's kept");
+    let kept = officer
+        .get(&format!(
+            "/v1/audit/proofs/inclusion?index={}&treeSize={}",
+            gents.seq, now.size
+        ))
+        .await;
+    assert_eq!(kept.status(), 200);
+    let reduced = officer
+        .get(&format!(
+            "/v1/audit/proofs/inclusion?index=0&treeSize={}",
+            now.size
+        ))
+        .await;
+    assert_eq!(reduced.status(), 404);
+    // The data itself is untouched: a client whose early records were reduced still reads.
+    assert_eq!(
+        gateway
+            .case_worker(GENT)
+            .read_record(&clients[0])
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        gateway
+            .case_worker(GENT)
+            .read_record(&kept_client)
+            .await
+            .status,
+        200
+    );
     gateway.stop().await;
 }

@@ -5,6 +5,7 @@
 pub mod anchor;
 pub mod export;
 pub mod proofs;
+pub mod reduction;
 pub mod signing;
 pub mod tree;
 pub mod verify;

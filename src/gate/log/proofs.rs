@@ -3,7 +3,7 @@
 //! computes the proof. The algorithms' path depends only on indices, never on hash values.
 
 use crate::audit::merkle::{self, Hash, MerkleError, NodeSource};
-use crate::store::{Db, StoreError, audit};
+use crate::store::{Db, StoreError, audit, audit_reduction};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -17,6 +17,9 @@ pub enum ProofError {
     Store(#[from] StoreError),
     #[error("a stored tree node is missing")]
     MissingNode,
+    /// The record is past the log's own retention: only its leaf hash is kept.
+    #[error("the record was reduced to its leaf hash")]
+    Reduced,
 }
 
 struct Recording(RefCell<Vec<(u32, u64)>>);
@@ -98,9 +101,14 @@ pub async fn inclusion(
     }
     require_stored(db, tree_size).await?;
     let proof = compute(db, |src| src.inclusion(index, tree_size)).await?;
-    let leaf = audit::record(db, index)
-        .await?
-        .ok_or(ProofError::MissingNode)?;
+    let Some(leaf) = audit::record(db, index).await? else {
+        let reduced = audit_reduction::reduced(db).await?;
+        return Err(if (index as i64) < reduced.below {
+            ProofError::Reduced
+        } else {
+            ProofError::MissingNode
+        });
+    };
     Ok((leaf, proof))
 }
 

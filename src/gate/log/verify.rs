@@ -7,12 +7,17 @@ use crate::audit::checkpoint::{self, Checkpoint, NoteVerifier};
 use crate::audit::merkle::{Frontier, empty_root, leaf_hash};
 use crate::audit::record::AuditRecord;
 use crate::store::audit::{self, VerifyRow as Row};
+use crate::store::audit_reduction;
 use crate::store::{Db, StoreError};
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Verified {
     pub records: u64,
     pub checkpoints: u64,
+    /// Records `[0, reduced)` are kept as leaf hashes only (the log's own retention)…
+    pub reduced: u64,
+    /// …and were appended before this time (microseconds).
+    pub reduced_before: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +77,6 @@ pub async fn verify_anchored(
     anchors: &mut [Anchored],
 ) -> Result<Verified, VerifyError> {
     let checkpoints = audit::checkpoints(db).await?;
-    let mut pending = checkpoints.iter().peekable();
     anchors.sort_by_key(|a| a.checkpoint.size);
     let mut anchors = anchors.iter().peekable();
     while let Some(anchor) = anchors.next_if(|a| a.checkpoint.size == 0) {
@@ -84,16 +88,23 @@ pub async fn verify_anchored(
             });
         }
     }
-    let mut frontier = Frontier::new();
-    let mut checked = 0;
+    let mut walk = Walk {
+        frontier: Frontier::new(),
+        pending: checkpoints.iter().peekable(),
+        anchors,
+        checked: 0,
+        verifiers,
+        origin,
+    };
+    let reduced = walk_reduced(db, &mut walk).await?;
     // The next page is read while this one is checked: the database and the hashing overlap.
-    let mut next = tokio::spawn(audit::verify_page(db.clone(), 0));
+    let mut next = tokio::spawn(audit::verify_page(db.clone(), reduced.below));
     loop {
         let rows = next.await.map_err(|_| VerifyError::Interrupted)??;
         if rows.is_empty() {
             break;
         }
-        let base = frontier.size();
+        let base = walk.frontier.size();
         check_index(db, base, &rows).await?;
         next = tokio::spawn(audit::verify_page(
             db.clone(),
@@ -105,16 +116,16 @@ pub async fn verify_anchored(
             .await
             .map_err(|_| VerifyError::Interrupted)??;
         for hash in hashes {
-            frontier.push(hash);
-            while let Some(stored) = pending.next_if(|c| c.tree_size == frontier.size()) {
-                check_checkpoint(stored, &frontier, verifiers, origin)?;
-                checked += 1;
-            }
-            while let Some(anchor) = anchors.next_if(|a| a.checkpoint.size == frontier.size()) {
-                anchor.check(&frontier)?;
-            }
+            walk.push(hash)?;
         }
     }
+    let Walk {
+        frontier,
+        mut pending,
+        mut anchors,
+        checked,
+        ..
+    } = walk;
     if let Some(anchor) = anchors.next() {
         return Err(VerifyError::Anchor {
             label: anchor.label.clone(),
@@ -144,7 +155,88 @@ pub async fn verify_anchored(
     Ok(Verified {
         records: frontier.size(),
         checkpoints: checked,
+        reduced: reduced.below as u64,
+        reduced_before: reduced.cutoff,
     })
+}
+
+/// The tree as the walk through the log builds it, with the checkpoints and anchors still
+/// to meet.
+struct Walk<'a, C: Iterator<Item = &'a audit::StoredCheckpoint>, A: Iterator<Item = &'a Anchored>> {
+    frontier: Frontier,
+    pending: std::iter::Peekable<C>,
+    anchors: std::iter::Peekable<A>,
+    checked: u64,
+    verifiers: &'a [NoteVerifier],
+    origin: &'a str,
+}
+
+impl<'a, C, A> Walk<'a, C, A>
+where
+    C: Iterator<Item = &'a audit::StoredCheckpoint>,
+    A: Iterator<Item = &'a Anchored>,
+{
+    /// Adds the next leaf, and checks each checkpoint and anchor at the size it makes.
+    fn push(&mut self, hash: [u8; 32]) -> Result<(), VerifyError> {
+        self.frontier.push(hash);
+        let size = self.frontier.size();
+        while let Some(stored) = self.pending.next_if(|c| c.tree_size == size) {
+            check_checkpoint(stored, &self.frontier, self.verifiers, self.origin)?;
+            self.checked += 1;
+        }
+        while let Some(anchor) = self.anchors.next_if(|a| a.checkpoint.size == size) {
+            anchor.check(&self.frontier)?;
+        }
+        Ok(())
+    }
+}
+
+/// Leaves read per query in the reduced prefix.
+const LEAF_PAGE: i64 = 65_536;
+
+/// Walks the reduced prefix of the log (the log's own retention) on the leaf hashes the tree
+/// keeps: it must end at a checkpoint signed before its cutoff, and every leaf be there.
+async fn walk_reduced<'a, C, A>(
+    db: &Db,
+    walk: &mut Walk<'a, C, A>,
+) -> Result<audit_reduction::Reduced, VerifyError>
+where
+    C: Iterator<Item = &'a audit::StoredCheckpoint>,
+    A: Iterator<Item = &'a Anchored>,
+{
+    let reduced = audit_reduction::reduced(db).await?;
+    if reduced.below == 0 {
+        return Ok(reduced);
+    }
+    let signed = audit_reduction::signed_at(db, reduced.below).await?;
+    if signed.is_none_or(|at| at >= reduced.cutoff) {
+        return Err(VerifyError::Record {
+            seq: reduced.below as u64 - 1,
+            problem: "reduced to its leaf hash, but the reduced records do not end at a checkpoint signed before the reduction's cutoff".into(),
+        });
+    }
+    while (walk.frontier.size() as i64) < reduced.below {
+        let from = walk.frontier.size() as i64;
+        let to = (from + LEAF_PAGE).min(reduced.below);
+        for (index, hash) in audit_reduction::leaves(db, from, to).await? {
+            let expected = walk.frontier.size();
+            let hash: Option<[u8; 32]> = hash.try_into().ok();
+            let Some(hash) = hash.filter(|_| index as u64 == expected) else {
+                return Err(VerifyError::Record {
+                    seq: expected,
+                    problem: "reduced, and its leaf hash is missing from the tree".into(),
+                });
+            };
+            walk.push(hash)?;
+        }
+        if (walk.frontier.size() as i64) < to {
+            return Err(VerifyError::Record {
+                seq: walk.frontier.size(),
+                problem: "reduced, and its leaf hash is missing from the tree".into(),
+            });
+        }
+    }
+    Ok(reduced)
 }
 
 /// Checks that the client index lists, for the page's records, exactly the clients the
