@@ -4,7 +4,7 @@
 //! certificate alike, while every other certificate still works. An expired list fails
 //! closed and readiness says so.
 
-use crate::harness::{Caller, Deployment, Endpoint};
+use crate::harness::{Caller, Deployment, Endpoint, development_ca};
 use reqwest::Method;
 use std::time::{Duration, Instant};
 
@@ -93,4 +93,45 @@ async fn a_revocation_list_that_no_longer_loads_fails_closed_and_readiness_says_
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["checks"]["revocationLists"], false, "{body}");
     gateway.stop().await;
+}
+
+#[tokio::test]
+async fn a_revocation_list_past_its_next_update_fails_closed_and_readiness_says_so() {
+    let deployment = Deployment::new();
+    let gateway = deployment.start().await;
+    let amal = Caller::case_worker(("amal", "tb-expired"));
+    assert_eq!(gateway.session(&amal).get("/v1/whoami").await.status(), 200);
+    // A list the CA really signed, revoking nobody, whose nextUpdate has passed: whoever
+    // stopped renewing it must not leave revocation unchecked.
+    let ca = development_ca(&gateway.pki());
+    let now = time::OffsetDateTime::now_utc();
+    let params = rcgen::CertificateRevocationListParams {
+        this_update: now - time::Duration::days(2),
+        next_update: now - time::Duration::days(1),
+        crl_number: rcgen::SerialNumber::from(vec![0x7f, 0x01]),
+        issuing_distribution_point: None,
+        revoked_certs: Vec::new(),
+        key_identifier_method: rcgen::KeyIdMethod::Sha256,
+    };
+    let crl = params.signed_by(&ca).unwrap().pem().unwrap();
+    let path = deployment.config.server.client_crls[0].clone();
+    let staged = path.with_extension("new");
+    std::fs::write(&staged, crl).unwrap();
+    std::fs::rename(&staged, &path).unwrap();
+
+    refused_soon(&gateway, &amal, "/v1/whoami").await;
+    let ready = reqwest::get(format!(
+        "http://{}/readyz",
+        gateway.config().server.ops_listen
+    ))
+    .await
+    .unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["checks"]["revocationLists"], false, "{body}");
+    let finished = gateway.stop().await;
+    assert!(
+        finished.all_output().contains("past its nextUpdate"),
+        "a clear log line: {finished}"
+    );
 }
