@@ -75,32 +75,71 @@ pub fn router(state: AppState, pages: Pages) -> Router<AppState> {
 
 /// Another site may link to a page, but not make the officer's browser load one in an image,
 /// a frame or a script, or post to it: the browser presents the certificate to whoever asks,
-/// and each load would be a look on record in the officer's name. Browsers say where a
-/// request comes from in `Sec-Fetch-*`; a client that sends none (curl) is no other site.
+/// and each load would be a look on record in the officer's name. A link followed from another
+/// site opens a page that asks to continue, so that only the officer's own click looks
+/// anything up (the overview itself looks nothing up). Browsers say where a request comes
+/// from in `Sec-Fetch-*`; a client that sends none (curl) is no other site.
 async fn same_site_only(request: Request, next: Next) -> Response {
-    if from_own_site(request.method(), request.headers()) {
-        return next.run(request).await;
+    match arrival(request.method(), request.headers()) {
+        Arrival::Own => next.run(request).await,
+        Arrival::FollowedLink if request.uri().path() == "/" => next.run(request).await,
+        Arrival::FollowedLink => ask_to_continue(request.uri()),
+        Arrival::Elsewhere => layout::problem(
+            StatusCode::FORBIDDEN,
+            None,
+            "Geen toegang",
+            "Deze pagina's openen niet binnen een andere website.",
+        ),
     }
-    layout::problem(
-        StatusCode::FORBIDDEN,
-        None,
-        "Geen toegang",
-        "Deze pagina's openen niet binnen een andere website.",
-    )
 }
 
-fn from_own_site(method: &Method, headers: &HeaderMap) -> bool {
+/// Where a request for a page comes from.
+enum Arrival {
+    /// This site, or the officer typing the address or opening a bookmark.
+    Own,
+    /// A link on another site, followed to open the page itself.
+    FollowedLink,
+    /// An image, frame, script or form of another site.
+    Elsewhere,
+}
+
+fn arrival(method: &Method, headers: &HeaderMap) -> Arrival {
     let header = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
     };
-    let own = matches!(header("sec-fetch-site"), "" | "same-origin" | "none");
+    if matches!(header("sec-fetch-site"), "" | "same-origin" | "none") {
+        return Arrival::Own;
+    }
     let followed_link = method == Method::GET
         && header("sec-fetch-mode") == "navigate"
         && header("sec-fetch-dest") == "document";
-    own || followed_link
+    if followed_link {
+        Arrival::FollowedLink
+    } else {
+        Arrival::Elsewhere
+    }
+}
+
+/// The page a link from another site opens: what it would open, and a link to open it.
+/// `target` is the address under `/ui`, where the pages are nested.
+fn ask_to_continue(target: &axum::http::Uri) -> Response {
+    let within = target
+        .path_and_query()
+        .map_or_else(|| target.path().to_owned(), |pq| pq.as_str().to_owned());
+    let href = format!("/ui{within}");
+    let content = html! {
+        h1 { "Doorgaan?" }
+        p {
+            "U volgde een link vanop een andere website. Deze pagina zoekt gegevens op, en dat "
+            "komt op uw naam in het logboek. Open ze alleen als u dat zelf wilt."
+        }
+        p { code { (href) } }
+        p { a href=(href) { "Doorgaan" } " · " a href="/ui" { "Naar het overzicht" } }
+    };
+    (StatusCode::OK, layout::page("Doorgaan?", "", None, content)).into_response()
 }
 
 async fn security_headers(mut response: Response) -> Response {

@@ -37,12 +37,12 @@ async fn get(gw: &TestGateway, who: &str, path: &str) -> (StatusCode, String) {
 }
 
 /// `GET path` as the officer's browser, fetching it with `sec-fetch` headers (site, mode,
-/// destination); the status.
+/// destination); the status and the page.
 async fn fetched(
     gw: &TestGateway,
     path: &str,
     (site, mode, dest): (&str, &str, &str),
-) -> StatusCode {
+) -> (StatusCode, String) {
     let officer = gw.session(&Caller::certificate_only(OFFICER));
     let response = officer
         .request(Method::GET, path)
@@ -52,7 +52,7 @@ async fn fetched(
         .send()
         .await
         .unwrap();
-    response.status()
+    (response.status(), response.text().await.unwrap())
 }
 
 fn form_token(page: &str) -> String {
@@ -106,10 +106,21 @@ async fn only_a_privacy_officers_personal_certificate_opens_the_pages() {
 
     // Another site may link to a page, not load one into itself (a look in the officer's name).
     let look = "/ui/audit?client=00000000-0000-0000-0000-000000000000";
-    let embedded = fetched(&gw, look, ("cross-site", "no-cors", "image")).await;
+    let (embedded, _) = fetched(&gw, look, ("cross-site", "no-cors", "image")).await;
     assert_eq!(embedded, 403);
-    let followed = fetched(&gw, "/ui", ("cross-site", "navigate", "document")).await;
+    let (followed, _) = fetched(&gw, "/ui", ("cross-site", "navigate", "document")).await;
     assert_eq!(followed, 200);
+    // A link from another site to a page that looks something up opens a page that asks to
+    // continue, and looks nothing up: the officer's own click (same origin) does.
+    for site in ["cross-site", "same-site"] {
+        let (asked, page) = fetched(&gw, look, (site, "navigate", "document")).await;
+        assert_eq!(asked, 200);
+        assert!(page.contains("Doorgaan"), "{page}");
+        assert!(
+            page.contains("href=\"/ui/audit?client=00000000-0000-0000-0000-000000000000\""),
+            "{page}"
+        );
+    }
 
     assert_eq!(gw.audit_of_user("person:privacy-officer").await, []);
     assert_eq!(
