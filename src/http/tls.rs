@@ -132,6 +132,18 @@ pub async fn serve(
     }
 }
 
+/// Header fields one HTTP/1.1 request may carry (HTTP/2 is bounded by the header list size).
+pub const MAX_HEADERS: usize = 100;
+/// Requests one HTTP/2 connection may have in flight at once.
+pub const MAX_CONCURRENT_STREAMS: u32 = 256;
+/// Streams a client may reset before they are served before the connection is closed (the
+/// HTTP/2 "rapid reset" flood, CVE-2023-44487).
+pub const MAX_PENDING_RESETS: usize = 20;
+/// An idle HTTP/2 connection is pinged this often, and closed when a ping goes unanswered
+/// this long.
+const H2_PING_EVERY: Duration = Duration::from_secs(30);
+const H2_PING_TIMEOUT: Duration = Duration::from_secs(20);
+
 fn http_builder(limits: &LimitsConfig) -> Arc<auto::Builder<TokioExecutor>> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -139,12 +151,15 @@ fn http_builder(limits: &LimitsConfig) -> Arc<auto::Builder<TokioExecutor>> {
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_millis(limits.header_read_timeout_ms))
         .max_buf_size(limits.max_header_bytes.max(8192))
+        .max_headers(MAX_HEADERS)
         .keep_alive(true);
     builder
         .http2()
         .timer(TokioTimer::new())
         .max_header_list_size(limits.max_header_bytes as u32)
-        .max_concurrent_streams(256)
-        .keep_alive_interval(Some(Duration::from_secs(30)));
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
+        .keep_alive_interval(Some(H2_PING_EVERY))
+        .keep_alive_timeout(H2_PING_TIMEOUT);
     Arc::new(builder)
 }

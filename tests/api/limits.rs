@@ -105,3 +105,25 @@ async fn a_user_over_the_per_user_quota_is_limited_while_colleagues_are_not() {
     let colleague = gw.case_worker(("ocmw-gent", "colleague"));
     assert_eq!(colleague.get("/v1/whoami").await.status(), 200);
 }
+
+#[tokio::test]
+async fn too_many_or_too_large_header_fields_are_refused_before_any_handler() {
+    let gw = TestGateway::start().await;
+    let session = gw.case_worker(GENT);
+    let send = |count: usize, size: usize| {
+        let mut request = session.request(reqwest::Method::GET, "/v1/whoami");
+        for i in 0..count {
+            request = request.header(format!("x-filler-{i}"), "x".repeat(size));
+        }
+        request.send()
+    };
+    assert_eq!(send(10, 10).await.unwrap().status(), 200);
+    // More fields than the server parses (HTTP/1.1: gateway::http::tls::MAX_HEADERS).
+    let many = send(150, 1).await.unwrap();
+    assert_eq!(many.status(), 431);
+    // Fields larger together than limits.max_header_bytes.
+    let large = send(4, gw.config.limits.max_header_bytes / 2)
+        .await
+        .unwrap();
+    assert_eq!(large.status(), 431);
+}
