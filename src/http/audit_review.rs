@@ -77,7 +77,8 @@ pub async fn search_audit_log(
 /// Every access to a client's data, grouped by party and purpose, with the categories and the
 /// times (GDPR art. 15): what the client is entitled to be told.
 #[utoipa::path(get, path = "/v1/audit/clients/{clientId}/access-report", operation_id = action::ACCESS_REPORT, tag = "audit",
-    responses((status = 200, description = "The access report: JSON, or with `Accept: text/html` a printable page in Dutch to hand to the client", body = AccessReport),
+    responses((status = 200, description = "The access report: JSON, or with `Accept: text/html` a printable page in Dutch to hand to the client",
+               content((AccessReport = "application/json"), (String = "text/html"))),
               (status = 400, description = "Not a client id", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_access_report(
     State(state): State<AppState>,

@@ -8,7 +8,7 @@ use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Required};
 
@@ -53,10 +53,14 @@ impl Modify for Security {
 /// (authentication, purpose, limits, input) and of the gate when the audit log cannot take
 /// the record. Written here once; an operation's own annotation, where it says more about
 /// one of these statuses, wins.
-const SHARED: [(&str, &str); 5] = [
+const SHARED: [(&str, &str); 6] = [
     (
         "400",
         "Malformed input, headers included; every issue is named",
+    ),
+    (
+        "408",
+        "The request was not completed within the request time-out",
     ),
     (
         "401",
@@ -90,17 +94,20 @@ fn problem_response(description: &str, retry_after: bool) -> Response {
         .description(description)
         .content(PROBLEM_JSON, content);
     if retry_after {
-        let seconds = ObjectBuilder::new().schema_type(Type::Integer);
-        let header = HeaderBuilder::new()
-            .schema(Some(seconds))
-            .description(Some("Seconds to wait before trying again"))
-            .build();
-        response = response.header("Retry-After", header);
+        response = response.header("Retry-After", retry_after_header());
     }
     response.build()
 }
 
-/// The ids that stand in paths, each described once.
+fn retry_after_header() -> utoipa::openapi::header::Header {
+    let seconds = ObjectBuilder::new().schema_type(Type::Integer);
+    HeaderBuilder::new()
+        .schema(Some(seconds))
+        .description(Some("Seconds to wait before trying again"))
+        .build()
+}
+
+/// The ids that stand in paths, each described once: UUIDs (a malformed one is `400`).
 const PATH_IDS: [(&str, &str); 4] = [
     ("clientId", "The client id"),
     ("consentId", "The consent id"),
@@ -138,7 +145,11 @@ fn add_shared_parameters(path: &str, operation: &mut Operation) {
                 .parameter_in(ParameterIn::Path)
                 .required(Required::True)
                 .description(Some(description))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+                ))
                 .build();
             parameters.push(RefOr::T(parameter));
         }
@@ -196,11 +207,18 @@ pub fn add_shared_responses(api: &mut utoipa::openapi::OpenApi) {
                 .filter(|_| operation.request_body.is_some());
             for (status, description) in shared.chain(with_body) {
                 let retry_after = matches!(*status, "429" | "503");
-                operation
+                let response = operation
                     .responses
                     .responses
                     .entry((*status).to_owned())
                     .or_insert_with(|| RefOr::T(problem_response(description, retry_after)));
+                // An operation's own description of these keeps the header they are sent with.
+                if let (true, RefOr::T(response)) = (retry_after, response) {
+                    response
+                        .headers
+                        .entry("Retry-After".to_owned())
+                        .or_insert_with(|| RefOr::T(retry_after_header()));
+                }
             }
         }
     }
@@ -294,7 +312,8 @@ mod tests {
             .collect();
         assert_eq!(names, ["clientId", "Processing-Purpose"]);
         assert_eq!(get["parameters"][1]["description"], "A case-work purpose");
-        for status in ["400", "401", "403", "429", "503"] {
+        assert_eq!(get["parameters"][0]["schema"]["format"], "uuid");
+        for status in ["400", "401", "403", "408", "429", "503"] {
             let content = &get["responses"][status]["content"][PROBLEM_JSON];
             assert_eq!(content["schema"]["$ref"], "#/components/schemas/Problem");
         }

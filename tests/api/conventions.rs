@@ -102,4 +102,47 @@ async fn the_openapi_document_describes_every_route_it_serves() {
     for status in ["200", "400", "401", "403", "429"] {
         assert!(whoami["responses"].get(status).is_some(), "{status}");
     }
+    // Every `/v1` operation documents its security, its purpose header and the refusals it
+    // shares with the others, each as a problem, with Retry-After where one is sent.
+    for (path, item) in paths.iter().filter(|(path, _)| path.starts_with("/v1/")) {
+        for (method, operation) in item.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            assert_eq!(
+                operation["security"][0]["mutualTLS"],
+                serde_json::json!([]),
+                "{at}"
+            );
+            assert_eq!(
+                operation["security"][0]["bearer"],
+                serde_json::json!([]),
+                "{at}"
+            );
+            let parameters = operation["parameters"].as_array().unwrap();
+            let named = |name: &str| parameters.iter().find(|p| p["name"] == name);
+            let purpose = named("Processing-Purpose").expect(&at);
+            assert_eq!(purpose["in"], "header", "{at}");
+            assert_eq!(purpose["required"], true, "{at}");
+            let responses = &operation["responses"];
+            let mut shared = vec!["400", "401", "403", "408", "429", "503"];
+            if operation.get("requestBody").is_some() {
+                shared.extend(["413", "415"]);
+            }
+            if path.contains("Id}") {
+                shared.push("404");
+            }
+            if named("If-Match").is_some_and(|p| p["required"] == true) {
+                shared.push("428");
+            }
+            for status in shared {
+                let content = &responses[status]["content"]["application/problem+json"];
+                assert!(content["schema"].is_object(), "{at} {status}");
+            }
+            for status in ["429", "503"] {
+                assert!(
+                    responses[status]["headers"]["Retry-After"].is_object(),
+                    "{at}"
+                );
+            }
+        }
+    }
 }
